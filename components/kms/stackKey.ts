@@ -1,0 +1,115 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Key } from "@pulumi/aws/kms/key";
+import { Alias } from "@pulumi/aws/kms/alias";
+import { nameTags } from "../shared/naming";
+
+export interface StackKeyArgs {
+  /** Prefix of the physical names, e.g. `saas-dev`; the alias is `alias/<namePrefix>`. */
+  readonly namePrefix: string;
+  /** AWS account id that owns the key; its IAM policies may delegate use of the key. */
+  readonly accountId: pulumi.Input<string>;
+  /** Region of the key; CloudWatch Logs in this region may use it for the account's log groups. */
+  readonly region: pulumi.Input<string>;
+  /** AWS partition, e.g. `aws`. */
+  readonly partition: pulumi.Input<string>;
+  /**
+   * Service principals (e.g. `cloudwatch.amazonaws.com`) that may generate data keys and decrypt with this key,
+   * restricted to callers from this account.
+   * @default - none besides CloudWatch Logs
+   */
+  readonly servicePrincipals?: readonly string[];
+  /**
+   * Days AWS waits before deleting the key after it is scheduled for deletion.
+   * @default 30 - the longest window, so a mistaken deletion can be cancelled
+   */
+  readonly deletionWindowInDays?: number;
+  /** Extra tags; cost tags come from the provider's defaultTags. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The stack's customer-managed KMS key, with yearly automatic rotation. Log groups, the database, secrets and
+ * the alert topic encrypt with it, so revoking it stops the whole stack's data at once.
+ */
+export class StackKey extends pulumi.ComponentResource {
+  public readonly keyArn: pulumi.Output<string>;
+  public readonly keyId: pulumi.Output<string>;
+  public readonly aliasName: pulumi.Output<string>;
+
+  constructor(name: string, args: StackKeyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("saas:kms:StackKey", name, {}, opts);
+    const deletionWindowInDays = args.deletionWindowInDays ?? 30;
+    const servicePrincipals = args.servicePrincipals ?? [];
+
+    const policy = pulumi
+      .all([args.accountId, args.region, args.partition])
+      .apply(([account, region, partition]) =>
+        JSON.stringify(stackKeyPolicy(account, region, partition, servicePrincipals)),
+      );
+
+    const key = new Key(
+      `${name}-key`,
+      {
+        description: `${args.namePrefix}: encryption of logs, database, secrets and alerts`,
+        enableKeyRotation: true,
+        deletionWindowInDays,
+        policy,
+        tags: nameTags(args.namePrefix, args.tags),
+      },
+      { parent: this },
+    );
+    const alias = new Alias(
+      `${name}-alias`,
+      { name: `alias/${args.namePrefix}`, targetKeyId: key.keyId },
+      { parent: this },
+    );
+
+    this.keyArn = key.arn;
+    this.keyId = key.keyId;
+    this.aliasName = alias.name;
+    this.registerOutputs({ keyArn: this.keyArn, keyId: this.keyId, aliasName: this.aliasName });
+  }
+}
+
+/**
+ * The key policy. The account root statement lets IAM policies grant use of the key (the AWS default, without
+ * which the key becomes unmanageable); CloudWatch Logs is named explicitly because it encrypts as itself, and
+ * only for log groups of this account in this region.
+ */
+export function stackKeyPolicy(
+  account: string,
+  region: string,
+  partition: string,
+  servicePrincipals: readonly string[],
+) {
+  const statements: Record<string, unknown>[] = [
+    {
+      Sid: "AccountAdministration",
+      Effect: "Allow",
+      Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+      Action: "kms:*",
+      Resource: "*",
+    },
+    {
+      Sid: "CloudWatchLogsForThisAccount",
+      Effect: "Allow",
+      Principal: { Service: `logs.${region}.amazonaws.com` },
+      Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+      Resource: "*",
+      Condition: {
+        ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${account}:log-group:*` },
+      },
+    },
+  ];
+  if (servicePrincipals.length > 0) {
+    statements.push({
+      Sid: "AwsServicesForThisAccount",
+      Effect: "Allow",
+      Principal: { Service: [...servicePrincipals] },
+      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+      Resource: "*",
+      Condition: { StringEquals: { "aws:SourceAccount": account } },
+    });
+  }
+  return { Version: "2012-10-17", Statement: statements };
+}

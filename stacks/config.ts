@@ -1,0 +1,194 @@
+import * as pulumi from "@pulumi/pulumi";
+import {
+  CONFIG_KEYS,
+  ConfigKey,
+  ConfigProblem,
+  Environment,
+  NatStrategy,
+  PROJECT,
+  configSchema,
+  crossKeyProblems,
+} from "./schema";
+
+/**
+ * The one reader of `pulumi.Config`. It turns the stack's configuration into one typed, validated object, or
+ * fails with every problem at once before any resource is registered.
+ */
+
+/** The validated configuration of one stack: everything the composition needs, nothing else. */
+export interface StackConfig {
+  readonly project: string;
+  readonly stack: string;
+  readonly environment: Environment;
+  /** True for the production environment: deletion protection, Multi-AZ, longer retention. */
+  readonly isProduction: boolean;
+  /** Prefix of physical names, e.g. `saas-dev`. */
+  readonly namePrefix: string;
+  readonly region: string;
+  /** The provider default tags (cost tags) every taggable resource carries. */
+  readonly tags: Readonly<Record<string, string>>;
+  readonly network: {
+    readonly vpcCidr: string;
+    readonly azCount: number;
+    readonly natGateways: NatStrategy;
+    readonly flowLogRetentionDays: number;
+    readonly interfaceEndpoints: boolean;
+  };
+  readonly service: {
+    readonly port: number;
+    readonly cpu: number;
+    readonly memory: number;
+    readonly desiredCount: number;
+  };
+  readonly tenants: readonly { readonly id: string; readonly displayName?: string }[];
+  readonly alerts: { readonly emails: readonly string[] };
+}
+
+/**
+ * A configuration that cannot be deployed. A `RunError`, so `pulumi up` prints the message without a stack trace;
+ * the offline plan prints it and exits 2.
+ */
+export class ConfigError extends pulumi.RunError {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** Full key as a user writes it: `saas:vpcCidr`, `aws:region`. */
+export function qualifiedKey(def: ConfigKey): string {
+  return def.key.includes(":") ? def.key : `${PROJECT}:${def.key}`;
+}
+
+/**
+ * Turns a raw config value (a string, as Pulumi hands it to a program) into the declared type. A value that
+ * does not convert is returned unchanged, so the schema reports it with the value the user wrote.
+ */
+export function coerce(type: ConfigKey["type"] | "object", raw: string): unknown {
+  switch (type) {
+    case "integer":
+      return /^\s*[-+]?\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : raw;
+    case "boolean":
+      return raw === "true" ? true : raw === "false" ? false : raw;
+    case "array":
+    case "object":
+      try {
+        return JSON.parse(raw);
+      } catch {
+        return raw;
+      }
+    default:
+      return raw;
+  }
+}
+
+/** How a bad value is shown in a message. */
+export function showValue(value: unknown): string {
+  if (value === undefined) {
+    return "nothing (the key is not set)";
+  }
+  return JSON.stringify(value);
+}
+
+function pathToKey(path: readonly PropertyKey[]): string {
+  const [namespace, key, ...rest] = path.map(String);
+  const tail = rest.map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("");
+  return `${namespace}:${key ?? ""}${tail}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (node, key) =>
+      node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined,
+    root,
+  );
+}
+
+/**
+ * Validates raw configuration values (strings keyed by `namespace:key`, as Pulumi passes them) for a stack.
+ * Pure: the plan, the tests and the docs generator call it without a Pulumi program.
+ */
+export function parseConfig(
+  raw: Readonly<Record<string, string | undefined>>,
+  context: { project?: string; stack: string },
+): StackConfig {
+  const project = context.project ?? PROJECT;
+  const problems: string[] = [];
+  const known = new Set(CONFIG_KEYS.map(qualifiedKey));
+  for (const key of Object.keys(raw)) {
+    if (key.startsWith(`${PROJECT}:`) && !known.has(key)) {
+      problems.push(`${key}: is not a configuration key of this project; remove it or check the spelling`);
+    }
+  }
+
+  const values: { aws: Record<string, unknown>; saas: Record<string, unknown> } = { aws: {}, saas: {} };
+  for (const def of CONFIG_KEYS) {
+    const full = qualifiedKey(def);
+    const text = raw[full];
+    const type = full === "aws:defaultTags" ? "object" : def.type;
+    const value = text === undefined ? def.default : coerce(type, text);
+    const [namespace, key] = full.split(":");
+    (values as Record<string, Record<string, unknown>>)[namespace][key] = value;
+  }
+
+  const result = configSchema.safeParse(values);
+  const issues: ConfigProblem[] = result.success
+    ? []
+    : result.error.issues.map((issue) => ({ path: issue.path as (string | number)[], message: issue.message }));
+  issues.push(...crossKeyProblems(values));
+  for (const issue of issues) {
+    const where = pathToKey(issue.path);
+    const message = issue.message.startsWith("is ")
+      ? `${showValue(valueAt(values, issue.path))} ${issue.message}`
+      : `${issue.message}, got ${showValue(valueAt(values, issue.path))}`;
+    problems.push(`${where}: ${message}`);
+  }
+  if (problems.length > 0 || !result.success) {
+    throw new ConfigError(problems);
+  }
+
+  const { aws, saas } = result.data;
+  return {
+    project,
+    stack: context.stack,
+    environment: saas.environment,
+    isProduction: saas.environment === "prod",
+    namePrefix: saas.namePrefix || `${project}-${context.stack}`,
+    region: aws.region,
+    tags: { ...aws.defaultTags.tags },
+    network: {
+      vpcCidr: saas.vpcCidr,
+      azCount: saas.azCount,
+      natGateways: saas.natGateways,
+      flowLogRetentionDays: saas.flowLogRetentionDays,
+      interfaceEndpoints: saas.interfaceEndpoints,
+    },
+    service: {
+      port: saas.servicePort,
+      cpu: saas.serviceCpu,
+      memory: saas.serviceMemory,
+      desiredCount: saas.serviceDesiredCount,
+    },
+    tenants: saas.tenants,
+    alerts: { emails: saas.alertEmails },
+  };
+}
+
+/** Reads the running stack's configuration through `pulumi.Config` and validates it. */
+export function loadConfig(): StackConfig {
+  const raw: Record<string, string | undefined> = {};
+  for (const def of CONFIG_KEYS) {
+    const [namespace, key] = qualifiedKey(def).split(":");
+    raw[`${namespace}:${key}`] = new pulumi.Config(namespace).get(key);
+  }
+  // Keys nobody reads are usually typos of keys that are read: report them rather than silently use defaults.
+  for (const key of Object.keys(pulumi.runtime.allConfig())) {
+    if (key.startsWith(`${PROJECT}:`) && !(key in raw)) {
+      raw[key] = pulumi.runtime.allConfig()[key];
+    }
+  }
+  return parseConfig(raw, { project: pulumi.getProject(), stack: pulumi.getStack() });
+}

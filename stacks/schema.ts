@@ -1,0 +1,272 @@
+import { z } from "zod";
+import { MAX_AZ_COUNT, vpcCidrProblem } from "../components/network/subnets";
+import { REGION_AZ_COUNT, isKnownRegion } from "../components/network/regions";
+
+/**
+ * The stack configuration schema: every key the program reads, its Pulumi type, its default and what it means.
+ * `Pulumi.yaml` declares the same keys (a test keeps the two equal) and the configuration reference in the
+ * README is generated from this table. Pure: no Pulumi here, so tests and tools validate config without a program.
+ */
+
+/** The Pulumi project name; project config keys live in this namespace (`saas:vpcCidr`). */
+export const PROJECT = "saas";
+
+/** Config types Pulumi.yaml can declare. */
+export type ConfigType = "string" | "integer" | "boolean" | "array";
+
+export interface ConfigKey {
+  /** Key without namespace for project keys (`vpcCidr`); namespaced for provider keys (`aws:region`). */
+  readonly key: string;
+  readonly type: ConfigType;
+  /** Undefined: the key is required. */
+  readonly default?: string | number | boolean | unknown[];
+  readonly description: string;
+}
+
+export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+export const NAT_STRATEGIES = ["none", "single", "onePerAz"] as const;
+export type NatStrategy = (typeof NAT_STRATEGIES)[number];
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** The cost tags every resource carries, through the AWS provider's `defaultTags`. */
+export const REQUIRED_TAGS = ["Environment", "Project", "Owner", "CostCenter", "ManagedBy"] as const;
+
+export const CONFIG_KEYS: readonly ConfigKey[] = [
+  {
+    key: "aws:region",
+    type: "string",
+    description: "AWS region the stack deploys to; one of the commercial regions in components/network/regions.ts.",
+  },
+  {
+    key: "aws:defaultTags",
+    type: "string",
+    description: `Provider default tags, \`{ tags: { ... } }\`; must include ${REQUIRED_TAGS.join(", ")}.`,
+  },
+  {
+    key: "environment",
+    type: "string",
+    description: `Deployment environment: ${ENVIRONMENTS.join(", ")}. \`prod\` turns on the production safeguards.`,
+  },
+  {
+    key: "namePrefix",
+    type: "string",
+    default: "",
+    description:
+      "Prefix of every physical resource name. Empty means `<project>-<stack>` (e.g. saas-dev); no account id is ever part of a name.",
+  },
+  {
+    key: "vpcCidr",
+    type: "string",
+    default: "10.0.0.0/16",
+    description: "IPv4 block of the VPC: an RFC 1918 network from /16 to /22.",
+  },
+  {
+    key: "azCount",
+    type: "integer",
+    default: 2,
+    description: `Availability zones to spread subnets over: 1-${MAX_AZ_COUNT}, no more than the region has, at least 2 in prod.`,
+  },
+  {
+    key: "natGateways",
+    type: "string",
+    default: "single",
+    description: `NAT gateways for the private subnets: ${NAT_STRATEGIES.join(", ")} (onePerAz survives the loss of a zone).`,
+  },
+  {
+    key: "flowLogRetentionDays",
+    type: "integer",
+    default: 14,
+    description: "Days VPC flow logs are kept; one of CloudWatch Logs' retention values.",
+  },
+  {
+    key: "interfaceEndpoints",
+    type: "boolean",
+    default: false,
+    description:
+      "Create interface VPC endpoints for ECR, CloudWatch Logs and Secrets Manager so tasks reach them without NAT.",
+  },
+  {
+    key: "servicePort",
+    type: "integer",
+    default: 8080,
+    description: "Port the service container listens on; the load balancer and app security groups allow only it.",
+  },
+  {
+    key: "serviceCpu",
+    type: "integer",
+    default: 256,
+    description: "Fargate task CPU units (1024 = 1 vCPU).",
+  },
+  {
+    key: "serviceMemory",
+    type: "integer",
+    default: 512,
+    description: "Fargate task memory in MiB.",
+  },
+  {
+    key: "serviceDesiredCount",
+    type: "integer",
+    default: 1,
+    description: "Tasks the service runs when not scaled.",
+  },
+  {
+    key: "tenants",
+    type: "array",
+    default: [],
+    description: "Tenants, each `{ id, displayName? }`; each gets its own PostgreSQL schema and role.",
+  },
+  {
+    key: "alertEmails",
+    type: "array",
+    default: [],
+    description: "Email addresses subscribed to the stack's alerts.",
+  },
+];
+
+// ---------------------------------------------------------------------------------------------------------
+// Schema. Values arrive as Pulumi hands them to a program: strings, with arrays and objects as JSON text.
+// `coerce` turns them into typed values first; what cannot be coerced stays a string so the schema reports it.
+// ---------------------------------------------------------------------------------------------------------
+
+const integer = (min: number, max: number, what = `an integer from ${min} to ${max}`) =>
+  z
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected ${what}` })
+    .min(min, { error: `expected ${what}` })
+    .max(max, { error: `expected ${what}` });
+
+const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `expected one of ${values.join(", ")}` });
+
+const tagValue = z
+  .string({ error: "expected a non-empty string" })
+  .trim()
+  .min(1, { error: "expected a non-empty string" })
+  .max(256, { error: "expected at most 256 characters (the AWS tag value limit)" });
+
+const tenant = z.object(
+  {
+    id: z.string({ error: "expected a string" }),
+    displayName: z.string({ error: "expected a string" }).optional(),
+  },
+  { error: "expected an object { id, displayName? }" },
+);
+
+const email = z.email({ error: "expected an email address" });
+
+export const configSchema = z.object({
+  aws: z.object({
+    region: z
+      .string({ error: "expected an AWS region name such as us-east-1" })
+      .refine(isKnownRegion, { error: "is not a known AWS region (e.g. us-east-1, eu-west-1)" }),
+    defaultTags: z.object(
+      {
+        tags: z.object(
+          Object.fromEntries(REQUIRED_TAGS.map((t) => [t, tagValue])) as Record<
+            (typeof REQUIRED_TAGS)[number],
+            typeof tagValue
+          >,
+          { error: `expected an object with the tags ${REQUIRED_TAGS.join(", ")}` },
+        ),
+      },
+      { error: `expected { tags: { ${REQUIRED_TAGS.join(", ")} } }` },
+    ),
+  }),
+  saas: z.object({
+    environment: oneOf(ENVIRONMENTS),
+    namePrefix: z.string({ error: "expected a string" }).regex(/^$|^[a-z][a-z0-9-]{1,19}$/, {
+      error: "expected 2-20 lowercase letters, digits or '-', starting with a letter (or empty for <project>-<stack>)",
+    }),
+    vpcCidr: z.string({ error: "expected an IPv4 CIDR such as 10.0.0.0/16" }).superRefine((value, ctx) => {
+      const problem = vpcCidrProblem(value);
+      if (problem) {
+        ctx.addIssue({ code: "custom", message: problem });
+      }
+    }),
+    azCount: integer(1, MAX_AZ_COUNT),
+    natGateways: oneOf(NAT_STRATEGIES),
+    flowLogRetentionDays: z
+      .number({ error: "expected a number of days" })
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        error:
+          "expected a CloudWatch Logs retention period in days, one of " +
+          LOG_RETENTION_DAYS.join(", ") +
+          " (never-expiring logs are not allowed)",
+      }),
+    interfaceEndpoints: z.boolean({ error: "expected true or false" }),
+    servicePort: integer(1024, 65535, "an unprivileged port from 1024 to 65535"),
+    serviceCpu: integer(256, 16384),
+    serviceMemory: integer(512, 122880),
+    serviceDesiredCount: integer(0, 100),
+    tenants: z.array(tenant, { error: "expected a list of tenants" }),
+    alertEmails: z.array(email, { error: "expected a list of email addresses" }),
+  }),
+});
+
+/** A problem found in the configuration: the config key path and what is wrong. */
+export interface ConfigProblem {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * Rules that relate two keys. They run on the coerced values even when other keys are invalid, so every problem
+ * is reported in one go; each rule runs only when the keys it reads are individually valid.
+ */
+export function crossKeyProblems(values: {
+  aws?: Record<string, unknown>;
+  saas?: Record<string, unknown>;
+}): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const region = values.aws?.region;
+  const saas = values.saas ?? {};
+  const azCount = saas.azCount;
+  const environment = saas.environment;
+  const zones = typeof region === "string" ? REGION_AZ_COUNT[region] : undefined;
+  const validAz = typeof azCount === "number" && Number.isInteger(azCount) && azCount >= 1 && azCount <= MAX_AZ_COUNT;
+  if (zones !== undefined && validAz && azCount > zones) {
+    problems.push({
+      path: ["saas", "azCount"],
+      message: `expected at most ${zones}: ${region} has ${zones} availability zones`,
+    });
+  }
+  if (environment === "prod" && validAz && azCount < 2) {
+    problems.push({
+      path: ["saas", "azCount"],
+      message: "expected at least 2 in prod: a single zone cannot survive the loss of that zone",
+    });
+  }
+  if (
+    environment === "prod" &&
+    (NAT_STRATEGIES as readonly unknown[]).includes(saas.natGateways) &&
+    saas.natGateways !== "onePerAz"
+  ) {
+    problems.push({
+      path: ["saas", "natGateways"],
+      message: "expected onePerAz in prod: with fewer NAT gateways the loss of one zone cuts every zone's egress",
+    });
+  }
+  const tags = (values.aws?.defaultTags as { tags?: Record<string, unknown> } | undefined)?.tags;
+  const tag = tags && typeof tags === "object" ? tags.Environment : undefined;
+  if (
+    (ENVIRONMENTS as readonly unknown[]).includes(environment) &&
+    typeof tag === "string" &&
+    tag.trim() !== "" &&
+    tag !== environment
+  ) {
+    problems.push({
+      path: ["aws", "defaultTags", "tags", "Environment"],
+      message: `expected "${environment}", the value of saas:environment, so costs are reported under the right environment`,
+    });
+  }
+  return problems;
+}
+
+export type RawConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;

@@ -1,0 +1,171 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import { CloudContext, createResource, stableUuid } from "./resources";
+import { answerInvoke } from "./invokes";
+import { remoteComponentState } from "./remote";
+import { DefaultProvider, PlannedResource } from "./types";
+
+/**
+ * The offline engine: Pulumi's mock monitor with realistic answers and a full record of what the program
+ * registered. The unit tests and `npm run plan` both run programs through it, so a test sees exactly what a
+ * plan shows.
+ */
+
+/** The fixed example account of every offline run (AWS's documentation account id). */
+export const EXAMPLE_ACCOUNT = "123456789012";
+
+export interface InvokeRecord {
+  readonly token: string;
+  readonly args: Record<string, unknown>;
+}
+
+export class OfflineEngine implements pulumi.runtime.Mocks {
+  /** Every resource the program registered, in registration order. */
+  readonly resources: PlannedResource[] = [];
+  /** Every data source the program called. */
+  readonly invokes: InvokeRecord[] = [];
+  /** Default providers the engine would create for the packages the program used. */
+  readonly defaultProviders = new Map<string, DefaultProvider>();
+
+  constructor(
+    readonly cloud: CloudContext,
+    private readonly providerConfig: Readonly<Record<string, Record<string, unknown>>>,
+    private readonly onRegister?: (resource: PlannedResource, count: number) => void,
+  ) {}
+
+  newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+    if (!args.custom) {
+      // Components have no cloud identity; remote ones (awsx) answer their outputs from their plugin's contract.
+      return { id: undefined, state: remoteComponentState(args.type, args.inputs, this.cloud) ?? {} };
+    }
+    if (args.type.startsWith("pulumi:providers:")) {
+      return { id: stableUuid(`${args.type}::${args.name}`), state: args.inputs };
+    }
+    return createResource(this.cloud, args.type, args.name, args.inputs);
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    this.invokes.push({ token: args.token, args: args.inputs });
+    return answerInvoke(args.token, args.inputs, this.cloud);
+  }
+
+  /** The default provider reference for a custom resource registered without an explicit provider. */
+  defaultProviderRef(type: string, project: string, stack: string): string | undefined {
+    const pkg = type.split(":")[0];
+    if (pkg === "pulumi") {
+      return undefined;
+    }
+    let provider = this.defaultProviders.get(pkg);
+    if (!provider) {
+      const version = packageVersion(pkg);
+      const name = version ? `default_${version.replace(/[.-]/g, "_")}` : "default";
+      provider = {
+        urn: `urn:pulumi:${stack}::${project}::pulumi:providers:${pkg}::${name}`,
+        type: `pulumi:providers:${pkg}`,
+        name,
+        inputs: { ...(this.providerConfig[pkg] ?? {}), ...(version ? { version } : {}) },
+      };
+      this.defaultProviders.set(pkg, provider);
+    }
+    return `${provider.urn}::${stableUuid(provider.urn)}`;
+  }
+
+  /**
+   * Hooks the engine into Pulumi's mock monitor (after `setMocks`): real URNs (children of the stack are not
+   * qualified by the stack's type, as in the Pulumi engine) and a record of each registration with its parent,
+   * dependencies, provider and options, which the SDK's mocks do not pass on.
+   */
+  attach(project: string, stack: string): void {
+    const monitor = settings.getMonitor() as unknown as MonitorInternals;
+    const originalRegister = monitor.registerResource.bind(monitor);
+    monitor.newUrn = (parent: string, type: string, name: string) => {
+      let qualified = type;
+      if (parent) {
+        const parentType = parent.split("::")[2];
+        if (parentType !== "pulumi:pulumi:Stack") {
+          qualified = `${parentType}$${type}`;
+        }
+      }
+      return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+    };
+    monitor.registerResource = (req: RegisterRequest, callback: (err: unknown, resp: RegisterResponse) => void) =>
+      originalRegister(req, (err, resp) => {
+        if (!err && resp) {
+          this.record(req, resp, project, stack);
+        }
+        callback(err, resp);
+      });
+  }
+
+  private record(req: RegisterRequest, resp: RegisterResponse, project: string, stack: string): void {
+    const type = req.getType();
+    const custom = req.getCustom();
+    const inputs = deserializeProperties(req.getObject()) as Record<string, unknown>;
+    const state = deserializeProperties(resp.getObject()) as Record<string, unknown>;
+    const id = resp.getId();
+    const explicitProvider = req.getProvider();
+    const resource: PlannedResource = {
+      urn: resp.getUrn(),
+      type,
+      name: req.getName(),
+      parent: req.getParent() || undefined,
+      inputs,
+      outputs: custom && id ? { ...state, id } : state,
+      dependencies: [...new Set(req.getDependenciesList())],
+      provider:
+        explicitProvider ||
+        (custom && !type.startsWith("pulumi:providers:") ? this.defaultProviderRef(type, project, stack) : undefined),
+      custom,
+      remote: req.getRemote(),
+      options: {
+        protect: req.getProtect() === true,
+        retainOnDelete: req.getRetainondelete() === true,
+        deleteBeforeReplace: req.getDeletebeforereplace() === true,
+      },
+    };
+    this.resources.push(resource);
+    this.onRegister?.(resource, this.resources.length);
+  }
+}
+
+type Struct = Parameters<typeof deserializeProperties>[0];
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getRemote(): boolean;
+  getObject(): Struct;
+  getDependenciesList(): string[];
+  getProvider(): string;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getDeletebeforereplace(): boolean | undefined;
+}
+
+interface RegisterResponse {
+  getUrn(): string;
+  getId(): string;
+  getObject(): Struct;
+}
+
+interface MonitorInternals {
+  newUrn: (parent: string, type: string, name: string) => string;
+  registerResource: (req: RegisterRequest, callback: (err: unknown, resp: RegisterResponse) => void) => Promise<void>;
+}
+
+const versions = new Map<string, string | undefined>();
+
+function packageVersion(pkg: string): string | undefined {
+  if (!versions.has(pkg)) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      versions.set(pkg, (require(`@pulumi/${pkg}/package.json`) as { version: string }).version);
+    } catch {
+      versions.set(pkg, undefined);
+    }
+  }
+  return versions.get(pkg);
+}
