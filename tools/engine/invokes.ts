@@ -94,12 +94,16 @@ export const INVOKES: Readonly<Record<string, Answer>> = {
 
 /** Thrown for an invoke the engine has no answer for. */
 export class UnknownInvokeError extends Error {
+  /** The SDK reports an invoke failure by the gRPC error's `details`, so the message goes there too. */
+  readonly details: string;
+
   constructor(readonly token: string) {
     super(
       `the offline engine has no answer for the data source "${token}"; add one to tools/engine/invokes.ts ` +
         `(answers must look like AWS's)`,
     );
     this.name = "UnknownInvokeError";
+    this.details = this.message;
   }
 }
 

@@ -105,9 +105,22 @@ async function runOnce(options: RunOptions): Promise<PlanRun> {
   process.on("unhandledRejection", onRejection);
   try {
     const program = options.program ?? loadProgram(settingsForStack.main);
-    const outputs = (await runInPulumiStack(async () => program())) as Record<string, unknown> | undefined;
+    // The program's own error is caught inside the stack, so the SDK's internal promises settle normally and
+    // only the error the program raised is reported.
+    let failure: { error: unknown } | undefined;
+    const outputs = (await runInPulumiStack(async () => {
+      try {
+        return await program();
+      } catch (error) {
+        failure = { error };
+        return undefined;
+      }
+    })) as Record<string, unknown> | undefined;
     await waitForRPCs();
     await new Promise((resolve) => setImmediate(resolve));
+    if (failure) {
+      throw failure.error;
+    }
     if (stray.length > 0) {
       throw stray[0];
     }

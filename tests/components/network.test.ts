@@ -1,0 +1,324 @@
+import { Network, NetworkArgs, flowLogDeliveryPolicy } from "../../components/network/network";
+import { Planned } from "../support/plan";
+import { PlannedResource } from "../../tools/engine/types";
+
+const SUBNET = "aws:ec2/subnet:Subnet";
+const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
+const SG = "aws:ec2/securityGroup:SecurityGroup";
+
+/** A rule as a readable tuple: protocol, ports, and where it points (cidr or the Name tag of the peer group). */
+function describeRule(plan: Planned, rule: PlannedResource): string {
+  const i = rule.inputs;
+  const peer = i.referencedSecurityGroupId
+    ? `sg:${(plan.byId(i.referencedSecurityGroupId).inputs.tags as Record<string, string>).Name}`
+    : i.prefixListId
+      ? "prefix-list:s3"
+      : String(i.cidrIpv4 ?? i.cidrIpv6);
+  return `${i.ipProtocol} ${i.fromPort}-${i.toPort} ${peer}`;
+}
+
+function rulesOf(plan: Planned, type: string, groupName: string): string[] {
+  const group = plan.one(SG, groupName);
+  return plan
+    .ofType(type)
+    .filter((r) => r.inputs.securityGroupId === group.outputs.id)
+    .map((r) => describeRule(plan, r))
+    .sort();
+}
+
+describe("Network in the dev stack", () => {
+  let plan: Planned;
+  beforeAll(async () => {
+    plan = await Planned.of({ stack: "dev" });
+  });
+
+  it("creates public, private and isolated subnets in each of the two zones", () => {
+    const subnets = plan
+      .ofType(SUBNET)
+      .map((s) => [
+        s.name,
+        s.inputs.cidrBlock,
+        s.inputs.availabilityZone,
+        (s.inputs.tags as Record<string, string>).Tier,
+      ]);
+    expect(subnets.sort()).toEqual([
+      ["network-isolated-1", "10.0.224.0/22", "us-east-1a", "isolated"],
+      ["network-isolated-2", "10.0.228.0/22", "us-east-1b", "isolated"],
+      ["network-private-1", "10.0.0.0/19", "us-east-1a", "private"],
+      ["network-private-2", "10.0.32.0/19", "us-east-1b", "private"],
+      ["network-public-1", "10.0.192.0/22", "us-east-1a", "public"],
+      ["network-public-2", "10.0.196.0/22", "us-east-1b", "public"],
+    ]);
+    for (const subnet of plan.ofType(SUBNET)) {
+      expect(subnet.inputs.mapPublicIpOnLaunch).toBe(false);
+      expect(subnet.inputs.vpcId).toBe(plan.one("aws:ec2/vpc:Vpc", "network-vpc").outputs.id);
+    }
+  });
+
+  it("has one NAT gateway, in the first public subnet, shared by both private route tables", () => {
+    const nats = plan.ofType("aws:ec2/natGateway:NatGateway");
+    expect(nats.map((n) => n.name)).toEqual(["network-nat-1"]);
+    expect(nats[0].inputs.subnetId).toBe(plan.one(SUBNET, "network-public-1").outputs.id);
+    expect(nats[0].inputs.allocationId).toBe(plan.one("aws:ec2/eip:Eip", "network-nat-1").outputs.id);
+    for (const az of [1, 2]) {
+      const route = plan.one("aws:ec2/route:Route", `network-private-default-${az}`);
+      expect(route.inputs).toMatchObject({ destinationCidrBlock: "0.0.0.0/0", natGatewayId: nats[0].outputs.id });
+      expect(route.inputs.routeTableId).toBe(
+        plan.one("aws:ec2/routeTable:RouteTable", `network-private-rt-${az}`).outputs.id,
+      );
+    }
+  });
+
+  it("routes the public tier to the internet gateway and gives the isolated tier no route out", () => {
+    const routes = plan.ofType("aws:ec2/route:Route");
+    const publicRoute = plan.one("aws:ec2/route:Route", "network-public-default");
+    expect(publicRoute.inputs).toMatchObject({
+      destinationCidrBlock: "0.0.0.0/0",
+      gatewayId: plan.one("aws:ec2/internetGateway:InternetGateway", "network-igw").outputs.id,
+      routeTableId: plan.one("aws:ec2/routeTable:RouteTable", "network-public-rt").outputs.id,
+    });
+    const isolatedTable = plan.one("aws:ec2/routeTable:RouteTable", "network-isolated-rt");
+    expect(routes.filter((r) => r.inputs.routeTableId === isolatedTable.outputs.id)).toEqual([]);
+    const associations = plan
+      .ofType("aws:ec2/routeTableAssociation:RouteTableAssociation")
+      .filter((a) => a.inputs.routeTableId === isolatedTable.outputs.id)
+      .map((a) => plan.byId(a.inputs.subnetId).name);
+    expect(associations.sort()).toEqual(["network-isolated-1", "network-isolated-2"]);
+  });
+
+  it("allows the load balancer 443 and 80 from the internet and only the app port out, to the app", () => {
+    expect(rulesOf(plan, INGRESS, "network-lb-sg")).toEqual([
+      "tcp 443-443 0.0.0.0/0",
+      "tcp 443-443 ::/0",
+      "tcp 80-80 0.0.0.0/0",
+      "tcp 80-80 ::/0",
+    ]);
+    expect(rulesOf(plan, EGRESS, "network-lb-sg")).toEqual(["tcp 8080-8080 sg:saas-dev-app"]);
+  });
+
+  it("allows the app only the app port from the load balancer, and out only HTTPS and PostgreSQL", () => {
+    expect(rulesOf(plan, INGRESS, "network-app-sg")).toEqual(["tcp 8080-8080 sg:saas-dev-lb"]);
+    expect(rulesOf(plan, EGRESS, "network-app-sg")).toEqual(["tcp 443-443 0.0.0.0/0", "tcp 5432-5432 sg:saas-dev-db"]);
+  });
+
+  it("allows the database only 5432 from the app, and nothing out", () => {
+    expect(rulesOf(plan, INGRESS, "network-db-sg")).toEqual(["tcp 5432-5432 sg:saas-dev-app"]);
+    expect(rulesOf(plan, EGRESS, "network-db-sg")).toEqual([]);
+    // Inline rules would be merged with the separate rule resources by the provider; none are declared.
+    for (const sg of plan.ofType(SG)) {
+      expect(sg.inputs.ingress).toBeUndefined();
+      expect(sg.inputs.egress).toBeUndefined();
+    }
+  });
+
+  it("locks the default security group: no ingress, no egress", () => {
+    const locked = plan.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "network-default-sg");
+    expect(locked.inputs).toMatchObject({ ingress: [], egress: [] });
+    expect(locked.inputs.vpcId).toBe(plan.one("aws:ec2/vpc:Vpc", "network-vpc").outputs.id);
+  });
+
+  it("logs ALL traffic to a KMS-encrypted log group with the stack's retention, through a scoped role", () => {
+    const group = plan.one("aws:cloudwatch/logGroup:LogGroup", "network-flow-logs");
+    const key = plan.one("aws:kms/key:Key", "stack-key-key");
+    expect(group.inputs).toMatchObject({
+      name: "/aws/vpc/flow-logs/saas-dev",
+      retentionInDays: 14,
+      kmsKeyId: key.outputs.arn,
+    });
+    const flowLog = plan.one("aws:ec2/flowLog:FlowLog", "network-flow-log");
+    const role = plan.one("aws:iam/role:Role", "network-flow-logs");
+    expect(flowLog.inputs).toMatchObject({
+      trafficType: "ALL",
+      logDestinationType: "cloud-watch-logs",
+      logDestination: group.outputs.arn,
+      iamRoleArn: role.outputs.arn,
+      vpcId: plan.one("aws:ec2/vpc:Vpc", "network-vpc").outputs.id,
+    });
+    const trust = JSON.parse(role.inputs.assumeRolePolicy as string);
+    expect(trust.Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: {
+          StringEquals: { "aws:SourceAccount": "123456789012" },
+          ArnLike: { "aws:SourceArn": "arn:aws:ec2:us-east-1:123456789012:vpc-flow-log/*" },
+        },
+      },
+    ]);
+    const policy = plan.one("aws:iam/rolePolicy:RolePolicy", "network-flow-logs");
+    expect(JSON.parse(policy.inputs.policy as string)).toEqual(flowLogDeliveryPolicy(group.outputs.arn as string));
+    expect(policy.inputs.role).toBe(role.outputs.id);
+  });
+
+  it("adds a free S3 gateway endpoint to the private route tables and no interface endpoints", () => {
+    const endpoints = plan.ofType("aws:ec2/vpcEndpoint:VpcEndpoint");
+    expect(endpoints.map((e) => [e.name, e.inputs.serviceName, e.inputs.vpcEndpointType])).toEqual([
+      ["network-s3", "com.amazonaws.us-east-1.s3", "Gateway"],
+    ]);
+    expect(endpoints[0].inputs.routeTableIds).toEqual([
+      plan.one("aws:ec2/routeTable:RouteTable", "network-private-rt-1").outputs.id,
+      plan.one("aws:ec2/routeTable:RouteTable", "network-private-rt-2").outputs.id,
+    ]);
+  });
+
+  it("uses a rotating stack KMS key with a policy scoped to this account's log groups", () => {
+    const key = plan.one("aws:kms/key:Key", "stack-key-key");
+    expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
+    const policy = JSON.parse(key.inputs.policy as string);
+    expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual([
+      "AccountAdministration",
+      "CloudWatchLogsForThisAccount",
+    ]);
+    expect(policy.Statement[1].Condition).toEqual({
+      ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:123456789012:log-group:*" },
+    });
+    expect(plan.one("aws:kms/alias:Alias", "stack-key-alias").inputs.name).toBe("alias/saas-dev");
+  });
+
+  it("names every resource and tags it through the provider's default tags", () => {
+    for (const resource of plan.resources.filter((r) => r.custom && r.inputs.tags !== undefined)) {
+      expect((resource.inputs.tags as Record<string, string>).Name).toMatch(/^saas-dev/);
+      expect(resource.outputs.tagsAll).toMatchObject({
+        Environment: "dev",
+        Project: "saas",
+        Owner: "platform-team",
+        CostCenter: "cc-1001",
+        ManagedBy: "pulumi",
+      });
+    }
+    expect(plan.run.defaultProviders.find((p) => p.type === "pulumi:providers:aws")?.inputs.defaultTags).toEqual({
+      tags: { Environment: "dev", Project: "saas", Owner: "platform-team", CostCenter: "cc-1001", ManagedBy: "pulumi" },
+    });
+  });
+
+  it("parents every child to the component and keeps child names stable", () => {
+    const network = plan.one("saas:network:Network", "network");
+    const children = plan.childrenOf(network);
+    expect(children.length).toBe(41);
+    expect(
+      plan.resources.filter(
+        (r) => r.type.startsWith("aws:") && r.parent !== network.urn && !r.type.startsWith("aws:kms"),
+      ),
+    ).toEqual([]);
+    expect(children.map((c) => c.name).sort()).toMatchSnapshot();
+  });
+
+  it("exports the ids of what it built", () => {
+    const o = plan.run.outputs;
+    expect(o.vpcId).toBe(plan.one("aws:ec2/vpc:Vpc", "network-vpc").outputs.id);
+    expect(o.privateSubnetIds).toEqual([1, 2].map((az) => plan.one(SUBNET, `network-private-${az}`).outputs.id));
+    expect(o.isolatedSubnetIds).toEqual([1, 2].map((az) => plan.one(SUBNET, `network-isolated-${az}`).outputs.id));
+    expect(o.publicSubnetIds).toEqual([1, 2].map((az) => plan.one(SUBNET, `network-public-${az}`).outputs.id));
+    expect(o.appSecurityGroupId).toBe(plan.one(SG, "network-app-sg").outputs.id);
+    expect(o.databaseSecurityGroupId).toBe(plan.one(SG, "network-db-sg").outputs.id);
+    expect(o.loadBalancerSecurityGroupId).toBe(plan.one(SG, "network-lb-sg").outputs.id);
+    expect(o.kmsKeyArn).toBe(plan.one("aws:kms/key:Key", "stack-key-key").outputs.arn);
+    expect(o.kmsKeyArn).toMatch(/^arn:aws:kms:us-east-1:123456789012:key\/[0-9a-f-]{36}$/);
+  });
+});
+
+describe("Network in the prod stack", () => {
+  let plan: Planned;
+  beforeAll(async () => {
+    plan = await Planned.of({ stack: "prod" });
+  });
+
+  it("spreads three tiers over three zones with a NAT gateway in each zone", () => {
+    expect(plan.ofType(SUBNET)).toHaveLength(9);
+    const nats = plan.ofType("aws:ec2/natGateway:NatGateway");
+    expect(nats.map((n) => plan.byId(n.inputs.subnetId).name)).toEqual([
+      "network-public-1",
+      "network-public-2",
+      "network-public-3",
+    ]);
+    for (const az of [1, 2, 3]) {
+      const route = plan.one("aws:ec2/route:Route", `network-private-default-${az}`);
+      expect(route.inputs.natGatewayId).toBe(plan.one("aws:ec2/natGateway:NatGateway", `network-nat-${az}`).outputs.id);
+    }
+  });
+
+  it("keeps flow logs for a year", () => {
+    expect(plan.one("aws:cloudwatch/logGroup:LogGroup", "network-flow-logs").inputs.retentionInDays).toBe(365);
+  });
+
+  it("creates interface endpoints and narrows the app's HTTPS egress to them and S3", () => {
+    const endpoints = plan
+      .ofType("aws:ec2/vpcEndpoint:VpcEndpoint")
+      .filter((e) => e.inputs.vpcEndpointType === "Interface");
+    expect(endpoints.map((e) => e.inputs.serviceName).sort()).toEqual([
+      "com.amazonaws.us-east-1.ecr.api",
+      "com.amazonaws.us-east-1.ecr.dkr",
+      "com.amazonaws.us-east-1.logs",
+      "com.amazonaws.us-east-1.secretsmanager",
+    ]);
+    const endpointSg = plan.one(SG, "network-endpoints-sg");
+    for (const endpoint of endpoints) {
+      expect(endpoint.inputs.privateDnsEnabled).toBe(true);
+      expect(endpoint.inputs.securityGroupIds).toEqual([endpointSg.outputs.id]);
+      expect(endpoint.inputs.subnetIds).toEqual(plan.run.outputs.privateSubnetIds);
+    }
+    expect(rulesOf(plan, INGRESS, "network-endpoints-sg")).toEqual(["tcp 443-443 sg:saas-prod-app"]);
+    expect(rulesOf(plan, EGRESS, "network-app-sg")).toEqual([
+      "tcp 443-443 prefix-list:s3",
+      "tcp 443-443 sg:saas-prod-endpoints",
+      "tcp 5432-5432 sg:saas-prod-db",
+    ]);
+  });
+});
+
+describe("Network arguments", () => {
+  const args: NetworkArgs = {
+    namePrefix: "t",
+    vpcCidr: "10.0.0.0/16",
+    azCount: 2,
+    appPort: 8080,
+    flowLogRetentionDays: 14,
+    kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/x",
+    region: "us-east-1",
+    availabilityZones: ["us-east-1a", "us-east-1b"],
+  };
+
+  it("defaults to a single NAT gateway and no interface endpoints", async () => {
+    const plan = await Planned.of({ stack: "dev", program: () => new Network("n", args) });
+    expect(plan.ofType("aws:ec2/natGateway:NatGateway")).toHaveLength(1);
+    expect(plan.ofType("aws:ec2/vpcEndpoint:VpcEndpoint").map((e) => e.inputs.vpcEndpointType)).toEqual(["Gateway"]);
+  });
+
+  it("creates no NAT gateway and no default route with natGateways none", async () => {
+    const plan = await Planned.of({ stack: "dev", program: () => new Network("n", { ...args, natGateways: "none" }) });
+    expect(plan.ofType("aws:ec2/natGateway:NatGateway")).toEqual([]);
+    expect(plan.ofType("aws:ec2/eip:Eip")).toEqual([]);
+    expect(plan.ofType("aws:ec2/route:Route").map((r) => r.name)).toEqual(["n-public-default"]);
+  });
+
+  it("rejects every bad argument at once, before registering anything", async () => {
+    const registered: string[] = [];
+    await expect(
+      Planned.of({
+        stack: "dev",
+        onRegister: (r) => registered.push(r.type),
+        program: () =>
+          new Network("n", {
+            ...args,
+            vpcCidr: "10.0.0.0/25",
+            azCount: 0,
+            appPort: 70000,
+            flowLogRetentionDays: 0,
+            natGateways: "many" as never,
+          }),
+      }),
+    ).rejects.toThrow(
+      [
+        'Network "n": invalid arguments:',
+        '  - vpcCidr: "10.0.0.0/25" is too small for the subnets it must hold: its public and database subnets would be /31, smaller than the /28 AWS allows; use /22 or larger (e.g. 10.0.0.0/16)',
+        "  - azCount: expected an integer from 1 to 6, got 0",
+        '  - natGateways: expected one of none, single, onePerAz, got "many"',
+        "  - appPort: expected a port from 1 to 65535, got 70000",
+        "  - flowLogRetentionDays: expected one of CloudWatch Logs' retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653), got 0",
+      ].join("\n"),
+    );
+    expect(registered).toEqual(["pulumi:pulumi:Stack"]);
+  });
+});

@@ -1,0 +1,272 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { ConfigError, parseConfig, qualifiedKey } from "../../stacks/config";
+import { CONFIG_KEYS, PROJECT } from "../../stacks/schema";
+import { loadStackSettings } from "../../tools/engine/project";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+const TAGS = { Environment: "dev", Project: "saas", Owner: "platform", CostCenter: "cc-1", ManagedBy: "pulumi" };
+const VALID: Record<string, string> = {
+  "aws:region": "us-east-1",
+  "aws:defaultTags": JSON.stringify({ tags: TAGS }),
+  "saas:environment": "dev",
+};
+
+/** The problems parseConfig reports for `raw`, or [] when it accepts it. */
+function problems(raw: Record<string, string | undefined>, stack = "dev"): readonly string[] {
+  try {
+    parseConfig(raw, { stack });
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      return err.problems;
+    }
+    throw err;
+  }
+}
+
+describe("parseConfig", () => {
+  it("applies every default", () => {
+    const config = parseConfig(VALID, { stack: "dev" });
+    expect(config).toEqual({
+      project: "saas",
+      stack: "dev",
+      environment: "dev",
+      isProduction: false,
+      namePrefix: "saas-dev",
+      region: "us-east-1",
+      tags: TAGS,
+      network: {
+        vpcCidr: "10.0.0.0/16",
+        azCount: 2,
+        natGateways: "single",
+        flowLogRetentionDays: 14,
+        interfaceEndpoints: false,
+      },
+      service: { port: 8080, cpu: 256, memory: 512, desiredCount: 1 },
+      tenants: [],
+      alerts: { emails: [] },
+    });
+  });
+
+  it("converts values the way Pulumi hands them to a program (all text)", () => {
+    const config = parseConfig(
+      {
+        ...VALID,
+        "saas:azCount": "3",
+        "saas:interfaceEndpoints": "true",
+        "saas:alertEmails": '["oncall@example.com"]',
+        "saas:namePrefix": "acme-dev",
+      },
+      { stack: "dev" },
+    );
+    expect(config.network.azCount).toBe(3);
+    expect(config.network.interfaceEndpoints).toBe(true);
+    expect(config.alerts.emails).toEqual(["oncall@example.com"]);
+    expect(config.namePrefix).toBe("acme-dev");
+  });
+
+  it.each<[string, Record<string, string | undefined>, string]>([
+    [
+      "a CIDR that is not an IPv4 network",
+      { "saas:vpcCidr": "10.0.0.0" },
+      'saas:vpcCidr: "10.0.0.0" is not an IPv4 network in CIDR notation (a.b.c.d/n)',
+    ],
+    [
+      "a CIDR with host bits",
+      { "saas:vpcCidr": "10.0.3.0/16" },
+      'saas:vpcCidr: "10.0.3.0/16" is not a network address: the host bits are set (did you mean 10.0.0.0/16?)',
+    ],
+    [
+      "a public CIDR",
+      { "saas:vpcCidr": "52.0.0.0/16" },
+      'saas:vpcCidr: "52.0.0.0/16" is not in a private (RFC 1918) range: use a block inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16',
+    ],
+    [
+      "a CIDR too small for its subnets",
+      { "saas:vpcCidr": "10.0.0.0/24" },
+      'saas:vpcCidr: "10.0.0.0/24" is too small for the subnets it must hold: its public and database subnets would be /30, smaller than the /28 AWS allows; use /22 or larger (e.g. 10.0.0.0/16)',
+    ],
+    ["zero zones", { "saas:azCount": "0" }, "saas:azCount: expected an integer from 1 to 6, got 0"],
+    ["seven zones", { "saas:azCount": "7" }, "saas:azCount: expected an integer from 1 to 6, got 7"],
+    ["a string for a number", { "saas:azCount": "two" }, 'saas:azCount: expected an integer from 1 to 6, got "two"'],
+    ["a fraction", { "saas:azCount": "2.5" }, "saas:azCount: expected an integer from 1 to 6, got 2.5"],
+    [
+      "more zones than the region has",
+      { "aws:region": "us-west-1", "saas:azCount": "3" },
+      "saas:azCount: expected at most 2: us-west-1 has 2 availability zones, got 3",
+    ],
+    [
+      '"maybe" for a boolean',
+      { "saas:interfaceEndpoints": "maybe" },
+      'saas:interfaceEndpoints: expected true or false, got "maybe"',
+    ],
+    [
+      "a zero retention",
+      { "saas:flowLogRetentionDays": "0" },
+      "saas:flowLogRetentionDays: expected a CloudWatch Logs retention period in days, one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (never-expiring logs are not allowed), got 0",
+    ],
+    [
+      "a negative retention",
+      { "saas:flowLogRetentionDays": "-7" },
+      "saas:flowLogRetentionDays: expected a CloudWatch Logs retention period in days, one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (never-expiring logs are not allowed), got -7",
+    ],
+    [
+      "an unknown region",
+      { "aws:region": "us-east-7" },
+      'aws:region: "us-east-7" is not a known AWS region (e.g. us-east-1, eu-west-1)',
+    ],
+    [
+      "a missing region",
+      { "aws:region": undefined },
+      "aws:region: expected an AWS region name such as us-east-1, got nothing (the key is not set)",
+    ],
+    [
+      "an unknown NAT strategy",
+      { "saas:natGateways": "two" },
+      'saas:natGateways: expected one of none, single, onePerAz, got "two"',
+    ],
+    [
+      "a missing cost tag",
+      { "aws:defaultTags": JSON.stringify({ tags: { ...TAGS, CostCenter: undefined } }) },
+      "aws:defaultTags.tags.CostCenter: expected a non-empty string, got nothing (the key is not set)",
+    ],
+    [
+      "an empty cost tag",
+      { "aws:defaultTags": JSON.stringify({ tags: { ...TAGS, Owner: " " } }) },
+      'aws:defaultTags.tags.Owner: expected a non-empty string, got " "',
+    ],
+    [
+      "an Environment tag that disagrees with the environment",
+      { "aws:defaultTags": JSON.stringify({ tags: { ...TAGS, Environment: "prod" } }) },
+      'aws:defaultTags.tags.Environment: expected "dev", the value of saas:environment, so costs are reported under the right environment, got "prod"',
+    ],
+    [
+      "an unknown environment",
+      { "saas:environment": "qa" },
+      'saas:environment: expected one of dev, staging, prod, got "qa"',
+    ],
+    [
+      "a misspelt key",
+      { "saas:vpcCird": "10.0.0.0/16" },
+      "saas:vpcCird: is not a configuration key of this project; remove it or check the spelling",
+    ],
+    [
+      "a malformed email",
+      { "saas:alertEmails": '["oncall@example.com", "not-an-email"]' },
+      'saas:alertEmails[1]: expected an email address, got "not-an-email"',
+    ],
+    [
+      "a privileged service port",
+      { "saas:servicePort": "80" },
+      "saas:servicePort: expected an unprivileged port from 1024 to 65535, got 80",
+    ],
+    [
+      "a bad name prefix",
+      { "saas:namePrefix": "Acme_Dev" },
+      `saas:namePrefix: expected 2-20 lowercase letters, digits or '-', starting with a letter (or empty for <project>-<stack>), got "Acme_Dev"`,
+    ],
+  ])("rejects %s", (_what, change, message) => {
+    expect(problems({ ...VALID, ...change })).toEqual([message]);
+  });
+
+  describe("in prod", () => {
+    const PROD = {
+      ...VALID,
+      "saas:environment": "prod",
+      "aws:defaultTags": JSON.stringify({ tags: { ...TAGS, Environment: "prod" } }),
+      "saas:natGateways": "onePerAz",
+      "saas:azCount": "3",
+    };
+
+    it("accepts the production shape", () => {
+      expect(problems(PROD, "prod")).toEqual([]);
+      expect(parseConfig(PROD, { stack: "prod" }).isProduction).toBe(true);
+    });
+
+    it("needs two zones and a NAT gateway in each", () => {
+      expect(problems({ ...PROD, "saas:azCount": "1", "saas:natGateways": "single" }, "prod")).toEqual([
+        "saas:azCount: expected at least 2 in prod: a single zone cannot survive the loss of that zone, got 1",
+        'saas:natGateways: expected onePerAz in prod: with fewer NAT gateways the loss of one zone cuts every zone\'s egress, got "single"',
+      ]);
+    });
+  });
+
+  it("reports every problem at once, as a RunError without a stack trace", () => {
+    let error: unknown;
+    try {
+      parseConfig(
+        {
+          ...VALID,
+          "aws:region": "mars-1",
+          "saas:vpcCidr": "10.0.0.1/16",
+          "saas:azCount": "two",
+          "saas:interfaceEndpoints": "maybe",
+        },
+        { stack: "dev" },
+      );
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toBe(
+      [
+        "Invalid configuration (4 problems):",
+        '  - aws:region: "mars-1" is not a known AWS region (e.g. us-east-1, eu-west-1)',
+        '  - saas:vpcCidr: "10.0.0.1/16" is not a network address: the host bits are set (did you mean 10.0.0.0/16?)',
+        '  - saas:azCount: expected an integer from 1 to 6, got "two"',
+        '  - saas:interfaceEndpoints: expected true or false, got "maybe"',
+      ].join("\n"),
+    );
+    // pulumi prints a RunError's message alone, with no stack trace.
+    expect((error as { __pulumiRunError?: boolean }).__pulumiRunError).toBe(true);
+  });
+});
+
+describe("the stack files", () => {
+  it.each(["dev", "prod"])("%s is valid", (stack) => {
+    const settings = loadStackSettings(ROOT, stack);
+    expect(problems(settings.config, stack)).toEqual([]);
+  });
+
+  it("make dev and prod differ where a real team would", () => {
+    const dev = parseConfig(loadStackSettings(ROOT, "dev").config, { stack: "dev" });
+    const prod = parseConfig(loadStackSettings(ROOT, "prod").config, { stack: "prod" });
+    expect([dev.network.azCount, dev.network.natGateways]).toEqual([2, "single"]);
+    expect([prod.network.azCount, prod.network.natGateways]).toEqual([3, "onePerAz"]);
+    expect(prod.network.flowLogRetentionDays).toBeGreaterThan(dev.network.flowLogRetentionDays);
+    expect(prod.isProduction).toBe(true);
+    expect(dev.isProduction).toBe(false);
+  });
+});
+
+describe("Pulumi.yaml", () => {
+  const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+    name: string;
+    main: string;
+    runtime: { name: string; options: { typescript: boolean } };
+    config: Record<string, { type: string; default?: unknown; description?: string }>;
+  };
+
+  it("names the project, the Node.js runtime with TypeScript and the entry under stacks/", () => {
+    expect(project.name).toBe(PROJECT);
+    expect(project.runtime.name).toBe("nodejs");
+    expect(project.runtime.options.typescript).toBe(true);
+    expect(fs.existsSync(path.join(ROOT, project.main, "index.ts"))).toBe(true);
+  });
+
+  it("declares every project key the program reads, with the same type and default", () => {
+    const projectKeys = CONFIG_KEYS.filter((k) => !k.key.includes(":"));
+    const declared = Object.fromEntries(
+      Object.entries(project.config).map(([k, v]) => [k, { type: v.type, default: v.default }]),
+    );
+    const expected = Object.fromEntries(projectKeys.map((k) => [k.key, { type: k.type, default: k.default }]));
+    expect(declared).toEqual(expected);
+    for (const key of projectKeys) {
+      expect(qualifiedKey(key)).toBe(`saas:${key.key}`);
+      expect(project.config[key.key].description).toBeTruthy();
+    }
+  });
+});
