@@ -9,6 +9,9 @@ import {
   configSchema,
   crossKeyProblems,
 } from "./schema";
+import { ServiceConfig, toServiceConfig } from "./schema/service";
+import { DatabaseConfig, toDatabaseConfig } from "./schema/database";
+import { MonitoringConfig, toMonitoringConfig } from "./schema/monitoring";
 
 /**
  * The one reader of `pulumi.Config`. It turns the stack's configuration into one typed, validated object, or
@@ -34,14 +37,9 @@ export interface StackConfig {
     readonly flowLogRetentionDays: number;
     readonly interfaceEndpoints: boolean;
   };
-  readonly service: {
-    readonly port: number;
-    readonly cpu: number;
-    readonly memory: number;
-    readonly desiredCount: number;
-  };
-  readonly tenants: readonly { readonly id: string; readonly displayName?: string }[];
-  readonly alerts: { readonly emails: readonly string[] };
+  readonly service: ServiceConfig;
+  readonly database: DatabaseConfig;
+  readonly monitoring: MonitoringConfig;
 }
 
 /**
@@ -166,14 +164,9 @@ export function parseConfig(
       flowLogRetentionDays: saas.flowLogRetentionDays,
       interfaceEndpoints: saas.interfaceEndpoints,
     },
-    service: {
-      port: saas.servicePort,
-      cpu: saas.serviceCpu,
-      memory: saas.serviceMemory,
-      desiredCount: saas.serviceDesiredCount,
-    },
-    tenants: saas.tenants,
-    alerts: { emails: saas.alertEmails },
+    service: toServiceConfig(saas),
+    database: toDatabaseConfig(saas),
+    monitoring: toMonitoringConfig(saas),
   };
 }
 

@@ -1,4 +1,11 @@
 import { z } from "zod";
+import { ConfigKey, ConfigProblem, LOG_RETENTION_DAYS, RawValues, integer, oneOf } from "./schema/common";
+import { SERVICE_KEYS, serviceShape, serviceProblems } from "./schema/service";
+import { DATABASE_KEYS, databaseShape, databaseProblems } from "./schema/database";
+import { MONITORING_KEYS, monitoringShape, monitoringProblems } from "./schema/monitoring";
+
+export type { ConfigKey, ConfigProblem, ConfigType, RawValues } from "./schema/common";
+export { LOG_RETENTION_DAYS } from "./schema/common";
 import { MAX_AZ_COUNT, vpcCidrProblem } from "../components/network/subnets";
 import { REGION_AZ_COUNT, isKnownRegion } from "../components/network/regions";
 
@@ -11,33 +18,16 @@ import { REGION_AZ_COUNT, isKnownRegion } from "../components/network/regions";
 /** The Pulumi project name; project config keys live in this namespace (`saas:vpcCidr`). */
 export const PROJECT = "saas";
 
-/** Config types Pulumi.yaml can declare. */
-export type ConfigType = "string" | "integer" | "boolean" | "array";
-
-export interface ConfigKey {
-  /** Key without namespace for project keys (`vpcCidr`); namespaced for provider keys (`aws:region`). */
-  readonly key: string;
-  readonly type: ConfigType;
-  /** Undefined: the key is required. */
-  readonly default?: string | number | boolean | unknown[];
-  readonly description: string;
-}
-
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
 export const NAT_STRATEGIES = ["none", "single", "onePerAz"] as const;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
 
-/** CloudWatch Logs accepts only these retention periods (days). */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
-
 /** The cost tags every resource carries, through the AWS provider's `defaultTags`. */
 export const REQUIRED_TAGS = ["Environment", "Project", "Owner", "CostCenter", "ManagedBy"] as const;
 
-export const CONFIG_KEYS: readonly ConfigKey[] = [
+const FOUNDATION_KEYS: readonly ConfigKey[] = [
   {
     key: "aws:region",
     type: "string",
@@ -91,42 +81,14 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description:
       "Create interface VPC endpoints for ECR, CloudWatch Logs and Secrets Manager so tasks reach them without NAT.",
   },
-  {
-    key: "servicePort",
-    type: "integer",
-    default: 8080,
-    description: "Port the service container listens on; the load balancer and app security groups allow only it.",
-  },
-  {
-    key: "serviceCpu",
-    type: "integer",
-    default: 256,
-    description: "Fargate task CPU units (1024 = 1 vCPU).",
-  },
-  {
-    key: "serviceMemory",
-    type: "integer",
-    default: 512,
-    description: "Fargate task memory in MiB.",
-  },
-  {
-    key: "serviceDesiredCount",
-    type: "integer",
-    default: 1,
-    description: "Tasks the service runs when not scaled.",
-  },
-  {
-    key: "tenants",
-    type: "array",
-    default: [],
-    description: "Tenants, each `{ id, displayName? }`; each gets its own PostgreSQL schema and role.",
-  },
-  {
-    key: "alertEmails",
-    type: "array",
-    default: [],
-    description: "Email addresses subscribed to the stack's alerts.",
-  },
+];
+
+/** Every key the program reads, foundation first, then each area's. */
+export const CONFIG_KEYS: readonly ConfigKey[] = [
+  ...FOUNDATION_KEYS,
+  ...SERVICE_KEYS,
+  ...DATABASE_KEYS,
+  ...MONITORING_KEYS,
 ];
 
 // ---------------------------------------------------------------------------------------------------------
@@ -134,31 +96,11 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
 // `coerce` turns them into typed values first; what cannot be coerced stays a string so the schema reports it.
 // ---------------------------------------------------------------------------------------------------------
 
-const integer = (min: number, max: number, what = `an integer from ${min} to ${max}`) =>
-  z
-    .number({ error: `expected ${what}` })
-    .int({ error: `expected ${what}` })
-    .min(min, { error: `expected ${what}` })
-    .max(max, { error: `expected ${what}` });
-
-const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: `expected one of ${values.join(", ")}` });
-
 const tagValue = z
   .string({ error: "expected a non-empty string" })
   .trim()
   .min(1, { error: "expected a non-empty string" })
   .max(256, { error: "expected at most 256 characters (the AWS tag value limit)" });
-
-const tenant = z.object(
-  {
-    id: z.string({ error: "expected a string" }),
-    displayName: z.string({ error: "expected a string" }).optional(),
-  },
-  { error: "expected an object { id, displayName? }" },
-);
-
-const email = z.email({ error: "expected an email address" });
 
 export const configSchema = z.object({
   aws: z.object({
@@ -200,29 +142,26 @@ export const configSchema = z.object({
           " (never-expiring logs are not allowed)",
       }),
     interfaceEndpoints: z.boolean({ error: "expected true or false" }),
-    servicePort: integer(1024, 65535, "an unprivileged port from 1024 to 65535"),
-    serviceCpu: integer(256, 16384),
-    serviceMemory: integer(512, 122880),
-    serviceDesiredCount: integer(0, 100),
-    tenants: z.array(tenant, { error: "expected a list of tenants" }),
-    alertEmails: z.array(email, { error: "expected a list of email addresses" }),
+    ...serviceShape,
+    ...databaseShape,
+    ...monitoringShape,
   }),
 });
-
-/** A problem found in the configuration: the config key path and what is wrong. */
-export interface ConfigProblem {
-  readonly path: (string | number)[];
-  readonly message: string;
-}
 
 /**
  * Rules that relate two keys. They run on the coerced values even when other keys are invalid, so every problem
  * is reported in one go; each rule runs only when the keys it reads are individually valid.
  */
-export function crossKeyProblems(values: {
-  aws?: Record<string, unknown>;
-  saas?: Record<string, unknown>;
-}): ConfigProblem[] {
+export function crossKeyProblems(values: RawValues): ConfigProblem[] {
+  return [
+    ...foundationProblems(values),
+    ...serviceProblems(values),
+    ...databaseProblems(values),
+    ...monitoringProblems(values),
+  ];
+}
+
+function foundationProblems(values: RawValues): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const region = values.aws?.region;
   const saas = values.saas ?? {};

@@ -46,8 +46,8 @@ describe("parseConfig", () => {
         interfaceEndpoints: false,
       },
       service: { port: 8080, cpu: 256, memory: 512, desiredCount: 1 },
-      tenants: [],
-      alerts: { emails: [] },
+      database: { tenants: [] },
+      monitoring: { alertEmails: [] },
     });
   });
 
@@ -64,7 +64,7 @@ describe("parseConfig", () => {
     );
     expect(config.network.azCount).toBe(3);
     expect(config.network.interfaceEndpoints).toBe(true);
-    expect(config.alerts.emails).toEqual(["oncall@example.com"]);
+    expect(config.monitoring.alertEmails).toEqual(["oncall@example.com"]);
     expect(config.namePrefix).toBe("acme-dev");
   });
 

@@ -1,0 +1,51 @@
+import { z } from "zod";
+
+/**
+ * Pieces every part of the configuration schema shares. Each area of the platform declares its keys in its own
+ * file under stacks/schema/ (its key table, its zod shape, its cross-key rules and the typed section it adds to
+ * StackConfig); stacks/schema.ts merges them.
+ */
+
+/** Config types Pulumi.yaml can declare. */
+export type ConfigType = "string" | "integer" | "boolean" | "array";
+
+export interface ConfigKey {
+  /** Key without namespace for project keys (`vpcCidr`); namespaced for provider keys (`aws:region`). */
+  readonly key: string;
+  readonly type: ConfigType;
+  /** Undefined: the key is required. */
+  readonly default?: string | number | boolean | unknown[];
+  readonly description: string;
+}
+
+/** A problem found in the configuration: the config key path and what is wrong. */
+export interface ConfigProblem {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** What cross-key rules read: the coerced values by namespace, valid or not. */
+export interface RawValues {
+  readonly aws: Record<string, unknown>;
+  readonly saas: Record<string, unknown>;
+}
+
+export const integer = (min: number, max: number, what = `an integer from ${min} to ${max}`) =>
+  z
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected ${what}` })
+    .min(min, { error: `expected ${what}` })
+    .max(max, { error: `expected ${what}` });
+
+export const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `expected one of ${values.join(", ")}` });
+
+/** True when `value` is an integer within [min, max] (cross-key rules only run on individually valid values). */
+export function isIntegerIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+}
