@@ -1,6 +1,7 @@
 import { PlanError, runStack } from "./engine/run";
 import { planDocument, renderText } from "./plan/render";
-import { Violation } from "./engine/types";
+import { costEstimate, policyViolations } from "./plan/checks";
+import { formatCostTable } from "./cost/format";
 
 /**
  * `npm run plan -- <stack> [--json]`: runs the real program for a stack under the offline engine, then the policy
@@ -81,12 +82,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       onRegister: (_r, count) => bar.update(count),
     });
     bar.done();
-    const violations: Violation[] = [];
-    const doc = planDocument(run, violations);
+    const violations = policyViolations(run);
+    const cost = costEstimate(run);
+    const doc = planDocument(run, violations, cost);
     if (args.json) {
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     } else {
-      process.stdout.write(`${renderText(doc, run)}\n`);
+      process.stdout.write(`${renderText(doc, run, { costTable: formatCostTable(cost) })}\n`);
     }
     return violations.some((v) => v.level === "mandatory") ? 1 : 0;
   } catch (err) {
