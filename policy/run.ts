@@ -196,8 +196,29 @@ function providerOf(r: PolicyResource): ResourceValidationArgs["provider"] {
 
 const NO_STACK_TAGS: ReadonlyMap<string, string> = new Map();
 
-function resourceArgs(r: PolicyResource, config: Record<string, unknown>): ResourceValidationArgs {
-  const props = unknownCheckingProxy(structuredClone(r.props)) as Record<string, unknown>;
+/** A deep-frozen copy: every policy sees the same props, and none can change what the next one sees. */
+function frozenCopy<T>(value: T): T {
+  const copy = structuredClone(value);
+  const freeze = (v: unknown) => {
+    if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+      Object.freeze(v);
+      Object.values(v).forEach(freeze);
+    }
+  };
+  freeze(copy);
+  return copy;
+}
+
+function resourceArgs(
+  r: PolicyResource,
+  config: Record<string, unknown>,
+  propsCache: Map<PolicyResource, Record<string, unknown>>,
+): ResourceValidationArgs {
+  let props = propsCache.get(r);
+  if (!props) {
+    props = unknownCheckingProxy(frozenCopy(r.props)) as Record<string, unknown>;
+    propsCache.set(r, props);
+  }
   const args: ResourceValidationArgs = {
     type: r.type,
     props,
@@ -264,6 +285,24 @@ function invoke(policyName: string, run: () => unknown): void {
 export function runPolicies(resources: PolicyResource[], opts: RunOptions): PolicyViolation[] {
   const resolved = resolvePolicies(opts.policies ?? packPolicies, opts.config ?? {});
   const violations: PolicyViolation[] = [];
+  // notApplicable and unknown values end a validation by throwing; their stack traces are never read, and with
+  // source maps installed capturing them costs more than the policies themselves.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return evaluate(resources, resolved, opts, violations);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+}
+
+function evaluate(
+  resources: PolicyResource[],
+  resolved: ResolvedPolicy[],
+  opts: RunOptions,
+  violations: PolicyViolation[],
+): PolicyViolation[] {
+  const propsCache = new Map<PolicyResource, Record<string, unknown>>();
   return withStackName(opts.stack, () => {
     for (const { policy, level, config } of resolved) {
       if (level === "disabled") continue;
@@ -294,7 +333,8 @@ export function runPolicies(resources: PolicyResource[], opts: RunOptions): Poli
         // The resource URN always wins for resource policies, as in the engine.
         const report = reporter(r.urn);
         const forResource: ReportViolation = (message) => report(message, r.urn);
-        for (const validate of validations) invoke(policy.name, () => validate(resourceArgs(r, config), forResource));
+        for (const validate of validations)
+          invoke(policy.name, () => validate(resourceArgs(r, config, propsCache), forResource));
       }
     }
     return violations;

@@ -27,6 +27,8 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
   readonly invokes: InvokeRecord[] = [];
   /** Default providers the engine would create for the packages the program used. */
   readonly defaultProviders = new Map<string, DefaultProvider>();
+  /** Region of each explicit provider, by provider id. */
+  private readonly providerRegions = new Map<string, string>();
 
   constructor(
     readonly cloud: CloudContext,
@@ -34,15 +36,26 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
     private readonly onRegister?: (resource: PlannedResource, count: number) => void,
   ) {}
 
+  /** What the last `newResource` call was given and answered; `attach` picks it up for the record. */
+  private last?: { inputs: Record<string, unknown>; result: pulumi.runtime.MockResourceResult };
+
   newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+    let result: pulumi.runtime.MockResourceResult;
     if (!args.custom) {
       // Components have no cloud identity; remote ones (awsx) answer their outputs from their plugin's contract.
-      return { id: undefined, state: remoteComponentState(args.type, args.inputs, this.cloud) ?? {} };
+      result = { id: undefined, state: remoteComponentState(args.type, args.inputs, this.cloud) ?? {} };
+    } else if (args.type.startsWith("pulumi:providers:")) {
+      result = { id: stableUuid(`${args.type}::${args.name}`), state: args.inputs };
+      if (typeof args.inputs.region === "string") {
+        this.providerRegions.set(result.id!, args.inputs.region);
+      }
+    } else {
+      // A resource created through an explicit provider for another region (e.g. a DR copy) lives in that region.
+      const region = args.provider ? this.providerRegions.get(args.provider.split("::").pop() ?? "") : undefined;
+      result = createResource(region ? { ...this.cloud, region } : this.cloud, args.type, args.name, args.inputs);
     }
-    if (args.type.startsWith("pulumi:providers:")) {
-      return { id: stableUuid(`${args.type}::${args.name}`), state: args.inputs };
-    }
-    return createResource(this.cloud, args.type, args.name, args.inputs);
+    this.last = { inputs: args.inputs, result };
+    return result;
   }
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
@@ -89,20 +102,33 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
       }
       return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
     };
-    monitor.registerResource = (req: RegisterRequest, callback: (err: unknown, resp: RegisterResponse) => void) =>
-      originalRegister(req, (err, resp) => {
+    monitor.registerResource = (req: RegisterRequest, callback: (err: unknown, resp: RegisterResponse) => void) => {
+      this.last = undefined;
+      let answered: OfflineEngine["last"];
+      const done = originalRegister(req, (err, resp) => {
         if (!err && resp) {
-          this.record(req, resp, project, stack);
+          this.record(req, resp, project, stack, answered);
         }
         callback(err, resp);
       });
+      // The mock monitor calls newResource before its first await, so its answer is already here: recording it
+      // saves deserialising the request and the response a second time.
+      answered = this.last;
+      return done;
+    };
   }
 
-  private record(req: RegisterRequest, resp: RegisterResponse, project: string, stack: string): void {
+  private record(
+    req: RegisterRequest,
+    resp: RegisterResponse,
+    project: string,
+    stack: string,
+    answered: OfflineEngine["last"],
+  ): void {
     const type = req.getType();
     const custom = req.getCustom();
-    const inputs = deserializeProperties(req.getObject()) as Record<string, unknown>;
-    const state = deserializeProperties(resp.getObject()) as Record<string, unknown>;
+    const inputs = answered?.inputs ?? (deserializeProperties(req.getObject()) as Record<string, unknown>);
+    const state = answered?.result.state ?? (deserializeProperties(resp.getObject()) as Record<string, unknown>);
     const id = resp.getId();
     const explicitProvider = req.getProvider();
     const resource: PlannedResource = {

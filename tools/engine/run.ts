@@ -36,6 +36,11 @@ export interface RunOptions {
   readonly unset?: readonly string[];
   /** The program. @default - the module Pulumi.yaml's `main` names, whose export is a function */
   readonly program?: () => unknown;
+  /**
+   * Benchmarks only: run under these mocks instead of the offline engine (no record, no realistic answers), to
+   * measure what the engine itself costs.
+   */
+  readonly bareMocks?: pulumi.runtime.Mocks;
   /** Called after each registration (progress display). */
   readonly onRegister?: (resource: PlannedResource, count: number) => void;
 }
@@ -96,9 +101,18 @@ async function runOnce(options: RunOptions): Promise<PlanRun> {
   );
 
   setAllConfig(config, settingsForStack.secretKeys);
-  await pulumi.runtime.setMocks(engine, settingsForStack.project, options.stack, false);
-  engine.attach(settingsForStack.project, options.stack);
+  await pulumi.runtime.setMocks(options.bareMocks ?? engine, settingsForStack.project, options.stack, false);
+  if (!options.bareMocks) {
+    engine.attach(settingsForStack.project, options.stack);
+  }
 
+  // The SDK captures a stack trace for every promise and resource it creates (source positions for the engine,
+  // leak reports); with source maps installed that is 90% of a run's time. Nothing offline reads them, so
+  // runs capture none unless PLAN_DEBUG asks for them (see docs/benchmarks.md).
+  const stackTraceLimit = Error.stackTraceLimit;
+  if (!process.env.PLAN_DEBUG) {
+    Error.stackTraceLimit = 0;
+  }
   // Errors raised inside `apply` callbacks surface as rejections nobody awaits; collect them for this run.
   const stray: unknown[] = [];
   const onRejection = (reason: unknown) => stray.push(reason);
@@ -141,6 +155,7 @@ async function runOnce(options: RunOptions): Promise<PlanRun> {
     throw classify(err);
   } finally {
     process.off("unhandledRejection", onRejection);
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }
 
