@@ -38,6 +38,13 @@ async function plan(stack: string, runs: number) {
   return { ms, resources };
 }
 
+/** A resource with nothing but a type, a name and one input: the least the SDK can register. */
+class Bare extends pulumi.CustomResource {
+  constructor(name: string, props: pulumi.Inputs) {
+    super("bench:index:Bare", name, props);
+  }
+}
+
 /**
  * The SDK's floor: bare resources under its own mocks. `sameSettings` applies the engine's process settings (no
  * stack-trace capture), so the ratio measures the engine's own overhead rather than that setting.
@@ -55,7 +62,7 @@ async function floor(count: number, runs: number, sameSettings: boolean) {
     );
     const resources: pulumi.CustomResource[] = [];
     for (let i = 0; i < count; i++) {
-      resources.push(new pulumi.CustomResource("bench:index:Bare", `r${i}`, { value: i }));
+      resources.push(new Bare(`r${i}`, { value: i }));
     }
     await Promise.all(resources.map((r) => new Promise((resolve) => r.urn.apply(resolve))));
   });
@@ -93,10 +100,11 @@ async function programFloor(stack: string, runs: number) {
 async function policies(stack: string, count: number, runs: number) {
   const run = await runStack({ stack });
   const base = run.resources;
+  const target = count > 0 ? count : base.length;
   const resources = [];
-  for (let i = 0; resources.length < count; i++) {
+  for (let i = 0; resources.length < target; i++) {
     for (const r of base) {
-      if (resources.length >= count) break;
+      if (resources.length >= target) break;
       resources.push(i === 0 ? r : { ...r, urn: `${r.urn}-${i}`, name: `${r.name}-${i}` });
     }
   }
