@@ -135,13 +135,18 @@ export function parseConfig(
   const result = configSchema.safeParse(values);
   const issues: ConfigProblem[] = result.success
     ? []
-    : result.error.issues.map((issue) => ({ path: issue.path as (string | number)[], message: issue.message }));
+    : result.error.issues.map((issue): ConfigProblem => ({
+        path: issue.path as (string | number)[],
+        message: issue.message,
+      }));
   issues.push(...crossKeyProblems(values));
   for (const issue of issues) {
     const where = pathToKey(issue.path);
-    const message = issue.message.startsWith("is ")
-      ? `${showValue(valueAt(values, issue.path))} ${issue.message}`
-      : `${issue.message}, got ${showValue(valueAt(values, issue.path))}`;
+    const message = issue.verbatim
+      ? issue.message
+      : issue.message.startsWith("is ")
+        ? `${showValue(valueAt(values, issue.path))} ${issue.message}`
+        : `${issue.message}, got ${showValue(valueAt(values, issue.path))}`;
     problems.push(`${where}: ${message}`);
   }
   if (problems.length > 0 || !result.success) {

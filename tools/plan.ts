@@ -108,11 +108,14 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // exitCode, not exit(): a piped stdout is written asynchronously, and exit() would cut a large plan short.
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => {
+      process.exitCode = code;
+    },
     (err: unknown) => {
       process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(2);
+      process.exitCode = 2;
     },
   );
 }

@@ -22,6 +22,8 @@ export interface ConfigKey {
 export interface ConfigProblem {
   readonly path: (string | number)[];
   readonly message: string;
+  /** The message already shows the value (e.g. it comes from a component's own validation): print it as is. */
+  readonly verbatim?: boolean;
 }
 
 /** CloudWatch Logs accepts only these retention periods (days). */

@@ -1,7 +1,23 @@
 import { z } from "zod";
-import { ConfigKey, ConfigProblem, RawValues } from "./common";
+import { TenantSpec, validateTenants } from "../../components/tenant-schemas/model";
+import { ConfigKey, ConfigProblem, LOG_RETENTION_DAYS, RawValues, integer, isIntegerIn } from "./common";
+import { isKnownRegion } from "../../components/network/regions";
+import {
+  DatabasePoolSettings,
+  INSTANCE_CLASSES,
+  PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+  STORAGE_GIB,
+  connectionBudget,
+  isKnownInstanceClass,
+  poolSettings,
+} from "../../components/database/sizing";
+import { backupWindowProblem, maintenanceWindowProblem, windowsOverlap } from "../../components/database/windows";
+import { FLYWAY_IMAGE, isPinnedImage } from "../../components/database/migrationTask";
 
 /** Configuration of the database and the tenants. */
+
+/** Days of automated backups production needs at least: two weekly cycles of point-in-time recovery. */
+export const PROD_MIN_BACKUP_RETENTION_DAYS = 14;
 
 export const DATABASE_KEYS: readonly ConfigKey[] = [
   {
@@ -10,29 +26,346 @@ export const DATABASE_KEYS: readonly ConfigKey[] = [
     default: [],
     description: "Tenants, each `{ id, displayName? }`; each gets its own PostgreSQL schema and role.",
   },
+  {
+    key: "databaseName",
+    type: "string",
+    default: "app",
+    description: "Name of the PostgreSQL database created with the instance; the tenant schemas live in it.",
+  },
+  {
+    key: "databaseInstanceClass",
+    type: "string",
+    default: "db.t4g.micro",
+    description:
+      "RDS instance class: a db.t4g, db.m6g, db.m7g, db.r6g or db.r7g size (components/database/sizing.ts); no burstable db.t4g in prod.",
+  },
+  {
+    key: "databaseAllocatedStorageGiB",
+    type: "integer",
+    default: 20,
+    description: `gp3 storage allocated at creation, GiB (${STORAGE_GIB.min}-${STORAGE_GIB.max}).`,
+  },
+  {
+    key: "databaseMaxAllocatedStorageGiB",
+    type: "integer",
+    default: 100,
+    description: "Ceiling of storage autoscaling, GiB; at least databaseAllocatedStorageGiB.",
+  },
+  {
+    key: "databaseMultiAz",
+    type: "boolean",
+    default: false,
+    description: "Run a synchronous standby in a second zone with automatic failover; required in prod.",
+  },
+  {
+    key: "databaseBackupRetentionDays",
+    type: "integer",
+    default: 7,
+    description: `Days of automated backups and point-in-time recovery (1-35; at least ${PROD_MIN_BACKUP_RETENTION_DAYS} in prod).`,
+  },
+  {
+    key: "databaseBackupWindow",
+    type: "string",
+    default: "03:00-03:30",
+    description: "Daily UTC backup window hh:mm-hh:mm (30 minutes or more), apart from the maintenance window.",
+  },
+  {
+    key: "databaseMaintenanceWindow",
+    type: "string",
+    default: "sun:04:00-sun:04:30",
+    description: "Weekly UTC maintenance window ddd:hh:mm-ddd:hh:mm; minor upgrades and reboots happen in it.",
+  },
+  {
+    key: "databaseLogRetentionDays",
+    type: "integer",
+    default: 30,
+    description: "Days the exported PostgreSQL and migration logs are kept; one of CloudWatch Logs' retention values.",
+  },
+  {
+    key: "databasePerformanceInsightsRetentionDays",
+    type: "integer",
+    default: 7,
+    description: "Days Performance Insights keeps its data: 7 (free), a multiple of 31 up to 713, or 731.",
+  },
+  {
+    key: "databaseBackupReplicaRegion",
+    type: "string",
+    default: "",
+    description: "Region automated backups are replicated to for disaster recovery; empty for none.",
+  },
+  {
+    key: "databaseBackupReplicaRetentionDays",
+    type: "integer",
+    default: 7,
+    description: "Days the replicated backups are kept in databaseBackupReplicaRegion (1-35).",
+  },
+  {
+    key: "databasePoolSize",
+    type: "integer",
+    default: 10,
+    description:
+      "Connections one service task's pool may open; × the tasks at full scale + migrator + reserved must fit max_connections.",
+  },
+  {
+    key: "databaseMigratorConnections",
+    type: "integer",
+    default: 5,
+    description: "Connections kept free for Flyway migration runs (each run uses up to 2).",
+  },
+  {
+    key: "databaseMigrationImage",
+    type: "string",
+    default: FLYWAY_IMAGE,
+    description: "Flyway image of the migration task, pinned by release tag or digest; an ECR image in prod.",
+  },
+  {
+    key: "databaseManageTenants",
+    type: "boolean",
+    default: true,
+    description:
+      "Manage tenant roles, schemas and grants with @pulumi/postgresql; needs a network path to the private database (an SSM tunnel). Off: apply `npm run tenants:sql` instead.",
+  },
+  {
+    key: "databaseTunnelHost",
+    type: "string",
+    default: "",
+    description:
+      "Host the PostgreSQL provider connects to, e.g. localhost through an SSM port forward; empty means the instance endpoint.",
+  },
+  {
+    key: "databaseTunnelPort",
+    type: "integer",
+    default: 0,
+    description: "Port the PostgreSQL provider connects to; 0 means the instance port.",
+  },
 ];
 
-const tenant = z.object(
-  {
-    id: z.string({ error: "expected a string" }),
-    displayName: z.string({ error: "expected a string" }).optional(),
-  },
-  { error: "expected an object { id, displayName? }" },
-);
+// Tenants are checked by the tenant model's own validation (components/tenant-schemas/model.ts), the same rules
+// the component applies, so the schema only requires a list here.
+const windowString = (problemOf: (w: string) => string | undefined, what: string) =>
+  z.string({ error: `expected ${what}` }).superRefine((value, ctx) => {
+    const problem = problemOf(value);
+    if (problem) {
+      ctx.addIssue({ code: "custom", message: problem });
+    }
+  });
 
 export const databaseShape = {
-  tenants: z.array(tenant, { error: "expected a list of tenants" }),
+  tenants: z.array(z.unknown(), { error: "expected a list of tenants, each { id, displayName?, tier? }" }),
+  databaseManageTenants: z.boolean({ error: "expected true or false" }),
+  databaseTunnelHost: z
+    .string({ error: "expected a host name" })
+    .regex(/^$|^[A-Za-z0-9.-]{1,253}$/, { error: "expected a host name such as localhost (or empty)" }),
+  databaseTunnelPort: integer(0, 65535, "a port from 1 to 65535, or 0 for the instance port"),
+  databaseName: z.string({ error: "expected a string" }).regex(/^[a-z][a-z0-9_]{0,62}$/, {
+    error: "expected 1-63 lowercase letters, digits or '_', starting with a letter",
+  }),
+  databaseInstanceClass: z
+    .string({ error: "expected an RDS instance class such as db.t4g.micro" })
+    .refine(isKnownInstanceClass, {
+      error: `is not a supported instance class; expected one of ${Object.keys(INSTANCE_CLASSES).join(", ")}`,
+    }),
+  databaseAllocatedStorageGiB: integer(STORAGE_GIB.min, STORAGE_GIB.max),
+  databaseMaxAllocatedStorageGiB: integer(STORAGE_GIB.min, STORAGE_GIB.max),
+  databaseMultiAz: z.boolean({ error: "expected true or false" }),
+  databaseBackupRetentionDays: integer(1, 35, "an integer from 1 to 35 (0 would turn automated backups off)"),
+  databaseBackupWindow: windowString(backupWindowProblem, "a daily UTC window such as 03:00-03:30"),
+  databaseMaintenanceWindow: windowString(maintenanceWindowProblem, "a weekly UTC window such as sun:04:00-sun:04:30"),
+  databaseLogRetentionDays: z
+    .number({ error: "expected a number of days" })
+    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+      error:
+        "expected a CloudWatch Logs retention period in days, one of " +
+        LOG_RETENTION_DAYS.join(", ") +
+        " (never-expiring logs are not allowed)",
+    }),
+  databasePerformanceInsightsRetentionDays: z
+    .number({ error: "expected a number of days" })
+    .refine((d) => PERFORMANCE_INSIGHTS_RETENTION_DAYS.includes(d), {
+      error: "expected 7, a multiple of 31 up to 713, or 731",
+    }),
+  databaseBackupReplicaRegion: z
+    .string({ error: "expected an AWS region name or empty" })
+    .refine((r) => r === "" || isKnownRegion(r), {
+      error: "is not a known AWS region (e.g. us-west-2); leave it empty for no replication",
+    }),
+  databaseBackupReplicaRetentionDays: integer(1, 35),
+  databasePoolSize: integer(1, 1000),
+  databaseMigratorConnections: integer(1, 100),
+  databaseMigrationImage: z
+    .string({ error: "expected an image reference" })
+    .refine(isPinnedImage, { error: `expected an image pinned by a release tag or a digest (e.g. ${FLYWAY_IMAGE})` }),
 };
 
 export interface DatabaseConfig {
-  readonly tenants: readonly { readonly id: string; readonly displayName?: string }[];
+  readonly tenants: readonly TenantSpec[];
+  readonly name: string;
+  readonly instanceClass: string;
+  readonly allocatedStorageGiB: number;
+  readonly maxAllocatedStorageGiB: number;
+  readonly multiAz: boolean;
+  readonly backupRetentionDays: number;
+  readonly backupWindow: string;
+  readonly maintenanceWindow: string;
+  readonly logRetentionDays: number;
+  readonly performanceInsightsRetentionDays: number;
+  /** Automated-backup replication for DR; undefined when databaseBackupReplicaRegion is empty. */
+  readonly backupReplica?: { readonly region: string; readonly retentionDays: number };
+  /** The pool of one service task, to be put in the task environment (components/database/sizing.ts). */
+  readonly pool: DatabasePoolSettings;
+  readonly migratorConnections: number;
+  readonly migrationImage: string;
+  /** Tenant roles, schemas and grants as Pulumi resources (else as SQL applied by a DBA). */
+  readonly manageTenants: boolean;
+  /** Where the PostgreSQL provider connects instead of the instance endpoint (an SSM port forward). */
+  readonly tunnel?: { readonly host: string; readonly port?: number };
+}
+
+/** The tasks the service may scale out to: serviceMaxCount when the service area declares it, else the desired count. */
+export function maxServiceTasks(saas: Readonly<Record<string, unknown>>): { count: number; key: string } | undefined {
+  if (isIntegerIn(saas.serviceMaxCount, 0, 10_000)) {
+    return { count: saas.serviceMaxCount, key: "saas:serviceMaxCount" };
+  }
+  if (saas.serviceMaxCount === undefined && isIntegerIn(saas.serviceDesiredCount, 0, 10_000)) {
+    return { count: saas.serviceDesiredCount, key: "saas:serviceDesiredCount" };
+  }
+  return undefined;
 }
 
 /** Rules between database keys (and keys of other areas), run on the coerced values. */
-export function databaseProblems(_values: RawValues): ConfigProblem[] {
-  return [];
+export function databaseProblems(values: RawValues): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const saas = values.saas ?? {};
+  if (Array.isArray(saas.tenants)) {
+    problems.push(...tenantProblems(saas.tenants as TenantSpec[]));
+  }
+  const prod = saas.environment === "prod";
+  const at = (key: string) => ["saas", key];
+  const allocated = saas.databaseAllocatedStorageGiB;
+  const max = saas.databaseMaxAllocatedStorageGiB;
+  if (
+    isIntegerIn(allocated, STORAGE_GIB.min, STORAGE_GIB.max) &&
+    isIntegerIn(max, STORAGE_GIB.min, STORAGE_GIB.max) &&
+    max < allocated
+  ) {
+    problems.push({
+      path: at("databaseMaxAllocatedStorageGiB"),
+      message: `expected at least saas:databaseAllocatedStorageGiB (${allocated}): the autoscaling ceiling cannot be below the allocation`,
+    });
+  }
+  const backup = saas.databaseBackupWindow;
+  const maintenance = saas.databaseMaintenanceWindow;
+  if (
+    typeof backup === "string" &&
+    typeof maintenance === "string" &&
+    !backupWindowProblem(backup) &&
+    !maintenanceWindowProblem(maintenance) &&
+    windowsOverlap(backup, maintenance)
+  ) {
+    problems.push({
+      path: at("databaseBackupWindow"),
+      message: `expected a window apart from saas:databaseMaintenanceWindow (${maintenance}); RDS refuses overlapping windows`,
+    });
+  }
+  const replica = saas.databaseBackupReplicaRegion;
+  if (typeof replica === "string" && replica !== "" && replica === values.aws?.region) {
+    problems.push({
+      path: at("databaseBackupReplicaRegion"),
+      message: "expected a region other than aws:region: a copy in the same region does not survive its loss",
+    });
+  }
+  if (prod) {
+    if (isIntegerIn(saas.databaseBackupRetentionDays, 1, PROD_MIN_BACKUP_RETENTION_DAYS - 1)) {
+      problems.push({
+        path: at("databaseBackupRetentionDays"),
+        message: `expected at least ${PROD_MIN_BACKUP_RETENTION_DAYS} in prod: point-in-time recovery must reach back past two weekly cycles`,
+      });
+    }
+    if (saas.databaseMultiAz === false) {
+      problems.push({
+        path: at("databaseMultiAz"),
+        message:
+          "expected true in prod: a single-zone instance is down for the whole of a zone outage or a host failure",
+      });
+    }
+    const instanceClass = saas.databaseInstanceClass;
+    if (isKnownInstanceClass(instanceClass) && INSTANCE_CLASSES[instanceClass].burstable) {
+      problems.push({
+        path: at("databaseInstanceClass"),
+        message:
+          "is burstable: CPU credits run out under sustained production load; use a db.m7g, db.m6g, db.r7g or db.r6g class in prod",
+      });
+    }
+  }
+  const budget = connectionBudgetProblem(saas);
+  if (budget) {
+    problems.push(budget);
+  }
+  return problems;
+}
+
+/** The connection budget as a config problem, when every input is valid and the budget does not fit. */
+function connectionBudgetProblem(saas: Readonly<Record<string, unknown>>): ConfigProblem | undefined {
+  const tasks = maxServiceTasks(saas);
+  const { databasePoolSize: pool, databaseMigratorConnections: migrator, databaseInstanceClass: instanceClass } = saas;
+  if (!tasks || !isIntegerIn(pool, 1, 1000) || !isIntegerIn(migrator, 1, 100) || !isKnownInstanceClass(instanceClass)) {
+    return undefined;
+  }
+  const budget = connectionBudget({
+    poolSize: pool,
+    maxTasks: tasks.count,
+    migratorConnections: migrator,
+    instanceClass,
+    maxTasksSource: tasks.key,
+  });
+  if (budget.fits) {
+    return undefined;
+  }
+  return {
+    path: ["saas", "databasePoolSize"],
+    message:
+      `is too large: the connection budget is exceeded: ${budget.arithmetic} > ${budget.available}, the max_connections of ` +
+      `${instanceClass}; lower the pool or the task count, or choose a larger saas:databaseInstanceClass`,
+  };
 }
 
 export function toDatabaseConfig(saas: z.output<z.ZodObject<typeof databaseShape>>): DatabaseConfig {
-  return { tenants: saas.tenants };
+  return {
+    tenants: saas.tenants as TenantSpec[],
+    name: saas.databaseName,
+    instanceClass: saas.databaseInstanceClass,
+    allocatedStorageGiB: saas.databaseAllocatedStorageGiB,
+    maxAllocatedStorageGiB: saas.databaseMaxAllocatedStorageGiB,
+    multiAz: saas.databaseMultiAz,
+    backupRetentionDays: saas.databaseBackupRetentionDays,
+    backupWindow: saas.databaseBackupWindow,
+    maintenanceWindow: saas.databaseMaintenanceWindow,
+    logRetentionDays: saas.databaseLogRetentionDays,
+    performanceInsightsRetentionDays: saas.databasePerformanceInsightsRetentionDays,
+    backupReplica:
+      saas.databaseBackupReplicaRegion === ""
+        ? undefined
+        : { region: saas.databaseBackupReplicaRegion, retentionDays: saas.databaseBackupReplicaRetentionDays },
+    pool: poolSettings(saas.databasePoolSize),
+    migratorConnections: saas.databaseMigratorConnections,
+    migrationImage: saas.databaseMigrationImage,
+    manageTenants: saas.databaseManageTenants,
+    tunnel:
+      saas.databaseTunnelHost === ""
+        ? undefined
+        : { host: saas.databaseTunnelHost, port: saas.databaseTunnelPort === 0 ? undefined : saas.databaseTunnelPort },
+  };
+}
+
+/** The tenant model's problems as config problems: `tenants[2].id: "Acme" must match …` → `saas:tenants[2].id`. */
+function tenantProblems(tenants: readonly TenantSpec[]): ConfigProblem[] {
+  return validateTenants(tenants).map((text) => {
+    const split = text.indexOf(": ");
+    const where = text.slice(0, split);
+    const path = where
+      .split(/[.[\]]+/)
+      .filter(Boolean)
+      .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    return { path: ["saas", ...path], message: text.slice(split + 2), verbatim: true };
+  });
 }

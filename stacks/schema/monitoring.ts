@@ -1,32 +1,162 @@
 import { z } from "zod";
-import { ConfigKey, ConfigProblem, RawValues } from "./common";
+import { ConfigKey, ConfigProblem, LOG_RETENTION_DAYS, RawValues } from "./common";
+import {
+  AlarmThresholds,
+  LOG_RETENTION_DEFAULTS,
+  MONTHLY_BUDGET_DEFAULTS,
+  MonitoringEnvironment,
+  alarmDefaults,
+} from "../../components/monitoring/alarms";
+import { MAX_ALERT_EMAILS, httpsEndpointProblem } from "../../components/monitoring/alerting";
 
-/** Configuration of monitoring, alerting and cost. */
+/**
+ * Configuration of monitoring, alerting and cost.
+ *
+ * Pulumi.yaml defaults are the same for every stack, so the keys whose default depends on the environment
+ * declare 0 there, meaning "the environment's default" from components/monitoring/alarms.ts (dev and staging
+ * looser, prod tighter). Set a key in Pulumi.<stack>.yaml only to depart from that table.
+ */
+
+/** Threshold overrides: config key → field of AlarmThresholds, and the percent keys capped at 100. */
+const THRESHOLD_KEYS = {
+  alb5xxRatePercent: { field: "alb5xxRatePercent", percent: true, what: "share of requests answered with a 5xx" },
+  p99LatencyMs: { field: "p99LatencyMs", percent: false, what: "p99 target response time in milliseconds" },
+  serviceCpuPercent: { field: "serviceCpuPercent", percent: true, what: "average CPU of the service's tasks" },
+  databaseCpuPercent: { field: "databaseCpuPercent", percent: true, what: "average CPU of the database instance" },
+  freeStorageGiB: { field: "freeStorageGiB", percent: false, what: "free database storage in GiB" },
+} as const satisfies Record<string, { field: keyof AlarmThresholds; percent: boolean; what: string }>;
+
+type ThresholdKey = keyof typeof THRESHOLD_KEYS;
+
+const envDefaults = (pick: (env: MonitoringEnvironment) => number) =>
+  (["dev", "staging", "prod"] as const).map((env) => `${env} ${pick(env)}`).join(", ");
 
 export const MONITORING_KEYS: readonly ConfigKey[] = [
   {
     key: "alertEmails",
     type: "array",
     default: [],
-    description: "Email addresses subscribed to the stack's alerts.",
+    description:
+      "Email addresses subscribed to the stack's alerts (each confirms by email) and mailed by the budget; at most 10. At least one address or an alertHttpsEndpoint is required in prod.",
   },
+  {
+    key: "alertHttpsEndpoint",
+    type: "string",
+    default: "",
+    description:
+      "An https:// URL subscribed to the alert topic, e.g. a paging service's SNS integration. Set it with `pulumi config set --secret`. Empty: none.",
+  },
+  {
+    key: "monthlyBudgetUsd",
+    type: "integer",
+    default: 0,
+    description: `Monthly cost budget of the stack in USD, alerting at 80 % actual and 100 % forecast. 0: the environment's default (${envDefaults((e) => MONTHLY_BUDGET_DEFAULTS[e])}).`,
+  },
+  {
+    key: "logRetentionDays",
+    type: "integer",
+    default: 0,
+    description: `Days the service's logs are kept; one of CloudWatch Logs' retention values. 0: the environment's default (${envDefaults((e) => LOG_RETENTION_DEFAULTS[e])}).`,
+  },
+  ...(Object.entries(THRESHOLD_KEYS) as [ThresholdKey, (typeof THRESHOLD_KEYS)[ThresholdKey]][]).map(
+    ([key, def]): ConfigKey => ({
+      key,
+      type: "integer",
+      default: 0,
+      description: `Alarm threshold: ${def.what}. 0: the environment's default (${envDefaults((e) => alarmDefaults(e).thresholds[def.field])}).`,
+    }),
+  ),
 ];
 
 const email = z.email({ error: "expected an email address" });
 
+const zeroOrPositive = (what: string) =>
+  z
+    .number({ error: `expected 0 (the environment's default) or ${what}` })
+    .int({ error: `expected 0 (the environment's default) or ${what}` })
+    .min(0, { error: `expected 0 (the environment's default) or ${what}` });
+
+const thresholdShape = Object.fromEntries(
+  (Object.entries(THRESHOLD_KEYS) as [ThresholdKey, (typeof THRESHOLD_KEYS)[ThresholdKey]][]).map(([key, def]) => [
+    key,
+    def.percent
+      ? zeroOrPositive("a percentage from 1 to 100").max(100, {
+          error: "expected 0 (the environment's default) or a percentage from 1 to 100",
+        })
+      : zeroOrPositive("a positive whole number"),
+  ]),
+) as Record<ThresholdKey, z.ZodNumber>;
+
 export const monitoringShape = {
   alertEmails: z.array(email, { error: "expected a list of email addresses" }),
+  alertHttpsEndpoint: z.string({ error: "expected an https:// URL or an empty string" }).superRefine((value, ctx) => {
+    const problem = httpsEndpointProblem(value);
+    if (problem) {
+      ctx.addIssue({ code: "custom", message: problem });
+    }
+  }),
+  monthlyBudgetUsd: zeroOrPositive("a positive whole number of US dollars"),
+  logRetentionDays: z
+    .number({ error: "expected a number of days" })
+    .refine((d) => d === 0 || (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+      error:
+        "expected 0 (the environment's default) or a CloudWatch Logs retention period in days, one of " +
+        LOG_RETENTION_DAYS.join(", "),
+    }),
+  ...thresholdShape,
 };
 
 export interface MonitoringConfig {
   readonly alertEmails: readonly string[];
+  /** Undefined when not set. */
+  readonly alertHttpsEndpoint?: string;
+  /** The budget in USD, the environment's default applied. */
+  readonly monthlyBudgetUsd: number;
+  /** Retention of the stack's log groups in days, the environment's default applied. */
+  readonly logRetentionDays: number;
+  /** Every alarm threshold: the environment's defaults with the configured overrides. */
+  readonly alarmThresholds: AlarmThresholds;
 }
 
 /** Rules between monitoring keys (and keys of other areas), run on the coerced values. */
-export function monitoringProblems(_values: RawValues): ConfigProblem[] {
-  return [];
+export function monitoringProblems(values: RawValues): ConfigProblem[] {
+  const saas = values.saas ?? {};
+  const problems: ConfigProblem[] = [];
+  const emails = saas.alertEmails;
+  const endpoint = saas.alertHttpsEndpoint;
+  // AWS Budgets mails at most 10 addresses per notification; the budget would fail to deploy.
+  if (Array.isArray(emails) && emails.length > MAX_ALERT_EMAILS) {
+    problems.push({
+      path: ["saas", "alertEmails"],
+      message: `expected at most ${MAX_ALERT_EMAILS} addresses (AWS Budgets' limit per notification; use a mailing list)`,
+    });
+  }
+  if (saas.environment === "prod" && Array.isArray(emails) && emails.length === 0 && (endpoint ?? "") === "") {
+    problems.push({
+      path: ["saas", "alertEmails"],
+      message:
+        "expected at least one address in prod (or set saas:alertHttpsEndpoint): alarms and budget alerts would reach nobody",
+    });
+  }
+  return problems;
 }
 
-export function toMonitoringConfig(saas: z.output<z.ZodObject<typeof monitoringShape>>): MonitoringConfig {
-  return { alertEmails: saas.alertEmails };
+/** Resolves the environment's defaults; `saas` is the validated project config (it includes `environment`). */
+export function toMonitoringConfig(
+  saas: z.output<z.ZodObject<typeof monitoringShape>> & { readonly environment: MonitoringEnvironment },
+): MonitoringConfig {
+  const env = saas.environment;
+  const overrides: Partial<Record<keyof AlarmThresholds, number>> = {};
+  for (const [key, def] of Object.entries(THRESHOLD_KEYS) as [ThresholdKey, (typeof THRESHOLD_KEYS)[ThresholdKey]][]) {
+    if (saas[key] > 0) {
+      overrides[def.field] = saas[key];
+    }
+  }
+  return {
+    alertEmails: saas.alertEmails,
+    ...(saas.alertHttpsEndpoint ? { alertHttpsEndpoint: saas.alertHttpsEndpoint } : {}),
+    monthlyBudgetUsd: saas.monthlyBudgetUsd || MONTHLY_BUDGET_DEFAULTS[env],
+    logRetentionDays: saas.logRetentionDays || LOG_RETENTION_DEFAULTS[env],
+    alarmThresholds: { ...alarmDefaults(env).thresholds, ...overrides },
+  };
 }

@@ -1,7 +1,18 @@
 import { z } from "zod";
-import { ConfigKey, ConfigProblem, RawValues, integer } from "./common";
+import { ConfigKey, ConfigProblem, LOG_RETENTION_DAYS, RawValues, integer, isIntegerIn, oneOf } from "./common";
+import {
+  ARCHITECTURES,
+  Architecture,
+  FARGATE_CPU_VALUES,
+  acmCertificateArnProblem,
+  corsOriginProblem,
+  fargateSizeProblem,
+  imageReferenceProblem,
+} from "../../components/container-service/fargate";
+import { isKnownRegion } from "../../components/network/regions";
+import { branchProblem, githubRepositoryProblem } from "../../components/cdn/github";
 
-/** Configuration of the container service. */
+/** Configuration of the container service and the CDN in front of the frontend. */
 
 export const SERVICE_KEYS: readonly ConfigKey[] = [
   {
@@ -14,27 +25,150 @@ export const SERVICE_KEYS: readonly ConfigKey[] = [
     key: "serviceCpu",
     type: "integer",
     default: 256,
-    description: "Fargate task CPU units (1024 = 1 vCPU).",
+    description: `Fargate task CPU units (1024 = 1 vCPU): one of ${FARGATE_CPU_VALUES.join(", ")}.`,
   },
   {
     key: "serviceMemory",
     type: "integer",
     default: 512,
-    description: "Fargate task memory in MiB.",
+    description: "Fargate task memory in MiB; must be a size Fargate offers with serviceCpu.",
   },
   {
     key: "serviceDesiredCount",
     type: "integer",
     default: 1,
-    description: "Tasks the service runs when not scaled.",
+    description: "Tasks the service starts with; between serviceMinCount and serviceMaxCount.",
+  },
+  {
+    key: "serviceMinCount",
+    type: "integer",
+    default: 1,
+    description: "Fewest tasks autoscaling keeps running.",
+  },
+  {
+    key: "serviceMaxCount",
+    type: "integer",
+    default: 2,
+    description: "Most tasks autoscaling may run.",
+  },
+  {
+    key: "serviceImage",
+    type: "string",
+    default: "",
+    description:
+      "Prebuilt image to run, pinned by a tag other than latest or by @sha256 digest. Empty builds app/ and pushes it to the stack's ECR repository.",
+  },
+  {
+    key: "serviceArchitecture",
+    type: "string",
+    default: "arm64",
+    description: `CPU architecture of the tasks and of the image build: ${ARCHITECTURES.join(", ")}.`,
+  },
+  {
+    key: "serviceLogRetentionDays",
+    type: "integer",
+    default: 14,
+    description: "Days the service's container logs are kept; one of CloudWatch Logs' retention values.",
+  },
+  {
+    key: "serviceRequestsPerTarget",
+    type: "integer",
+    default: 0,
+    description: "Load balancer requests per task per minute to scale on, besides CPU; 0 turns request scaling off.",
+  },
+  {
+    key: "certificateArn",
+    type: "string",
+    description: "ACM certificate of the load balancer's HTTPS listener, in the stack's region.",
+  },
+  {
+    key: "corsAllowedOrigins",
+    type: "array",
+    default: [],
+    description: "Origins (https://host, no path) the CDN allows cross-origin requests from.",
+  },
+  {
+    key: "cdnCertificateArn",
+    type: "string",
+    default: "",
+    description:
+      "ACM certificate (in us-east-1) for the CDN's aliases. Empty uses the *.cloudfront.net certificate, which cannot enforce TLS 1.2.",
+  },
+  {
+    key: "cdnAliases",
+    type: "array",
+    default: [],
+    description: "Domain names the CDN answers to; they need cdnCertificateArn.",
+  },
+  {
+    key: "frontendRepository",
+    type: "string",
+    default: "",
+    description: "GitHub repository (owner/repo) whose workflow deploys the frontend; empty creates no deploy role.",
+  },
+  {
+    key: "frontendBranch",
+    type: "string",
+    default: "main",
+    description: "Branch of frontendRepository allowed to deploy.",
+  },
+  {
+    key: "githubOidcProviderArn",
+    type: "string",
+    default: "",
+    description:
+      "ARN of the account's existing GitHub Actions OIDC provider; empty creates one (an account holds only one per URL).",
   },
 ];
+
+const refined = (check: (value: string) => string | undefined) => (value: string, ctx: z.RefinementCtx) => {
+  const problem = check(value);
+  if (problem) {
+    ctx.addIssue({ code: "custom", message: problem });
+  }
+};
+
+const domainName = z
+  .string({ error: "expected a domain name" })
+  .regex(/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+    error: "expected a lowercase domain name such as static.example.com",
+  });
 
 export const serviceShape = {
   servicePort: integer(1024, 65535, "an unprivileged port from 1024 to 65535"),
   serviceCpu: integer(256, 16384),
   serviceMemory: integer(512, 122880),
   serviceDesiredCount: integer(0, 100),
+  serviceMinCount: integer(0, 100),
+  serviceMaxCount: integer(1, 100),
+  serviceImage: z
+    .string({ error: "expected an image reference or an empty string" })
+    .superRefine((value, ctx) => (value === "" ? undefined : refined(imageReferenceProblem)(value, ctx))),
+  serviceArchitecture: oneOf(ARCHITECTURES),
+  serviceLogRetentionDays: z
+    .number({ error: "expected a number of days" })
+    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+      error:
+        "expected a CloudWatch Logs retention period in days, one of " +
+        LOG_RETENTION_DAYS.join(", ") +
+        " (never-expiring logs are not allowed)",
+    }),
+  serviceRequestsPerTarget: integer(0, 1000000, "an integer from 0 (off) to 1000000"),
+  certificateArn: z.string({ error: "expected an ACM certificate ARN" }),
+  corsAllowedOrigins: z.array(z.string({ error: "expected an https origin" }).superRefine(refined(corsOriginProblem)), {
+    error: "expected a list of https origins",
+  }),
+  cdnCertificateArn: z.string({ error: "expected an ACM certificate ARN or an empty string" }),
+  cdnAliases: z.array(domainName, { error: "expected a list of domain names" }),
+  frontendRepository: z
+    .string({ error: "expected owner/repo or an empty string" })
+    .superRefine((value, ctx) => (value === "" ? undefined : refined(githubRepositoryProblem)(value, ctx))),
+  frontendBranch: z.string({ error: "expected a branch name" }).superRefine(refined(branchProblem)),
+  githubOidcProviderArn: z
+    .string({ error: "expected an IAM OIDC provider ARN or an empty string" })
+    .regex(/^$|^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, {
+      error: "expected arn:aws:iam::<12-digit account>:oidc-provider/token.actions.githubusercontent.com, or empty",
+    }),
 };
 
 export interface ServiceConfig {
@@ -42,11 +176,88 @@ export interface ServiceConfig {
   readonly cpu: number;
   readonly memory: number;
   readonly desiredCount: number;
+  readonly minCount: number;
+  readonly maxCount: number;
+  /** Prebuilt image; undefined builds app/. */
+  readonly image?: string;
+  readonly architecture: Architecture;
+  readonly logRetentionDays: number;
+  /** Requests per task per minute to scale on; 0 is off. */
+  readonly requestsPerTarget: number;
+  readonly certificateArn: string;
+  /** The CDN for the frontend's static assets. */
+  readonly cdn: CdnConfig;
+}
+
+export interface CdnConfig {
+  readonly corsAllowedOrigins: readonly string[];
+  /** ACM certificate in us-east-1; undefined uses the CloudFront default certificate. */
+  readonly certificateArn?: string;
+  readonly aliases: readonly string[];
+  /** `owner/repo`; undefined creates no deploy role. */
+  readonly frontendRepository?: string;
+  readonly frontendBranch: string;
+  /** Existing GitHub OIDC provider; undefined creates one. */
+  readonly githubOidcProviderArn?: string;
 }
 
 /** Rules between service keys (and keys of other areas), run on the coerced values. */
-export function serviceProblems(_values: RawValues): ConfigProblem[] {
-  return [];
+export function serviceProblems(values: RawValues): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const saas = values.saas ?? {};
+  const region = values.aws?.region;
+  const { serviceCpu: cpu, serviceMemory: memory } = saas;
+  if (isIntegerIn(cpu, 256, 16384) && isIntegerIn(memory, 512, 122880)) {
+    const problem = fargateSizeProblem(cpu, memory);
+    if (problem) {
+      problems.push({
+        path: ["saas", problem.key === "cpu" ? "serviceCpu" : "serviceMemory"],
+        message: problem.message,
+      });
+    }
+  }
+  const { serviceMinCount: min, serviceMaxCount: max, serviceDesiredCount: desired } = saas;
+  const validMin = isIntegerIn(min, 0, 100);
+  const validMax = isIntegerIn(max, 1, 100);
+  if (validMin && validMax && min > max) {
+    problems.push({
+      path: ["saas", "serviceMinCount"],
+      message: `expected at most serviceMaxCount (${max}): autoscaling cannot keep more tasks than it may run`,
+    });
+  } else if (validMin && validMax && isIntegerIn(desired, 0, 100) && (desired < min || desired > max)) {
+    problems.push({
+      path: ["saas", "serviceDesiredCount"],
+      message: `expected a count from serviceMinCount (${min}) to serviceMaxCount (${max})`,
+    });
+  }
+  // Against a known region only: an unknown one is reported on aws:region, not once more here.
+  if (typeof region === "string" && isKnownRegion(region) && typeof saas.certificateArn === "string") {
+    const problem = acmCertificateArnProblem(saas.certificateArn, region);
+    if (problem) {
+      problems.push({ path: ["saas", "certificateArn"], message: problem });
+    }
+  }
+  if (typeof saas.cdnCertificateArn === "string" && saas.cdnCertificateArn !== "") {
+    // CloudFront reads viewer certificates from us-east-1 only, whatever the stack's region.
+    const problem = acmCertificateArnProblem(saas.cdnCertificateArn, "us-east-1");
+    if (problem) {
+      problems.push({ path: ["saas", "cdnCertificateArn"], message: `${problem}; CloudFront uses us-east-1 only` });
+    }
+  }
+  const aliases = Array.isArray(saas.cdnAliases) ? saas.cdnAliases : undefined;
+  if (aliases && aliases.length > 0 && saas.cdnCertificateArn === "") {
+    problems.push({
+      path: ["saas", "cdnAliases"],
+      message:
+        "expected no aliases without cdnCertificateArn: CloudFront serves an alias only with a certificate for it",
+    });
+  } else if (aliases && aliases.length === 0 && typeof saas.cdnCertificateArn === "string" && saas.cdnCertificateArn) {
+    problems.push({
+      path: ["saas", "cdnCertificateArn"],
+      message: "expected cdnAliases to name the domains the certificate is for; without aliases it is never served",
+    });
+  }
+  return problems;
 }
 
 export function toServiceConfig(saas: z.output<z.ZodObject<typeof serviceShape>>): ServiceConfig {
@@ -55,5 +266,20 @@ export function toServiceConfig(saas: z.output<z.ZodObject<typeof serviceShape>>
     cpu: saas.serviceCpu,
     memory: saas.serviceMemory,
     desiredCount: saas.serviceDesiredCount,
+    minCount: saas.serviceMinCount,
+    maxCount: saas.serviceMaxCount,
+    image: saas.serviceImage || undefined,
+    architecture: saas.serviceArchitecture,
+    logRetentionDays: saas.serviceLogRetentionDays,
+    requestsPerTarget: saas.serviceRequestsPerTarget,
+    certificateArn: saas.certificateArn,
+    cdn: {
+      corsAllowedOrigins: saas.corsAllowedOrigins,
+      certificateArn: saas.cdnCertificateArn || undefined,
+      aliases: saas.cdnAliases,
+      frontendRepository: saas.frontendRepository || undefined,
+      frontendBranch: saas.frontendBranch,
+      githubOidcProviderArn: saas.githubOidcProviderArn || undefined,
+    },
   };
 }

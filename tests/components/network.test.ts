@@ -170,7 +170,20 @@ describe("Network in the dev stack", () => {
     expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual([
       "AccountAdministration",
       "CloudWatchLogsForThisAccount",
+      "AwsServicesForThisAccount",
     ]);
+    // The CDN reads SSE-KMS assets through CloudFront and writes SSE-KMS access logs; alarms, budgets and cost
+    // anomaly alerts publish to the encrypted alert topic (stacks/platform.ts).
+    expect(policy.Statement[2].Principal).toEqual({
+      Service: [
+        "cloudfront.amazonaws.com",
+        "delivery.logs.amazonaws.com",
+        "cloudwatch.amazonaws.com",
+        "budgets.amazonaws.com",
+        "costalerts.amazonaws.com",
+      ],
+    });
+    expect(policy.Statement[2].Condition).toEqual({ StringEquals: { "aws:SourceAccount": "123456789012" } });
     expect(policy.Statement[1].Condition).toEqual({
       ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:123456789012:log-group:*" },
     });
@@ -199,7 +212,7 @@ describe("Network in the dev stack", () => {
     expect(children.length).toBe(41);
     expect(
       plan.resources.filter(
-        (r) => r.type.startsWith("aws:") && r.parent !== network.urn && !r.type.startsWith("aws:kms"),
+        (r) => r.type.startsWith("aws:") && r.name.startsWith("network-") && r.parent !== network.urn,
       ),
     ).toEqual([]);
     expect(children.map((c) => c.name).sort()).toMatchSnapshot();

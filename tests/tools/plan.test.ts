@@ -88,7 +88,7 @@ describe("npm run plan", () => {
     expect(code).toBe(0);
     expect(stdout).toContain("Previewing update (saas/dev) offline: mock engine, account 123456789012, us-east-1");
     expect(stdout).toMatch(/ \+ {3}pulumi:pulumi:Stack\s+saas-dev\n/);
-    expect(stdout).toMatch(/ \+ {3}└─ saas:network:Network\s+network\n/);
+    expect(stdout).toMatch(/ \+ {3}[├└]─ saas:network:Network\s+network\n/);
     expect(stdout).toMatch(/\n {7}6 {2}aws:ec2\/subnet:Subnet\n/);
     expect(stdout).toMatch(/\n {4}vpcId: +"vpc-[0-9a-f]{17}"\n/);
   });

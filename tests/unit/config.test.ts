@@ -4,6 +4,7 @@ import * as yaml from "js-yaml";
 import { ConfigError, parseConfig, qualifiedKey } from "../../stacks/config";
 import { CONFIG_KEYS, PROJECT } from "../../stacks/schema";
 import { loadStackSettings } from "../../tools/engine/project";
+import { alarmDefaults } from "../../components/monitoring/alarms";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -12,6 +13,7 @@ const VALID: Record<string, string> = {
   "aws:region": "us-east-1",
   "aws:defaultTags": JSON.stringify({ tags: TAGS }),
   "saas:environment": "dev",
+  "saas:certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b",
 };
 
 /** The problems parseConfig reports for `raw`, or [] when it accepts it. */
@@ -45,9 +47,52 @@ describe("parseConfig", () => {
         flowLogRetentionDays: 14,
         interfaceEndpoints: false,
       },
-      service: { port: 8080, cpu: 256, memory: 512, desiredCount: 1 },
-      database: { tenants: [] },
-      monitoring: { alertEmails: [] },
+      service: {
+        port: 8080,
+        cpu: 256,
+        memory: 512,
+        desiredCount: 1,
+        minCount: 1,
+        maxCount: 2,
+        image: undefined,
+        architecture: "arm64",
+        logRetentionDays: 14,
+        requestsPerTarget: 0,
+        certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b",
+        cdn: {
+          corsAllowedOrigins: [],
+          certificateArn: undefined,
+          aliases: [],
+          frontendRepository: undefined,
+          frontendBranch: "main",
+          githubOidcProviderArn: undefined,
+        },
+      },
+      database: {
+        tenants: [],
+        name: "app",
+        instanceClass: "db.t4g.micro",
+        allocatedStorageGiB: 20,
+        maxAllocatedStorageGiB: 100,
+        multiAz: false,
+        backupRetentionDays: 7,
+        backupWindow: "03:00-03:30",
+        maintenanceWindow: "sun:04:00-sun:04:30",
+        logRetentionDays: 30,
+        performanceInsightsRetentionDays: 7,
+        backupReplica: undefined,
+        pool: { maxSize: 10, minIdle: 10, connectionTimeoutMs: 10000, idleTimeoutMs: 600000, maxLifetimeMs: 1800000 },
+        migratorConnections: 5,
+        migrationImage: "flyway/flyway:10.22.0",
+        manageTenants: true,
+        tunnel: undefined,
+      },
+      monitoring: {
+        alertEmails: [],
+        monthlyBudgetUsd: 100,
+        logRetentionDays: 14,
+        alarmThresholds: alarmDefaults("dev").thresholds,
+      },
     });
   });
 
@@ -95,7 +140,11 @@ describe("parseConfig", () => {
     ["a fraction", { "saas:azCount": "2.5" }, "saas:azCount: expected an integer from 1 to 6, got 2.5"],
     [
       "more zones than the region has",
-      { "aws:region": "us-west-1", "saas:azCount": "3" },
+      {
+        "aws:region": "us-west-1",
+        "saas:azCount": "3",
+        "saas:certificateArn": "arn:aws:acm:us-west-1:123456789012:certificate/0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b",
+      },
       "saas:azCount: expected at most 2: us-west-1 has 2 availability zones, got 3",
     ],
     [
@@ -179,6 +228,10 @@ describe("parseConfig", () => {
       "aws:defaultTags": JSON.stringify({ tags: { ...TAGS, Environment: "prod" } }),
       "saas:natGateways": "onePerAz",
       "saas:azCount": "3",
+      "saas:alertEmails": '["oncall@example.com"]',
+      "saas:databaseInstanceClass": "db.m7g.large",
+      "saas:databaseMultiAz": "true",
+      "saas:databaseBackupRetentionDays": "14",
     };
 
     it("accepts the production shape", () => {

@@ -104,16 +104,16 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
     };
     monitor.registerResource = (req: RegisterRequest, callback: (err: unknown, resp: RegisterResponse) => void) => {
       this.last = undefined;
-      let answered: OfflineEngine["last"];
+      const answer: { value?: OfflineEngine["last"] } = {};
       const done = originalRegister(req, (err, resp) => {
         if (!err && resp) {
-          this.record(req, resp, project, stack, answered);
+          this.record(req, resp, project, stack, answer.value);
         }
         callback(err, resp);
       });
       // The mock monitor calls newResource before its first await, so its answer is already here: recording it
       // saves deserialising the request and the response a second time.
-      answered = this.last;
+      answer.value = this.last;
       return done;
     };
   }

@@ -90,6 +90,33 @@ export const INVOKES: Readonly<Record<string, Answer>> = {
     reverseDnsPrefix: "com.amazonaws",
   }),
   "aws:iam/getPolicyDocument:getPolicyDocument": (args) => renderPolicyDocument(args),
+  // A secret's value: offline there is none, so an obviously fake one in the shape RDS-managed secrets have.
+  "aws:secretsmanager/getSecretVersion:getSecretVersion": (args) => ({
+    id: `${String(args.secretId)}|AWSCURRENT`,
+    arn: String(args.secretId),
+    secretId: String(args.secretId),
+    versionId: "00000000-0000-4000-a000-000000000000",
+    versionStage: "AWSCURRENT",
+    versionStages: ["AWSCURRENT"],
+    secretString: JSON.stringify({ username: "postgres", password: "offline-plan-not-a-password" }),
+    secretBinary: "",
+    createdDate: "2026-01-01T00:00:00Z",
+  }),
+  // A registry login as ECR gives it: user AWS, a 12-hour token, base64 of "AWS:<password>".
+  "aws:ecr/getAuthorizationToken:getAuthorizationToken": (args, cloud) => {
+    const registry = typeof args.registryId === "string" ? args.registryId : cloud.account;
+    const password = `offline-ecr-password-${registry}`;
+    return {
+      id: cloud.region,
+      region: cloud.region,
+      registryId: registry,
+      userName: "AWS",
+      password,
+      authorizationToken: Buffer.from(`AWS:${password}`).toString("base64"),
+      proxyEndpoint: `https://${registry}.dkr.ecr.${cloud.region}.amazonaws.com`,
+      expiresAt: "2026-01-01T12:00:00Z",
+    };
+  },
 };
 
 /** Thrown for an invoke the engine has no answer for. */

@@ -1,0 +1,206 @@
+/**
+ * IAM and resource policy documents of the container service, as pure functions of ARNs: the tests read them
+ * statement by statement, and the component only serialises them.
+ */
+
+type Statement = Record<string, unknown>;
+type Document = { Version: "2012-10-17"; Statement: Statement[] };
+
+const doc = (statements: Statement[]): Document => ({ Version: "2012-10-17", Statement: statements });
+
+/**
+ * Only ECS tasks may assume the roles, and only tasks of this account in this region: ECS passes the task's ARN
+ * and account as aws:SourceArn/aws:SourceAccount, the confused-deputy guard AWS documents for task roles.
+ */
+export function ecsTasksTrustPolicy(partition: string, region: string, account: string): Document {
+  return doc([
+    {
+      Effect: "Allow",
+      Principal: { Service: "ecs-tasks.amazonaws.com" },
+      Action: "sts:AssumeRole",
+      Condition: {
+        StringEquals: { "aws:SourceAccount": account },
+        ArnLike: { "aws:SourceArn": `arn:${partition}:ecs:${region}:${account}:*` },
+      },
+    },
+  ]);
+}
+
+export interface ExecutionPolicyArgs {
+  /** Repositories the task's image may be pulled from. */
+  readonly repositoryArns: readonly string[];
+  readonly logGroupArn: string;
+  /** Secrets Manager ARNs injected through the container's `secrets`. */
+  readonly secretArns: readonly string[];
+  /** The key that encrypts those secrets. */
+  readonly kmsKeyArn: string;
+}
+
+/**
+ * What the ECS agent needs to start the task: pull this image, write to this log group, and read these secrets.
+ * Nothing for the app itself (that is the task role).
+ */
+export function executionRolePolicy(a: ExecutionPolicyArgs): Document {
+  const statements: Statement[] = [
+    {
+      Sid: "PullImage",
+      Effect: "Allow",
+      Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+      Resource: [...a.repositoryArns],
+    },
+    {
+      // GetAuthorizationToken is account-wide by design: it returns a registry login, not access to a repository,
+      // and IAM does not accept a resource for it. What the token can pull is limited by PullImage above.
+      Sid: "RegistryLogin",
+      Effect: "Allow",
+      Action: "ecr:GetAuthorizationToken",
+      Resource: "*",
+    },
+    {
+      Sid: "WriteLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      // CreateLogStream is authorised on the group, PutLogEvents on its streams (`<group arn>:log-stream:<name>`).
+      Resource: [a.logGroupArn, `${a.logGroupArn}:*`],
+    },
+  ];
+  if (a.repositoryArns.length === 0) {
+    // An image outside ECR needs neither statement.
+    statements.splice(0, 2);
+  }
+  if (a.secretArns.length > 0) {
+    statements.push(
+      { Sid: "ReadSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: [...a.secretArns] },
+      {
+        Sid: "DecryptSecrets",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: a.kmsKeyArn,
+        // Only when Secrets Manager decrypts on the agent's behalf, never a direct Decrypt call.
+        Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
+      },
+    );
+  }
+  return doc(statements);
+}
+
+/**
+ * The app's own permissions. The reference app calls no AWS API, so it has none; ECS Exec (dev only) needs the
+ * Session Manager channel actions, which IAM does not scope to a resource: sessions are bound to the task by ECS,
+ * and `ecs:ExecuteCommand` on the caller's side is what decides who may open one.
+ */
+export function taskRolePolicy(enableExecuteCommand: boolean): Document | undefined {
+  if (!enableExecuteCommand) {
+    return undefined;
+  }
+  return doc([
+    {
+      Sid: "EcsExecChannels",
+      Effect: "Allow",
+      Action: [
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+      ],
+      Resource: "*",
+    },
+  ]);
+}
+
+/**
+ * Account of Elastic Load Balancing's log delivery in the regions that opened before August 2022; newer regions
+ * accept only the `logdelivery.elasticloadbalancing.amazonaws.com` service principal.
+ */
+export const ELB_LOG_ACCOUNTS: Readonly<Record<string, string>> = {
+  "us-east-1": "127311923021",
+  "us-east-2": "033677994240",
+  "us-west-1": "027434742980",
+  "us-west-2": "797873946194",
+  "af-south-1": "098369216593",
+  "ap-east-1": "754344448648",
+  "ap-southeast-3": "589379963580",
+  "ap-south-1": "718504428378",
+  "ap-northeast-3": "383597477331",
+  "ap-northeast-2": "600734575887",
+  "ap-southeast-1": "114774131450",
+  "ap-southeast-2": "783225319266",
+  "ap-northeast-1": "582318560864",
+  "ca-central-1": "985666609251",
+  "eu-central-1": "054676820928",
+  "eu-west-1": "156460612806",
+  "eu-west-2": "652711504416",
+  "eu-south-1": "635631232127",
+  "eu-west-3": "009996457667",
+  "eu-north-1": "897822967062",
+  "me-south-1": "076674570225",
+  "sa-east-1": "507241528517",
+};
+
+/** The principal that writes a region's ALB access logs. */
+export function elbLogDeliveryPrincipal(partition: string, region: string): Record<string, string> {
+  const account = ELB_LOG_ACCOUNTS[region];
+  return account
+    ? { AWS: `arn:${partition}:iam::${account}:root` }
+    : { Service: "logdelivery.elasticloadbalancing.amazonaws.com" };
+}
+
+/**
+ * The access log bucket's policy: the region's log delivery may put objects under this load balancer's prefix
+ * of this account and nowhere else, and nobody may use the bucket without TLS.
+ */
+export function accessLogBucketPolicy(a: {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+  readonly bucketArn: string;
+  readonly prefix: string;
+}): Document {
+  return doc([
+    {
+      Sid: "AllowElbLogDelivery",
+      Effect: "Allow",
+      Principal: elbLogDeliveryPrincipal(a.partition, a.region),
+      Action: "s3:PutObject",
+      Resource: `${a.bucketArn}/${a.prefix}/AWSLogs/${a.account}/*`,
+    },
+    denyInsecureTransport(a.bucketArn),
+  ]);
+}
+
+/** Refuses every request that does not use TLS, for the bucket and its objects. */
+export function denyInsecureTransport(bucketArn: string): Statement {
+  return {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: "s3:*",
+    Resource: [bucketArn, `${bucketArn}/*`],
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
+
+/** ECR lifecycle: untagged layers go after a week, and only the newest tagged images are kept. */
+export function ecrLifecyclePolicy(keepTagged: number, untaggedDays: number) {
+  return {
+    rules: [
+      {
+        rulePriority: 1,
+        description: `Expire untagged images after ${untaggedDays} days`,
+        selection: {
+          tagStatus: "untagged",
+          countType: "sinceImagePushed",
+          countUnit: "days",
+          countNumber: untaggedDays,
+        },
+        action: { type: "expire" },
+      },
+      {
+        rulePriority: 2,
+        description: `Keep the last ${keepTagged} tagged images`,
+        selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keepTagged },
+        action: { type: "expire" },
+      },
+    ],
+  };
+}

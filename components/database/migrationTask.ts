@@ -1,0 +1,350 @@
+import * as pulumi from "@pulumi/pulumi";
+import { TaskDefinition } from "@pulumi/aws/ecs/taskDefinition";
+import { LogGroup } from "@pulumi/aws/cloudwatch/logGroup";
+import { Role } from "@pulumi/aws/iam/role";
+import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
+import { ComponentArgsError, nameTags } from "../shared/naming";
+
+/**
+ * The last Flyway 10 release (10.22.0, November 2024), pinned by its exact tag. Flyway 11 changed defaults and
+ * configuration; moving to it is a deliberate change with a test run against a restored copy.
+ */
+export const FLYWAY_IMAGE = "flyway/flyway:10.22.0";
+export const CONTAINER_NAME = "flyway";
+/** The image's users are root only; any unprivileged UID can read /flyway, and HOME and temp files go to /tmp. */
+export const CONTAINER_USER = "1000:1000";
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+const RETENTION_DAYS = new Set([
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+]);
+/** Fargate CPU units → memory sizes (MiB) it accepts, for the sizes a migration needs. */
+const FARGATE_SIZES: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: [1024, 2048, 3072, 4096],
+  1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
+  2048: Array.from({ length: 13 }, (_, i) => 4096 + i * 1024),
+};
+
+export interface MigrationTaskArgs {
+  /** Prefix of the physical names, e.g. `saas-dev`; the task family is `<namePrefix>-migrations`. */
+  readonly namePrefix: string;
+  /** Host name of the database. */
+  readonly databaseEndpoint: pulumi.Input<string>;
+  /** Port of the database. */
+  readonly databasePort: pulumi.Input<number>;
+  /** Database the tenant schemas live in. */
+  readonly databaseName: pulumi.Input<string>;
+  /** Secrets Manager secret `{"username","password"}` of the migrator role; the only secret the task can read. */
+  readonly migratorSecretArn: pulumi.Input<string>;
+  /** ARN of the stack KMS key: it encrypts the secret and the log group. */
+  readonly kmsKeyArn: pulumi.Input<string>;
+  /** AWS account id, for the confused-deputy conditions of the execution role. */
+  readonly accountId: pulumi.Input<string>;
+  /** AWS partition, e.g. `aws`. */
+  readonly partition: pulumi.Input<string>;
+  /** Region of the task. */
+  readonly region: string;
+  /** Days the migration logs are kept; one of CloudWatch Logs' retention values. */
+  readonly logRetentionDays: number;
+  /**
+   * Flyway image with the migrations, pinned by a release tag or a digest. An ECR image of this account
+   * (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>`) gets pull rights on that repository only.
+   * @default FLYWAY_IMAGE - the bare Flyway image; migrations then come from `locations`
+   */
+  readonly image?: string;
+  /**
+   * Where Flyway finds the migrations (FLYWAY_LOCATIONS).
+   * @default "filesystem:/flyway/sql" - where an image built `FROM flyway/flyway` copies them
+   */
+  readonly locations?: string;
+  /**
+   * Fargate CPU units of the task.
+   * @default 512
+   */
+  readonly cpu?: number;
+  /**
+   * Fargate memory of the task, MiB; a size Fargate allows for `cpu`.
+   * @default 1024
+   */
+  readonly memory?: number;
+  /** Extra tags; cost tags come from the provider's defaultTags. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** An image reference that names a release: a digest, or a tag other than `latest`. */
+export function isPinnedImage(image: string): boolean {
+  if (image.includes("@")) {
+    return /@sha256:[0-9a-f]{64}$/.test(image);
+  }
+  const last = image.slice(image.lastIndexOf("/") + 1);
+  const colon = last.indexOf(":");
+  const tag = colon >= 0 ? last.slice(colon + 1) : "";
+  return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) && tag !== "latest";
+}
+
+/** The ECR repository ARN of an image in ECR, or undefined for any other registry. */
+export function ecrRepositoryArn(image: string, partition: string): string | undefined {
+  const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(image);
+  return m ? `arn:${partition}:ecr:${m[2]}:${m[1]}:repository/${m[3]}` : undefined;
+}
+
+/** Problems with the arguments, one message each, in the order of the fields. */
+export function validateMigrationTaskArgs(args: MigrationTaskArgs): string[] {
+  const problems: string[] = [];
+  if (!RETENTION_DAYS.has(args.logRetentionDays)) {
+    problems.push(
+      `logRetentionDays: expected one of CloudWatch Logs' retention periods (${[...RETENTION_DAYS].join(", ")}), ` +
+        `got ${JSON.stringify(args.logRetentionDays)}`,
+    );
+  }
+  if (args.image !== undefined && !isPinnedImage(args.image)) {
+    problems.push(
+      `image: expected an image pinned by a release tag or a digest (e.g. ${FLYWAY_IMAGE}), got ${JSON.stringify(args.image)}`,
+    );
+  }
+  const cpu = args.cpu ?? 512;
+  const memory = args.memory ?? 1024;
+  const memories = FARGATE_SIZES[cpu];
+  if (!memories) {
+    problems.push(`cpu: expected one of ${Object.keys(FARGATE_SIZES).join(", ")}, got ${JSON.stringify(args.cpu)}`);
+  } else if (!memories.includes(memory)) {
+    problems.push(
+      `memory: expected one of ${memories.join(", ")} MiB with ${cpu} CPU units (Fargate's sizes), got ${JSON.stringify(memory)}`,
+    );
+  }
+  return problems;
+}
+
+export interface FlywayContainerInput {
+  readonly image: string;
+  readonly jdbcUrl: string;
+  readonly locations: string;
+  readonly migratorSecretArn: string;
+  readonly logGroupName: string;
+  readonly region: string;
+}
+
+/**
+ * Refuses to start unless the run names the schema(s) it migrates, as FLYWAY_SCHEMAS or a `-schemas=` argument
+ * (runbooks/database-migrations.md), so a forgotten override cannot migrate the migrator's default schema.
+ */
+export const SCHEMA_GUARD =
+  'case " $* " in *" -schemas="*) ;; *) test -n "$FLYWAY_SCHEMAS" || ' +
+  '{ echo "no schema given: set FLYWAY_SCHEMAS or pass -schemas= in the run-task overrides" >&2; exit 2; } ;; esac; ' +
+  'exec flyway "$@"';
+
+/**
+ * The Flyway container: unprivileged, read-only root filesystem with a scratch /tmp, credentials from Secrets
+ * Manager (never in the environment), TLS to the database, and Flyway told not to create schemas: they are
+ * created, owned and granted by the tenant-schemas component.
+ */
+export function flywayContainer(input: FlywayContainerInput) {
+  return {
+    name: CONTAINER_NAME,
+    image: input.image,
+    essential: true,
+    user: CONTAINER_USER,
+    readonlyRootFilesystem: true,
+    privileged: false,
+    entryPoint: ["/bin/sh", "-c", SCHEMA_GUARD, "flyway"],
+    command: ["migrate"],
+    environment: [
+      { name: "FLYWAY_URL", value: input.jdbcUrl },
+      { name: "FLYWAY_LOCATIONS", value: input.locations },
+      { name: "FLYWAY_CREATE_SCHEMAS", value: "false" },
+      { name: "FLYWAY_CONNECT_RETRIES", value: "10" },
+      { name: "FLYWAY_VALIDATE_MIGRATION_NAMING", value: "true" },
+      { name: "REDGATE_DISABLE_TELEMETRY", value: "true" },
+      { name: "HOME", value: "/tmp" },
+    ],
+    secrets: [
+      { name: "FLYWAY_USER", valueFrom: `${input.migratorSecretArn}:username::` },
+      { name: "FLYWAY_PASSWORD", valueFrom: `${input.migratorSecretArn}:password::` },
+    ],
+    mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
+    logConfiguration: {
+      logDriver: "awslogs",
+      options: {
+        "awslogs-group": input.logGroupName,
+        "awslogs-region": input.region,
+        "awslogs-stream-prefix": "flyway",
+      },
+    },
+  };
+}
+
+/** Only ECS tasks of this account may assume the execution role. */
+export function executionTrustPolicy(partition: string, region: string, account: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "ecs-tasks.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: {
+          StringEquals: { "aws:SourceAccount": account },
+          ArnLike: { "aws:SourceArn": `arn:${partition}:ecs:${region}:${account}:*` },
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * What ECS needs to start the task: the migrator secret (decrypted with the stack key, through Secrets Manager
+ * only), its own log group, and, for an ECR image, that one repository. `ecr:GetAuthorizationToken` has no
+ * resource-level permissions, so it is the one statement on "*"; it grants a registry login, not an image.
+ */
+export function executionPolicy(input: {
+  secretArn: string;
+  kmsKeyArn: string;
+  logGroupArn: string;
+  region: string;
+  repositoryArn?: string;
+}) {
+  const statements: Record<string, unknown>[] = [
+    { Sid: "ReadMigratorSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: input.secretArn },
+    {
+      Sid: "DecryptMigratorSecret",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: input.kmsKeyArn,
+      Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${input.region}.amazonaws.com` } },
+    },
+    {
+      Sid: "WriteMigrationLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: `${input.logGroupArn}:*`,
+    },
+  ];
+  if (input.repositoryArn) {
+    statements.push(
+      {
+        Sid: "PullMigrationImage",
+        Effect: "Allow",
+        Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+        Resource: input.repositoryArn,
+      },
+      { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    );
+  }
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/**
+ * A Fargate task definition that runs Flyway as the `migrator` role against the stack's database, one run per
+ * tenant schema (or a list of them), started by hand or by CI with `aws ecs run-task`. No service: it runs to
+ * completion and stops. The task has no task role: Flyway calls no AWS API.
+ */
+export class MigrationTask extends pulumi.ComponentResource {
+  /** Task definition family; `run-task --task-definition <family>` runs its latest revision. */
+  public readonly family: pulumi.Output<string>;
+  public readonly taskDefinitionArn: pulumi.Output<string>;
+  public readonly logGroupName: pulumi.Output<string>;
+  public readonly executionRoleArn: pulumi.Output<string>;
+  public readonly containerName: string;
+
+  constructor(name: string, args: MigrationTaskArgs, opts?: pulumi.ComponentResourceOptions) {
+    const problems = validateMigrationTaskArgs(args);
+    if (problems.length > 0) {
+      throw new ComponentArgsError(`MigrationTask "${name}"`, problems);
+    }
+    super("saas:database:MigrationTask", name, {}, opts);
+    const image = args.image ?? FLYWAY_IMAGE;
+    const locations = args.locations ?? "filesystem:/flyway/sql";
+    const cpu = args.cpu ?? 512;
+    const memory = args.memory ?? 1024;
+    const prefix = args.namePrefix;
+    const family = `${prefix}-migrations`;
+    const tags = (suffix: string) => nameTags(`${prefix}-${suffix}`, args.tags);
+
+    const logGroup = new LogGroup(
+      `${name}-logs`,
+      {
+        name: `/ecs/${family}`,
+        retentionInDays: args.logRetentionDays,
+        kmsKeyId: args.kmsKeyArn,
+        tags: tags("migrations"),
+      },
+      { parent: this },
+    );
+
+    const executionRole = new Role(
+      `${name}-execution`,
+      {
+        description: `${prefix}: starts the Flyway migration task (migrator secret, logs)`,
+        assumeRolePolicy: pulumi
+          .all([args.partition, args.accountId])
+          .apply(([partition, account]) => JSON.stringify(executionTrustPolicy(partition, args.region, account))),
+        tags: tags("migrations-execution"),
+      },
+      { parent: this },
+    );
+    const executionRolePolicy = new RolePolicy(
+      `${name}-execution`,
+      {
+        role: executionRole.id,
+        policy: pulumi
+          .all([args.migratorSecretArn, args.kmsKeyArn, logGroup.arn, args.partition])
+          .apply(([secretArn, kmsKeyArn, logGroupArn, partition]) =>
+            JSON.stringify(
+              executionPolicy({
+                secretArn,
+                kmsKeyArn,
+                logGroupArn,
+                region: args.region,
+                repositoryArn: ecrRepositoryArn(image, partition),
+              }),
+            ),
+          ),
+      },
+      { parent: this },
+    );
+
+    const taskDefinition = new TaskDefinition(
+      `${name}-task`,
+      {
+        family,
+        requiresCompatibilities: ["FARGATE"],
+        networkMode: "awsvpc",
+        cpu: String(cpu),
+        memory: String(memory),
+        runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+        executionRoleArn: executionRole.arn,
+        volumes: [{ name: "tmp" }],
+        containerDefinitions: pulumi
+          .all([args.databaseEndpoint, args.databasePort, args.databaseName, args.migratorSecretArn, logGroup.name])
+          .apply(([host, port, database, secretArn, logGroupName]) =>
+            JSON.stringify([
+              flywayContainer({
+                image,
+                jdbcUrl: `jdbc:postgresql://${host}:${port}/${database}?sslmode=require`,
+                locations,
+                migratorSecretArn: secretArn,
+                logGroupName,
+                region: args.region,
+              }),
+            ]),
+          ),
+        tags: tags("migrations"),
+      },
+      // The policy must exist before ECS first uses the role to start a task.
+      { parent: this, dependsOn: [executionRolePolicy] },
+    );
+
+    this.family = taskDefinition.family;
+    this.taskDefinitionArn = taskDefinition.arn;
+    this.logGroupName = logGroup.name;
+    this.executionRoleArn = executionRole.arn;
+    this.containerName = CONTAINER_NAME;
+    this.registerOutputs({
+      family: this.family,
+      taskDefinitionArn: this.taskDefinitionArn,
+      logGroupName: this.logGroupName,
+      executionRoleArn: this.executionRoleArn,
+    });
+  }
+}

@@ -1,0 +1,253 @@
+import * as postgresql from "@pulumi/postgresql";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  buildTenantModel,
+  DEFAULT_APP_ROLE,
+  DEFAULT_MIGRATOR_ROLE,
+  GrantSpec,
+  RDS_IAM_ROLE,
+  TenantModel,
+  TenantSpec,
+  validateModelOptions,
+  validateTenants,
+} from "./model";
+
+/** How to reach the database; credentials come from the RDS managed master secret. */
+export interface TenantDatabaseConnectionArgs {
+  /** Endpoint address of the RDS instance or cluster. */
+  readonly host: pulumi.Input<string>;
+  /** @default 5432 */
+  readonly port?: pulumi.Input<number>;
+  /** The RDS master user name (not a superuser; has CREATEROLE and owns the database). */
+  readonly username: pulumi.Input<string>;
+  readonly password: pulumi.Input<string>;
+  /** Database the provider connects to. @default - the `database` of TenantSchemasArgs */
+  readonly database?: pulumi.Input<string>;
+}
+
+/**
+ * Provider arguments for the RDS master user: never a superuser (so the provider grants itself the owner role
+ * when it must act for `migrator`) and TLS required (credentials cross the VPC).
+ */
+export function tenantDatabaseProviderArgs(conn: TenantDatabaseConnectionArgs): postgresql.ProviderArgs {
+  return {
+    host: conn.host,
+    port: conn.port ?? 5432,
+    username: conn.username,
+    password: conn.password,
+    ...(conn.database !== undefined ? { database: conn.database } : {}),
+    superuser: false,
+    sslmode: "require",
+  };
+}
+
+export function createTenantDatabaseProvider(
+  name: string,
+  conn: TenantDatabaseConnectionArgs,
+  opts?: pulumi.CustomResourceOptions,
+): postgresql.Provider {
+  return new postgresql.Provider(name, tenantDatabaseProviderArgs(conn), opts);
+}
+
+export interface TenantSchemasArgs {
+  /**
+   * The tenants. Each gets the role and schema `tenant_<id>`. Adding one registers only its own children;
+   * removing one revokes its access but keeps its schema and role (retainOnDelete): offboarding drops them
+   * explicitly, see runbooks/tenant-offboarding.md.
+   */
+  readonly tenants: readonly TenantSpec[];
+  /** Name of the database holding the tenant schemas. */
+  readonly database: pulumi.Input<string>;
+  /** An existing PostgreSQL provider. Give exactly one of `provider` and `connection`. */
+  readonly provider?: postgresql.Provider;
+  /** Connection for a provider the component creates (see `tenantDatabaseProviderArgs`). */
+  readonly connection?: TenantDatabaseConnectionArgs;
+  /** Role that owns every tenant schema; Flyway runs as it. @default "migrator" */
+  readonly migratorRole?: string;
+  /** The service's login role; must be NOINHERIT (see `createServiceRoles`). @default "app" */
+  readonly appRole?: string;
+  /**
+   * Create the migrator and app roles (LOGIN, no password; app NOINHERIT) here, retained on delete.
+   * @default false - they are created by the database bootstrap (`npm run tenants:sql`)
+   */
+  readonly createServiceRoles?: boolean;
+  /**
+   * The server is Amazon RDS: dedicated tenants become members of `rds_iam` for IAM authentication.
+   * @default true
+   */
+  readonly rdsIam?: boolean;
+}
+
+/** Children of one tenant, by purpose. */
+export interface TenantChildren {
+  readonly role: postgresql.Role;
+  readonly schema: postgresql.Schema;
+}
+
+/**
+ * Schema-per-tenant isolation in one PostgreSQL database, as described by model.ts. Child names are
+ * `<tenant id>-<purpose>` and platform names `lockdown-*`, `connect-*`, `service-role-*`: a public contract,
+ * because renaming a schema child would replace (and with it lose) a tenant's data. One instance per stack.
+ *
+ * Per tenant: role, schema, USAGE, tables, sequences, two default privileges, app membership (8), plus
+ * CONNECT for a dedicated tenant. @pulumi/postgresql has one resource per privilege target, so the goal of
+ * four is not reachable without dropping part of the privilege model.
+ */
+export class TenantSchemas extends pulumi.ComponentResource {
+  /** The privilege model the children were rendered from. */
+  public readonly model: TenantModel;
+  public readonly provider: postgresql.Provider;
+  /** Children per tenant id. */
+  public readonly tenants: Readonly<Record<string, TenantChildren>>;
+  /** Tenant schema names by tenant id. */
+  public readonly schemaNames: pulumi.Output<Record<string, string>>;
+  /** Tenant role names by tenant id (what the service passes to SET ROLE). */
+  public readonly roleNames: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: TenantSchemasArgs, opts?: pulumi.ComponentResourceOptions) {
+    const migratorRole = args.migratorRole ?? DEFAULT_MIGRATOR_ROLE;
+    const appRole = args.appRole ?? DEFAULT_APP_ROLE;
+    const createServiceRoles = args.createServiceRoles ?? false;
+    const rdsIam = args.rdsIam ?? true;
+
+    // Validation precedes super() so an invalid configuration registers nothing, not even the component.
+    const problems = [
+      ...validateModelOptions({ migratorRole, appRole }),
+      ...validateTenants(args.tenants, { migratorRole, appRole }),
+    ];
+    if ((args.provider === undefined) === (args.connection === undefined)) {
+      problems.push(
+        `provider/connection: give exactly one of them (got ${args.provider === undefined ? "neither" : "both"})`,
+      );
+    }
+    if (typeof args.database === "string" && args.database.trim() === "") {
+      problems.push(`database: "" must be the name of the database holding the tenant schemas`);
+    }
+    if (problems.length > 0) {
+      throw new Error(`TenantSchemas "${name}" has invalid arguments:\n  - ${problems.join("\n  - ")}`);
+    }
+
+    super("saas:database:TenantSchemas", name, {}, opts);
+    const model = buildTenantModel(args.tenants, { migratorRole, appRole });
+    this.model = model;
+    const database = args.database;
+
+    this.provider =
+      args.provider ??
+      createTenantDatabaseProvider(
+        "postgresql-provider",
+        { ...(args.connection as TenantDatabaseConnectionArgs), database: args.connection?.database ?? database },
+        { parent: this },
+      );
+    const child = { parent: this, provider: this.provider };
+    const retained = { ...child, retainOnDelete: true };
+
+    // Names flow as outputs where a child is created here, so the engine orders grants after their targets.
+    let migrator: pulumi.Input<string> = migratorRole;
+    let app: pulumi.Input<string> = appRole;
+    if (createServiceRoles) {
+      for (const r of model.roles.filter((x) => x.purpose !== "tenant")) {
+        const role = new postgresql.Role(r.key, { name: r.name, login: r.login, inherit: r.inherit }, retained);
+        if (r.purpose === "migrator") migrator = role.name;
+        else app = role.name;
+      }
+    }
+
+    for (const a of model.publicAccess) {
+      new postgresql.Grant(
+        a.key,
+        {
+          database,
+          role: "public",
+          objectType: a.objectType,
+          ...(a.schema !== undefined ? { schema: a.schema } : {}),
+          // The provider sets the role's privileges to exactly this list, which revokes the rest.
+          privileges: [...a.keep],
+        },
+        child,
+      );
+    }
+    const serviceGrants = model.grants.filter((g) => g.tenantId === undefined);
+    for (const g of serviceGrants) {
+      const role = g.role === migratorRole ? migrator : app;
+      new postgresql.Grant(g.key, { database, role, objectType: "database", privileges: [...g.privileges] }, child);
+    }
+
+    const tenants: Record<string, TenantChildren> = {};
+    for (const t of model.tenants) {
+      const spec = model.roles.find((r) => r.tenantId === t.id);
+      const rdsMember = model.memberships.some((m) => m.tenantId === t.id && m.rdsOnly);
+      const role = new postgresql.Role(
+        `${t.id}-role`,
+        {
+          name: t.roleName,
+          login: spec?.login ?? false,
+          inherit: spec?.inherit ?? true,
+          // Folded into the role to save a resource; unlike the SQL path the provider cannot say SET FALSE,
+          // so a dedicated session could SET ROLE rds_iam, a role without privileges.
+          ...(rdsMember && rdsIam ? { roles: [RDS_IAM_ROLE] } : {}),
+        },
+        retained,
+      );
+      const schema = new postgresql.Schema(
+        `${t.id}-schema`,
+        {
+          name: t.schemaName,
+          database,
+          owner: migrator,
+          ifNotExists: true,
+          // Belt and braces with retainOnDelete: even a forced delete must not cascade into tenant data.
+          dropCascade: false,
+        },
+        retained,
+      );
+      tenants[t.id] = { role, schema };
+
+      const grantee = role.name;
+      const inSchema = schema.name;
+      for (const g of model.grants.filter((x: GrantSpec) => x.tenantId === t.id)) {
+        new postgresql.Grant(
+          g.key,
+          {
+            database,
+            role: grantee,
+            objectType: g.objectType,
+            ...(g.objectType === "database" ? {} : { schema: inSchema }),
+            // An empty object list means ALL objects of the type in the schema, existing ones included.
+            ...(g.objectType === "table" || g.objectType === "sequence" ? { objects: [] } : {}),
+            privileges: [...g.privileges],
+          },
+          child,
+        );
+      }
+      for (const d of model.defaultPrivileges.filter((x) => x.tenantId === t.id)) {
+        new postgresql.DefaultPrivileges(
+          d.key,
+          {
+            database,
+            owner: migrator,
+            schema: inSchema,
+            objectType: d.objectType,
+            role: grantee,
+            privileges: [...d.privileges],
+          },
+          child,
+        );
+      }
+      for (const m of model.memberships.filter((x) => x.tenantId === t.id && !x.rdsOnly)) {
+        // GrantRole cannot say INHERIT FALSE; it gets it because app is NOINHERIT (PostgreSQL 16 default).
+        new postgresql.GrantRole(m.key, { role: app, grantRole: grantee }, child);
+      }
+    }
+    this.tenants = tenants;
+
+    this.schemaNames = pulumi
+      .all(Object.entries(tenants).map(([id, c]) => c.schema.name.apply((n) => [id, n] as const)))
+      .apply((pairs) => Object.fromEntries(pairs));
+    this.roleNames = pulumi
+      .all(Object.entries(tenants).map(([id, c]) => c.role.name.apply((n) => [id, n] as const)))
+      .apply((pairs) => Object.fromEntries(pairs));
+
+    this.registerOutputs({ schemaNames: this.schemaNames, roleNames: this.roleNames });
+  }
+}

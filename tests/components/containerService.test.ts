@@ -1,0 +1,602 @@
+import {
+  ContainerService,
+  ContainerServiceArgs,
+  containerDefinitions,
+  pullRepositoryArns,
+  secretResourceArn,
+  validateContainerServiceArgs,
+} from "../../components/container-service/containerService";
+import {
+  acmCertificateArnProblem,
+  corsOriginProblem,
+  fargateMemoryValues,
+  fargateSizeProblem,
+  imageReferenceProblem,
+  shutdownTimelineProblems,
+} from "../../components/container-service/fargate";
+import { elbLogDeliveryPrincipal, executionRolePolicy } from "../../components/container-service/policies";
+import { Planned } from "../support/plan";
+
+const KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-a444-555555555555";
+const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
+const SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:saas-dev/db-app-AbCdEf";
+
+const ARGS: ContainerServiceArgs = {
+  namePrefix: "saas-dev",
+  region: "us-east-1",
+  accountId: "123456789012",
+  vpcId: "vpc-0123456789abcdef0",
+  publicSubnetIds: ["subnet-pub1", "subnet-pub2"],
+  privateSubnetIds: ["subnet-priv1", "subnet-priv2"],
+  loadBalancerSecurityGroupId: "sg-lb",
+  appSecurityGroupId: "sg-app",
+  kmsKeyArn: KEY,
+  image: { build: { context: "app", tag: "0.1.0-abcdef012345" } },
+  cpu: 256,
+  memory: 512,
+  port: 8080,
+  desiredCount: 1,
+  minCount: 1,
+  maxCount: 2,
+  logRetentionDays: 14,
+  certificateArn: CERT,
+};
+
+const T = {
+  repo: "aws:ecr/repository:Repository",
+  image: "docker:index/image:Image",
+  td: "aws:ecs/taskDefinition:TaskDefinition",
+  service: "aws:ecs/service:Service",
+  role: "aws:iam/role:Role",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  lb: "aws:lb/loadBalancer:LoadBalancer",
+  tg: "aws:lb/targetGroup:TargetGroup",
+  listener: "aws:lb/listener:Listener",
+  rule: "aws:lb/listenerRule:ListenerRule",
+  scaling: "aws:appautoscaling/policy:Policy",
+};
+
+const plan = (args: Partial<ContainerServiceArgs> = {}) =>
+  Planned.of({ stack: "dev", program: () => new ContainerService("svc", { ...ARGS, ...args }) });
+
+const json = (value: unknown) => JSON.parse(value as string);
+
+describe("ContainerService with a built image (dev shape)", () => {
+  let p: Planned;
+  beforeAll(async () => {
+    p = await plan({ enableExecuteCommand: true, secrets: { DATABASE_PASSWORD: `${SECRET}:password::` } });
+  });
+
+  it("keeps stable child names", () => {
+    const names = p.resources
+      .filter((r) => r.custom && !r.type.startsWith("pulumi:providers"))
+      .map((r) => `${r.type}::${r.name}`)
+      .sort();
+    expect(names).toMatchSnapshot();
+  });
+
+  it("creates an immutable, scanned, KMS-encrypted repository with a lifecycle policy", () => {
+    const repo = p.one(T.repo, "svc-repo");
+    expect(repo.inputs).toMatchObject({
+      name: "saas-dev/app",
+      imageTagMutability: "IMMUTABLE",
+      imageScanningConfiguration: { scanOnPush: true },
+      encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: KEY }],
+    });
+    const lifecycle = json(p.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "svc-repo-lifecycle").inputs.policy);
+    expect(lifecycle.rules.map((r: { selection: unknown }) => r.selection)).toEqual([
+      { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
+      { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 30 },
+    ]);
+  });
+
+  it("builds for linux/arm64, pushes a versioned tag with ECR credentials, and runs it by digest", () => {
+    const image = p.one(T.image, "svc-image");
+    const repoUrl = "123456789012.dkr.ecr.us-east-1.amazonaws.com/saas-dev/app";
+    expect(image.inputs).toMatchObject({
+      imageName: `${repoUrl}:0.1.0-abcdef012345`,
+      build: { context: "app", dockerfile: "app/Dockerfile", platform: "linux/arm64" },
+      registry: { server: repoUrl, username: "AWS" },
+    });
+    expect(p.run.invokes.map((i) => i.token)).toContain("aws:ecr/getAuthorizationToken:getAuthorizationToken");
+    const td = p.one(T.td, "svc-task");
+    const [container] = json(td.inputs.containerDefinitions);
+    expect(container.image).toBe(image.outputs.repoDigest);
+    expect(container.image).toMatch(new RegExp(`^${repoUrl}@sha256:[0-9a-f]{64}$`));
+    expect(td.inputs.runtimePlatform).toEqual({ operatingSystemFamily: "LINUX", cpuArchitecture: "ARM64" });
+  });
+
+  it("runs the container non-root, read-only, unprivileged, with /tmp, health check, stop timeout and awslogs", () => {
+    const td = p.one(T.td, "svc-task");
+    expect(td.inputs).toMatchObject({
+      family: "saas-dev-app",
+      cpu: "256",
+      memory: "512",
+      networkMode: "awsvpc",
+      requiresCompatibilities: ["FARGATE"],
+      executionRoleArn: p.one(T.role, "svc-execution").outputs.arn,
+      taskRoleArn: p.one(T.role, "svc-task").outputs.arn,
+    });
+    expect(td.inputs.volumes).toEqual([
+      { name: "tmp" },
+      { name: "exec-var-lib-amazon" },
+      { name: "exec-var-log-amazon" },
+    ]);
+    const [c] = json(td.inputs.containerDefinitions);
+    expect(c).toMatchObject({
+      name: "app",
+      user: "10001:10001",
+      readonlyRootFilesystem: true,
+      privileged: false,
+      stopTimeout: 30,
+      portMappings: [{ containerPort: 8080, hostPort: 8080, protocol: "tcp" }],
+      healthCheck: { command: ["CMD", "node", "dist/healthcheck.js"] },
+      logConfiguration: {
+        logDriver: "awslogs",
+        options: {
+          "awslogs-group": "/ecs/saas-dev/app",
+          "awslogs-region": "us-east-1",
+          "awslogs-stream-prefix": "app",
+        },
+      },
+    });
+    expect(c.mountPoints[0]).toEqual({ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false });
+    expect(c.environment).toEqual([
+      { name: "LOG_LEVEL", value: "info" },
+      { name: "PORT", value: "8080" },
+      { name: "SHUTDOWN_TIMEOUT_MS", value: "25000" },
+    ]);
+    expect(c.secrets).toEqual([{ name: "DATABASE_PASSWORD", valueFrom: `${SECRET}:password::` }]);
+  });
+
+  it("encrypts the log group with the stack key and keeps it for the configured days", () => {
+    expect(p.one("aws:cloudwatch/logGroup:LogGroup", "svc-logs").inputs).toMatchObject({
+      name: "/ecs/saas-dev/app",
+      retentionInDays: 14,
+      kmsKeyId: KEY,
+    });
+  });
+
+  it("trusts only ECS tasks of this account and region", () => {
+    for (const role of ["svc-execution", "svc-task"]) {
+      expect(json(p.one(T.role, role).inputs.assumeRolePolicy).Statement).toEqual([
+        {
+          Effect: "Allow",
+          Principal: { Service: "ecs-tasks.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: {
+            StringEquals: { "aws:SourceAccount": "123456789012" },
+            ArnLike: { "aws:SourceArn": "arn:aws:ecs:us-east-1:123456789012:*" },
+          },
+        },
+      ]);
+    }
+  });
+
+  it("lets the execution role pull this repository, write this log group and read exactly the given secret", () => {
+    const policy = json(p.one(T.rolePolicy, "svc-execution").inputs.policy);
+    const group = "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/saas-dev/app";
+    expect(policy.Statement).toEqual([
+      {
+        Sid: "PullImage",
+        Effect: "Allow",
+        Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        Resource: ["arn:aws:ecr:us-east-1:123456789012:repository/saas-dev/app"],
+      },
+      { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+      {
+        Sid: "WriteLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [group, `${group}:*`],
+      },
+      { Sid: "ReadSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: [SECRET] },
+      {
+        Sid: "DecryptSecrets",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: KEY,
+        Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
+      },
+    ]);
+  });
+
+  it("gives the task role only the ECS Exec channels when exec is on", () => {
+    expect(json(p.one(T.rolePolicy, "svc-task").inputs.policy).Statement).toEqual([
+      {
+        Sid: "EcsExecChannels",
+        Effect: "Allow",
+        Action: [
+          "ssmmessages:CreateControlChannel",
+          "ssmmessages:CreateDataChannel",
+          "ssmmessages:OpenControlChannel",
+          "ssmmessages:OpenDataChannel",
+        ],
+        Resource: "*",
+      },
+    ]);
+  });
+
+  it("runs the service privately with a rolling, self-rolling-back deployment", () => {
+    const service = p.one(T.service, "svc-service");
+    expect(service.inputs).toMatchObject({
+      name: "saas-dev-app",
+      cluster: p.one("aws:ecs/cluster:Cluster", "svc-cluster").outputs.arn,
+      taskDefinition: p.one(T.td, "svc-task").outputs.arn,
+      desiredCount: 1,
+      launchType: "FARGATE",
+      platformVersion: "1.4.0",
+      networkConfiguration: {
+        subnets: ["subnet-priv1", "subnet-priv2"],
+        securityGroups: ["sg-app"],
+        assignPublicIp: false,
+      },
+      loadBalancers: [{ targetGroupArn: p.one(T.tg, "svc-tg").outputs.arn, containerName: "app", containerPort: 8080 }],
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      deploymentMinimumHealthyPercent: 100,
+      deploymentMaximumPercent: 200,
+      healthCheckGracePeriodSeconds: 60,
+      enableExecuteCommand: true,
+      propagateTags: "SERVICE",
+    });
+    expect(p.one("aws:ecs/cluster:Cluster", "svc-cluster").inputs.settings).toEqual([
+      { name: "containerInsights", value: "enabled" },
+    ]);
+  });
+
+  it("puts an ALB in the public subnets with invalid headers dropped, logs on, 60 s idle timeout", () => {
+    const lb = p.one(T.lb, "svc-alb");
+    const bucket = p.one("aws:s3/bucket:Bucket", "svc-alb-logs");
+    expect(lb.inputs).toMatchObject({
+      name: "saas-dev-alb",
+      internal: false,
+      loadBalancerType: "application",
+      subnets: ["subnet-pub1", "subnet-pub2"],
+      securityGroups: ["sg-lb"],
+      dropInvalidHeaderFields: true,
+      enableDeletionProtection: false,
+      idleTimeout: 60,
+      accessLogs: { bucket: bucket.outputs.id, prefix: "alb", enabled: true },
+    });
+  });
+
+  it("stores access logs in a private SSE-S3 bucket only ELB log delivery may write to, over TLS", () => {
+    const bucketId = p.one("aws:s3/bucket:Bucket", "svc-alb-logs").outputs.id;
+    const bucketArn = `arn:aws:s3:::${bucketId}`;
+    expect(p.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "svc-alb-logs").inputs).toMatchObject({
+      bucket: bucketId,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    expect(
+      p.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "svc-alb-logs")
+        .inputs.rules,
+    ).toEqual([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]);
+    expect(p.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "svc-alb-logs").inputs.rule).toEqual({
+      objectOwnership: "BucketOwnerEnforced",
+    });
+    expect(p.one("aws:s3/bucketVersioning:BucketVersioning", "svc-alb-logs").inputs.versioningConfiguration).toEqual({
+      status: "Enabled",
+    });
+    const lifecycle = p.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "svc-alb-logs");
+    expect((lifecycle.inputs.rules as Record<string, unknown>[])[0]).toMatchObject({ expiration: { days: 90 } });
+    expect(json(p.one("aws:s3/bucketPolicy:BucketPolicy", "svc-alb-logs").inputs.policy).Statement).toEqual([
+      {
+        Sid: "AllowElbLogDelivery",
+        Effect: "Allow",
+        Principal: { AWS: "arn:aws:iam::127311923021:root" },
+        Action: "s3:PutObject",
+        Resource: `${bucketArn}/alb/AWSLogs/123456789012/*`,
+      },
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ]);
+  });
+
+  it("checks /ready on an ip target group and drains for 20 s", () => {
+    expect(p.one(T.tg, "svc-tg").inputs).toMatchObject({
+      port: 8080,
+      protocol: "HTTP",
+      targetType: "ip",
+      vpcId: "vpc-0123456789abcdef0",
+      deregistrationDelay: 20,
+      healthCheck: { path: "/ready", matcher: "200" },
+    });
+  });
+
+  it("serves HTTPS with TLS 1.2+, redirects HTTP, and forwards only /api/* and /health", () => {
+    const lbArn = p.one(T.lb, "svc-alb").outputs.arn;
+    const https = p.one(T.listener, "svc-https");
+    expect(https.inputs).toMatchObject({
+      loadBalancerArn: lbArn,
+      port: 443,
+      protocol: "HTTPS",
+      sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+      certificateArn: CERT,
+      defaultActions: [{ type: "fixed-response", fixedResponse: { statusCode: "404" } }],
+    });
+    expect(p.one(T.listener, "svc-http").inputs).toMatchObject({
+      loadBalancerArn: lbArn,
+      port: 80,
+      protocol: "HTTP",
+      defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+    });
+    const tgArn = p.one(T.tg, "svc-tg").outputs.arn;
+    const rules = p
+      .ofType(T.rule)
+      .map((r) => [
+        r.inputs.listenerArn === https.outputs.arn,
+        r.inputs.priority,
+        r.inputs.conditions,
+        r.inputs.actions,
+      ]);
+    expect(rules).toEqual([
+      [true, 10, [{ pathPattern: { values: ["/api/*"] } }], [{ type: "forward", targetGroupArn: tgArn }]],
+      [true, 20, [{ pathPattern: { values: ["/health"] } }], [{ type: "forward", targetGroupArn: tgArn }]],
+    ]);
+  });
+
+  it("scales on CPU at 70% between min and max, and not on requests by default", () => {
+    expect(p.one("aws:appautoscaling/target:Target", "svc-scaling").inputs).toMatchObject({
+      serviceNamespace: "ecs",
+      scalableDimension: "ecs:service:DesiredCount",
+      resourceId: "service/saas-dev/saas-dev-app",
+      minCapacity: 1,
+      maxCapacity: 2,
+    });
+    expect(p.ofType(T.scaling).map((s) => s.name)).toEqual(["svc-cpu-scaling"]);
+    expect(p.one(T.scaling, "svc-cpu-scaling").inputs).toMatchObject({
+      policyType: "TargetTrackingScaling",
+      resourceId: "service/saas-dev/saas-dev-app",
+      targetTrackingScalingPolicyConfiguration: {
+        predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
+        targetValue: 70,
+        scaleInCooldown: 300,
+        scaleOutCooldown: 60,
+      },
+    });
+  });
+});
+
+describe("ContainerService, prod shape with a prebuilt image", () => {
+  const uri = `123456789012.dkr.ecr.us-east-1.amazonaws.com/shared/app@sha256:${"b".repeat(64)}`;
+  let p: Planned;
+  beforeAll(async () => {
+    p = await plan({
+      image: { uri },
+      architecture: "x86_64",
+      cpu: 512,
+      memory: 1024,
+      desiredCount: 2,
+      minCount: 2,
+      maxCount: 10,
+      deletionProtection: true,
+      requestsPerTarget: 1000,
+      extraEnvironment: { DB_POOL_MAX: "10" },
+    });
+  });
+
+  it("skips the build, runs the given image on X86_64 and pulls from that repository only", () => {
+    expect(p.ofType(T.image)).toEqual([]);
+    const td = p.one(T.td, "svc-task");
+    expect(json(td.inputs.containerDefinitions)[0].image).toBe(uri);
+    expect(td.inputs.runtimePlatform).toEqual({ operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" });
+    const policy = json(p.one(T.rolePolicy, "svc-execution").inputs.policy);
+    expect(policy.Statement[0].Resource).toEqual(["arn:aws:ecr:us-east-1:123456789012:repository/shared/app"]);
+    expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(["PullImage", "RegistryLogin", "WriteLogs"]);
+  });
+
+  it("has no exec: no task role policy, no exec volumes, exec off", () => {
+    expect(p.ofType(T.rolePolicy).map((r) => r.name)).toEqual(["svc-execution"]);
+    expect(p.one(T.td, "svc-task").inputs.volumes).toEqual([{ name: "tmp" }]);
+    expect(p.one(T.service, "svc-service").inputs.enableExecuteCommand).toBe(false);
+  });
+
+  it("protects the load balancer and passes extra environment through", () => {
+    expect(p.one(T.lb, "svc-alb").inputs.enableDeletionProtection).toBe(true);
+    const [c] = json(p.one(T.td, "svc-task").inputs.containerDefinitions);
+    expect(c.environment).toContainEqual({ name: "DB_POOL_MAX", value: "10" });
+    expect(c.secrets).toEqual([]);
+  });
+
+  it("adds request-count scaling on this load balancer and target group", () => {
+    const lb = p.one(T.lb, "svc-alb");
+    const tg = p.one(T.tg, "svc-tg");
+    expect(p.one(T.scaling, "svc-requests-scaling").inputs.targetTrackingScalingPolicyConfiguration).toMatchObject({
+      predefinedMetricSpecification: {
+        predefinedMetricType: "ALBRequestCountPerTarget",
+        resourceLabel: `${lb.outputs.arnSuffix}/${tg.outputs.arnSuffix}`,
+      },
+      targetValue: 1000,
+    });
+  });
+});
+
+describe("ContainerService argument errors", () => {
+  it.each<[string, Partial<ContainerServiceArgs>, string[]]>([
+    [
+      "a cpu/memory pair Fargate does not offer",
+      { cpu: 1024, memory: 1024 },
+      [
+        "memory: expected a memory size Fargate offers with 1024 CPU units: 2048, 3072, 4096, 5120, 6144, 7168, 8192, got 1024",
+      ],
+    ],
+    [
+      "min above max",
+      { minCount: 3, maxCount: 2, desiredCount: 2 },
+      ["minCount: expected at most maxCount (2), got 3"],
+    ],
+    [
+      "desired outside the range",
+      { desiredCount: 5 },
+      ["desiredCount: expected a count from minCount (1) to maxCount (2), got 5"],
+    ],
+    [
+      "a certificate of another region",
+      { certificateArn: CERT.replace("us-east-1", "eu-west-1") },
+      [
+        `certificateArn: expected a certificate in us-east-1, where it is used (ACM certificates are regional), not in eu-west-1, got "${CERT.replace("us-east-1", "eu-west-1")}"`,
+      ],
+    ],
+    [
+      "a secret in plaintext environment",
+      { extraEnvironment: { DB_PASSWORD: "hunter2" } },
+      [
+        'extraEnvironment: "DB_PASSWORD" looks like a credential; pass it in secrets (a Secrets Manager ARN) so it is never stored in plaintext',
+      ],
+    ],
+    [
+      "an override of a variable the component sets",
+      { extraEnvironment: { PORT: "9090" } },
+      ['extraEnvironment: "PORT" is set by the component; use the matching argument instead'],
+    ],
+    [
+      "a shutdown deadline past stopTimeout",
+      { shutdownTimeoutMs: 30000 },
+      [
+        "shutdownTimeoutMs: expected less than stopTimeoutSeconds (30 s = 30000 ms) so the app finishes draining before ECS sends SIGKILL, got 30000",
+      ],
+    ],
+    [
+      "a deregistration delay longer than the shutdown deadline",
+      { deregistrationDelaySeconds: 26 },
+      [
+        "deregistrationDelaySeconds: expected at most the app's shutdown deadline (shutdownTimeoutMs 25000 ms) so the load balancer stops waiting for a request before the app gives up on it, got 26",
+      ],
+    ],
+    [
+      "a prebuilt image on latest",
+      { image: { uri: "nginx:latest" } },
+      [
+        'image.uri: expected an image pinned by a release tag other than latest or by an @sha256: digest, got "nginx:latest"',
+      ],
+    ],
+    [
+      "a build tagged latest",
+      { image: { build: { context: "app", tag: "latest" } } },
+      ['image.build.tag: expected a docker tag other than latest (a version or content hash), got "latest"'],
+    ],
+    [
+      "a log retention CloudWatch does not offer",
+      { logRetentionDays: 10 },
+      [
+        "logRetentionDays: expected one of CloudWatch Logs' retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653), got 10",
+      ],
+    ],
+  ])("rejects %s and registers nothing", async (_what, change, expected) => {
+    expect(validateContainerServiceArgs({ ...ARGS, ...change })).toEqual(expected);
+    await expect(plan(change)).rejects.toThrow(
+      `ContainerService "svc": invalid arguments:\n${expected.map((e) => `  - ${e}`).join("\n")}`,
+    );
+  });
+
+  it("registers no resource when the arguments are invalid", async () => {
+    const resources: string[] = [];
+    await expect(
+      Planned.of({
+        stack: "dev",
+        program: () => new ContainerService("svc", { ...ARGS, cpu: 300 }),
+        onRegister: (r) => resources.push(r.type),
+      }),
+    ).rejects.toThrow("cpu: expected one of Fargate's CPU values 256, 512, 1024, 2048, 4096, 8192, 16384, got 300");
+    expect(resources.filter((t) => t !== "pulumi:pulumi:Stack")).toEqual([]);
+  });
+});
+
+describe("pure rules", () => {
+  it.each<[number, number[]]>([
+    [256, [512, 1024, 2048]],
+    [512, [1024, 2048, 3072, 4096]],
+    [1024, [2048, 3072, 4096, 5120, 6144, 7168, 8192]],
+  ])("Fargate memory for %i CPU", (cpu, memory) => {
+    expect(fargateMemoryValues(cpu)).toEqual(memory);
+  });
+
+  it.each<[number, number, boolean]>([
+    [2048, 4096, true],
+    [2048, 16384, true],
+    [2048, 17408, false],
+    [4096, 30720, true],
+    [4096, 31744, false],
+    [8192, 16384, true],
+    [8192, 20480, true],
+    [8192, 17408, false],
+    [16384, 32768, true],
+    [16384, 122880, true],
+    [16384, 36864, false],
+    [256, 1536, false],
+  ])("Fargate accepts cpu %i with memory %i: %s", (cpu, memory, ok) => {
+    expect(fargateSizeProblem(cpu, memory) === undefined).toBe(ok);
+  });
+
+  it("orders deregistration <= shutdown < stopTimeout", () => {
+    const ok = { deregistrationDelaySeconds: 20, shutdownTimeoutMs: 25000, stopTimeoutSeconds: 30 };
+    expect(shutdownTimelineProblems(ok)).toEqual([]);
+    expect(shutdownTimelineProblems({ ...ok, deregistrationDelaySeconds: 25 })).toEqual([]);
+    expect(shutdownTimelineProblems({ ...ok, stopTimeoutSeconds: 121 })).toEqual([
+      "stopTimeoutSeconds: expected an integer from 2 to 120 (the Fargate maximum), got 121",
+    ]);
+  });
+
+  it.each<[string, boolean]>([
+    [`repo@sha256:${"c".repeat(64)}`, true],
+    ["registry.example.com:5000/app:1.2.3", true],
+    ["registry.example.com:5000/app", false],
+    ["app:latest", false],
+    ["app@sha256:short", false],
+  ])("image %s pinned: %s", (image, ok) => {
+    expect(imageReferenceProblem(image) === undefined).toBe(ok);
+  });
+
+  it("validates ACM ARNs and CORS origins", () => {
+    expect(acmCertificateArnProblem(CERT, "us-east-1")).toBeUndefined();
+    expect(acmCertificateArnProblem(`${CERT}x`, "us-east-1")).toMatch(/^expected an ACM certificate ARN/);
+    expect(corsOriginProblem("https://app.example.com:8443")).toBeUndefined();
+    expect(corsOriginProblem("https://app.example.com/path")).toMatch(/without path/);
+    expect(corsOriginProblem("*")).toMatch(/^expected an https origin/);
+  });
+
+  it("reads secret ARNs without the JSON-key selector, and the repositories to pull from", () => {
+    expect(secretResourceArn(`${SECRET}:password::`)).toBe(SECRET);
+    expect(secretResourceArn(SECRET)).toBe(SECRET);
+    const own = "arn:aws:ecr:us-east-1:123456789012:repository/saas-dev/app";
+    expect(pullRepositoryArns(own, { build: { context: "app", tag: "1" } })).toEqual([own]);
+    expect(pullRepositoryArns(own, { uri: "ghcr.io/example/app:1.0.0" })).toEqual([]);
+  });
+
+  it("uses the ELB account in old regions and the service principal in new ones", () => {
+    expect(elbLogDeliveryPrincipal("aws", "eu-west-1")).toEqual({ AWS: "arn:aws:iam::156460612806:root" });
+    expect(elbLogDeliveryPrincipal("aws", "ap-southeast-7")).toEqual({
+      Service: "logdelivery.elasticloadbalancing.amazonaws.com",
+    });
+  });
+
+  it("grants no secret or key access without secrets", () => {
+    const policy = executionRolePolicy({ repositoryArns: ["r"], logGroupArn: "g", secretArns: [], kmsKeyArn: KEY });
+    expect(policy.Statement.map((s) => s.Sid)).toEqual(["PullImage", "RegistryLogin", "WriteLogs"]);
+  });
+
+  it("builds the exec volumes only with exec on", () => {
+    const base = {
+      image: "i@sha256:x",
+      port: 8080,
+      environment: {},
+      secrets: {},
+      logGroupName: "g",
+      region: "us-east-1",
+      stopTimeoutSeconds: 30,
+    };
+    expect(containerDefinitions({ ...base, enableExecuteCommand: false })[0].mountPoints).toEqual([
+      { sourceVolume: "tmp", containerPath: "/tmp", readOnly: false },
+    ]);
+    expect(containerDefinitions({ ...base, enableExecuteCommand: true })[0].mountPoints).toHaveLength(3);
+  });
+});

@@ -1,0 +1,268 @@
+import {
+  FLYWAY_IMAGE,
+  MigrationTask,
+  MigrationTaskArgs,
+  SCHEMA_GUARD,
+  ecrRepositoryArn,
+  executionPolicy,
+  isPinnedImage,
+} from "../../components/database/migrationTask";
+import { Planned } from "../support/plan";
+
+const KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+const SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:saas-dev/database/migrator-AbCdEf";
+const TASK = "aws:ecs/taskDefinition:TaskDefinition";
+
+const args: MigrationTaskArgs = {
+  namePrefix: "saas-dev",
+  databaseEndpoint: "saas-dev-postgres.abc123.us-east-1.rds.amazonaws.com",
+  databasePort: 5432,
+  databaseName: "app",
+  migratorSecretArn: SECRET,
+  kmsKeyArn: KEY,
+  accountId: "123456789012",
+  partition: "aws",
+  region: "us-east-1",
+  logRetentionDays: 30,
+};
+
+const plan = (a: MigrationTaskArgs) =>
+  Planned.of({
+    stack: "dev",
+    program: () => {
+      const task = new MigrationTask("migrations", a);
+      return { family: task.family, logGroupName: task.logGroupName };
+    },
+  });
+
+type Container = Record<string, unknown> & {
+  environment: { name: string; value: string }[];
+  secrets: { name: string; valueFrom: string }[];
+};
+const containersOf = (p: Planned): Container[] =>
+  JSON.parse(p.one(TASK, "migrations-task").inputs.containerDefinitions as string);
+
+describe("MigrationTask with the defaults", () => {
+  let p: Planned;
+  beforeAll(async () => {
+    p = await plan(args);
+  });
+
+  it("defines a Fargate task family with a /tmp volume, an execution role and no task role", () => {
+    const task = p.one(TASK, "migrations-task");
+    expect(task.inputs).toMatchObject({
+      family: "saas-dev-migrations",
+      requiresCompatibilities: ["FARGATE"],
+      networkMode: "awsvpc",
+      cpu: "512",
+      memory: "1024",
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+      executionRoleArn: p.one("aws:iam/role:Role", "migrations-execution").outputs.arn,
+      volumes: [{ name: "tmp" }],
+    });
+    expect(task.inputs.taskRoleArn).toBeUndefined();
+    expect(p.run.outputs.family).toBe("saas-dev-migrations");
+  });
+
+  it("runs the pinned Flyway image unprivileged on a read-only root filesystem", () => {
+    const [flyway] = containersOf(p);
+    expect(containersOf(p)).toHaveLength(1);
+    expect(flyway).toMatchObject({
+      name: "flyway",
+      image: "flyway/flyway:10.22.0",
+      essential: true,
+      user: "1000:1000",
+      readonlyRootFilesystem: true,
+      privileged: false,
+      entryPoint: ["/bin/sh", "-c", SCHEMA_GUARD, "flyway"],
+      command: ["migrate"],
+      mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
+    });
+    expect(FLYWAY_IMAGE).toMatch(/^flyway\/flyway:10\.\d+\.\d+$/);
+  });
+
+  it("connects with TLS, creates no schema, and takes the credentials from the migrator secret only", () => {
+    const [flyway] = containersOf(p);
+    expect(flyway.environment).toEqual([
+      {
+        name: "FLYWAY_URL",
+        value: "jdbc:postgresql://saas-dev-postgres.abc123.us-east-1.rds.amazonaws.com:5432/app?sslmode=require",
+      },
+      { name: "FLYWAY_LOCATIONS", value: "filesystem:/flyway/sql" },
+      { name: "FLYWAY_CREATE_SCHEMAS", value: "false" },
+      { name: "FLYWAY_CONNECT_RETRIES", value: "10" },
+      { name: "FLYWAY_VALIDATE_MIGRATION_NAMING", value: "true" },
+      { name: "REDGATE_DISABLE_TELEMETRY", value: "true" },
+      { name: "HOME", value: "/tmp" },
+    ]);
+    // The schema is chosen per run (container override); the task definition must not pick one.
+    expect(flyway.environment.map((e) => e.name)).not.toContain("FLYWAY_SCHEMAS");
+    expect(flyway.secrets).toEqual([
+      { name: "FLYWAY_USER", valueFrom: `${SECRET}:username::` },
+      { name: "FLYWAY_PASSWORD", valueFrom: `${SECRET}:password::` },
+    ]);
+  });
+
+  it("logs to its own KMS-encrypted log group with retention", () => {
+    const group = p.one("aws:cloudwatch/logGroup:LogGroup", "migrations-logs");
+    expect(group.inputs).toMatchObject({ name: "/ecs/saas-dev-migrations", retentionInDays: 30, kmsKeyId: KEY });
+    expect(containersOf(p)[0].logConfiguration).toEqual({
+      logDriver: "awslogs",
+      options: {
+        "awslogs-group": "/ecs/saas-dev-migrations",
+        "awslogs-region": "us-east-1",
+        "awslogs-stream-prefix": "flyway",
+      },
+    });
+  });
+
+  it("lets only this account's ECS tasks assume the execution role", () => {
+    const role = p.one("aws:iam/role:Role", "migrations-execution");
+    expect(JSON.parse(role.inputs.assumeRolePolicy as string).Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "ecs-tasks.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: {
+          StringEquals: { "aws:SourceAccount": "123456789012" },
+          ArnLike: { "aws:SourceArn": "arn:aws:ecs:us-east-1:123456789012:*" },
+        },
+      },
+    ]);
+  });
+
+  it("scopes the execution role to the migrator secret, the key through Secrets Manager, and its log group", () => {
+    const policy = p.one("aws:iam/rolePolicy:RolePolicy", "migrations-execution");
+    const logGroupArn = p.one("aws:cloudwatch/logGroup:LogGroup", "migrations-logs").outputs.arn;
+    expect(policy.inputs.role).toBe(p.one("aws:iam/role:Role", "migrations-execution").outputs.id);
+    expect(JSON.parse(policy.inputs.policy as string)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        { Sid: "ReadMigratorSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: SECRET },
+        {
+          Sid: "DecryptMigratorSecret",
+          Effect: "Allow",
+          Action: "kms:Decrypt",
+          Resource: KEY,
+          Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
+        },
+        {
+          Sid: "WriteMigrationLogs",
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: `${logGroupArn}:*`,
+        },
+      ],
+    });
+    expect(p.one(TASK, "migrations-task").dependencies).toContain(policy.urn);
+  });
+
+  it("parents every child to the component and keeps child names stable", () => {
+    const component = p.one("saas:database:MigrationTask", "migrations");
+    expect(p.resources.filter((r) => r.custom && r.parent !== component.urn)).toEqual([]);
+    expect(
+      p
+        .childrenOf(component)
+        .map((c) => `${c.type} ${c.name}`)
+        .sort(),
+    ).toEqual([
+      "aws:cloudwatch/logGroup:LogGroup migrations-logs",
+      "aws:ecs/taskDefinition:TaskDefinition migrations-task",
+      "aws:iam/role:Role migrations-execution",
+      "aws:iam/rolePolicy:RolePolicy migrations-execution",
+    ]);
+  });
+});
+
+describe("MigrationTask with an ECR image", () => {
+  it("pulls from that one repository", async () => {
+    const image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/saas-migrations:2026.11.1";
+    const p = await plan({ ...args, image, cpu: 1024, memory: 2048 });
+    expect(containersOf(p)[0].image).toBe(image);
+    expect(p.one(TASK, "migrations-task").inputs).toMatchObject({ cpu: "1024", memory: "2048" });
+    const statements = JSON.parse(
+      p.one("aws:iam/rolePolicy:RolePolicy", "migrations-execution").inputs.policy as string,
+    ).Statement as { Sid: string; Action: unknown; Resource: unknown }[];
+    expect(statements.slice(3)).toEqual([
+      {
+        Sid: "PullMigrationImage",
+        Effect: "Allow",
+        Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+        Resource: "arn:aws:ecr:us-east-1:123456789012:repository/saas-migrations",
+      },
+      { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    ]);
+  });
+});
+
+describe("migration task helpers", () => {
+  it.each<[string, boolean]>([
+    ["flyway/flyway:10.22.0", true],
+    ["flyway/flyway:10.22.0-alpine", true],
+    [`flyway/flyway@sha256:${"a".repeat(64)}`, true],
+    ["registry.example.com:5000/flyway:1.2.3", true],
+    ["flyway/flyway", false],
+    ["flyway/flyway:latest", false],
+    ["registry.example.com:5000/flyway", false],
+    ["flyway/flyway@sha256:abc", false],
+  ])("isPinnedImage(%s) is %s", (image, pinned) => {
+    expect(isPinnedImage(image)).toBe(pinned);
+  });
+
+  it.each<[string, string | undefined]>([
+    [
+      "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/migrations:1.0.0",
+      "arn:aws:ecr:eu-west-1:123456789012:repository/team/migrations",
+    ],
+    [
+      `123456789012.dkr.ecr.us-east-1.amazonaws.com/migrations@sha256:${"b".repeat(64)}`,
+      "arn:aws:ecr:us-east-1:123456789012:repository/migrations",
+    ],
+    ["flyway/flyway:10.22.0", undefined],
+    ["public.ecr.aws/flyway/flyway:10.22.0", undefined],
+  ])("ecrRepositoryArn(%s)", (image, arn) => {
+    expect(ecrRepositoryArn(image, "aws")).toBe(arn);
+  });
+
+  it("grants nothing sensitive on *", () => {
+    const doc = executionPolicy({
+      secretArn: SECRET,
+      kmsKeyArn: KEY,
+      logGroupArn: "arn:l",
+      region: "us-east-1",
+      repositoryArn: "arn:r",
+    });
+    const onStar = doc.Statement.filter((s) => s.Resource === "*").map((s) => s.Action);
+    expect(onStar).toEqual(["ecr:GetAuthorizationToken"]);
+  });
+
+  it("rejects bad arguments at once, before registering anything", async () => {
+    const registered: string[] = [];
+    await expect(
+      Planned.of({
+        stack: "dev",
+        onRegister: (r) => registered.push(r.type),
+        program: () =>
+          new MigrationTask("migrations", {
+            ...args,
+            logRetentionDays: 0,
+            image: "flyway/flyway:latest",
+            cpu: 512,
+            memory: 512,
+          }),
+      }),
+    ).rejects.toThrow(
+      [
+        'MigrationTask "migrations": invalid arguments:',
+        "  - logRetentionDays: expected one of CloudWatch Logs' retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653), got 0",
+        '  - image: expected an image pinned by a release tag or a digest (e.g. flyway/flyway:10.22.0), got "flyway/flyway:latest"',
+        "  - memory: expected one of 1024, 2048, 3072, 4096 MiB with 512 CPU units (Fargate's sizes), got 512",
+      ].join("\n"),
+    );
+    expect(registered).toEqual(["pulumi:pulumi:Stack"]);
+  });
+
+  it("rejects a CPU size it does not know", async () => {
+    await expect(plan({ ...args, cpu: 300 })).rejects.toThrow("cpu: expected one of 256, 512, 1024, 2048, got 300");
+  });
+});

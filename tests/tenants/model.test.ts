@@ -1,0 +1,373 @@
+import {
+  buildTenantModel,
+  modelKeys,
+  TenantSpec,
+  validateModelOptions,
+  validateTenants,
+} from "../../components/tenant-schemas/model";
+import { quoteIdent, quoteLiteral, renderTenantSql } from "../../components/tenant-schemas/sql";
+import { parseFlags, parseTenantList } from "../../tools/tenants/cli";
+import { main as sqlMain, tenantSqlForStack } from "../../tools/tenants/sql";
+
+const ID_RULE = "^[a-z][a-z0-9_]{1,30}$ (lowercase letter, then 1–30 lowercase letters, digits or _)";
+
+describe("validateTenants", () => {
+  test.each<[string, unknown, string[]]>([
+    ["a valid list", [{ id: "acme" }, { id: "globex", tier: "dedicated", displayName: "Globex Corp" }], []],
+    ["an empty list", [], []],
+    ["uppercase", [{ id: "ok" }, { id: "ok2" }, { id: "Acme" }], [`tenants[2].id: "Acme" must match ${ID_RULE}`]],
+    ["one character", [{ id: "a" }], [`tenants[0].id: "a" must match ${ID_RULE}`]],
+    ["a leading digit", [{ id: "1acme" }], [`tenants[0].id: "1acme" must match ${ID_RULE}`]],
+    ["a hyphen", [{ id: "ac-me" }], [`tenants[0].id: "ac-me" must match ${ID_RULE}`]],
+    ["32 characters", [{ id: "a".repeat(32) }], [`tenants[0].id: "${"a".repeat(32)}" must match ${ID_RULE}`]],
+    ["31 characters", [{ id: "a".repeat(31) }], []],
+    ["a missing id", [{ tier: "shared" }], [`tenants[0].id: is missing; expected a string matching ${ID_RULE}`]],
+    ["a numeric id", [{ id: 42 }], [`tenants[0].id: 42 must be a string matching ${ID_RULE}`]],
+    [
+      "a duplicate",
+      [{ id: "acme" }, { id: "globex" }, { id: "acme" }],
+      [`tenants[2].id: "acme" duplicates tenants[0].id; tenant ids must be unique`],
+    ],
+    [
+      "public",
+      [{ id: "public" }],
+      [`tenants[0].id: "public" is reserved (PostgreSQL's default schema); choose another id`],
+    ],
+    [
+      "information_schema",
+      [{ id: "information_schema" }],
+      [`tenants[0].id: "information_schema" is reserved (a PostgreSQL system schema); choose another id`],
+    ],
+    [
+      "a pg_ prefix",
+      [{ id: "pg_stats" }],
+      [
+        `tenants[0].id: "pg_stats" starts with the reserved prefix "pg_" (PostgreSQL system objects); choose another id`,
+      ],
+    ],
+    [
+      "an rds_ prefix",
+      [{ id: "rds_iam" }],
+      [`tenants[0].id: "rds_iam" starts with the reserved prefix "rds_" (Amazon RDS roles); choose another id`],
+    ],
+    [
+      "the migrator role",
+      [{ id: "migrator" }],
+      [`tenants[0].id: "migrator" collides with the migrator role "migrator"; choose another id`],
+    ],
+    ["the app role", [{ id: "app" }], [`tenants[0].id: "app" collides with the app role "app"; choose another id`]],
+    [
+      "a bad tier",
+      [{ id: "acme", tier: "premium" }],
+      [`tenants[0].tier: "premium" must be "shared" or "dedicated" (omit it for "shared")`],
+    ],
+    [
+      "an empty display name",
+      [{ id: "acme", displayName: " " }],
+      [`tenants[0].displayName: " " must be a non-empty string of at most 100 characters without control characters`],
+    ],
+    [
+      "a display name with a newline",
+      [{ id: "acme", displayName: "a\nDROP" }],
+      [
+        `tenants[0].displayName: "a\\nDROP" must be a non-empty string of at most 100 characters without control characters`,
+      ],
+    ],
+    [
+      "a typo in a field",
+      [{ id: "acme", teir: "dedicated" }],
+      [`tenants[0].teir: unknown field; expected only id, displayName, tier`],
+    ],
+    ["a string entry", ["acme"], [`tenants[0]: "acme" must be an object { id, displayName?, tier? }`]],
+    ["not an array", { id: "acme" }, [`tenants: {"id":"acme"} must be an array of { id, displayName?, tier? }`]],
+  ])("%s", (_label, tenants, expected) => {
+    expect(validateTenants(tenants as TenantSpec[])).toEqual(expected);
+  });
+
+  test("reports every problem at once, in order", () => {
+    expect(validateTenants([{ id: "Bad" }, { id: "ok", tier: "gold" as never }, { id: "ok" }])).toEqual([
+      `tenants[0].id: "Bad" must match ${ID_RULE}`,
+      `tenants[1].tier: "gold" must be "shared" or "dedicated" (omit it for "shared")`,
+      `tenants[2].id: "ok" duplicates tenants[1].id; tenant ids must be unique`,
+    ]);
+  });
+
+  test("collisions follow custom role names, including the tenant_ prefixed form", () => {
+    expect(
+      validateTenants([{ id: "svc" }, { id: "flyway" }], { appRole: "tenant_svc", migratorRole: "flyway" }),
+    ).toEqual([
+      `tenants[0].id: "svc" collides with the app role "tenant_svc"; choose another id`,
+      `tenants[1].id: "flyway" collides with the migrator role "flyway"; choose another id`,
+    ]);
+  });
+});
+
+describe("validateModelOptions", () => {
+  test.each<[object, string[]]>([
+    [{}, []],
+    [{ migratorRole: "flyway", appRole: "service" }, []],
+    [
+      { appRole: "App" },
+      [`appRole: "App" must match ^[a-z_][a-z0-9_]{0,62}$ (lowercase PostgreSQL identifier, at most 63 characters)`],
+    ],
+    [
+      { appRole: "migrator" },
+      [`appRole: "migrator" must differ from migratorRole; the service must not own the schemas`],
+    ],
+    [
+      { migratorRole: "tenant_x" },
+      [`migratorRole: "tenant_x" must not start with "pg_" or "tenant_" nor be "rds_iam"`],
+    ],
+  ])("%j", (opts, expected) => {
+    expect(validateModelOptions(opts)).toEqual(expected);
+  });
+});
+
+describe("buildTenantModel", () => {
+  const model = buildTenantModel([
+    { id: "acme", displayName: "Acme" },
+    { id: "globex", tier: "dedicated" },
+  ]);
+
+  test("throws one error listing every problem", () => {
+    expect(() => buildTenantModel([{ id: "Acme" }, { id: "public" }], { appRole: "App" })).toThrow(
+      [
+        "Invalid tenant configuration:",
+        `  - appRole: "App" must match ^[a-z_][a-z0-9_]{0,62}$ (lowercase PostgreSQL identifier, at most 63 characters)`,
+        `  - tenants[0].id: "Acme" must match ${ID_RULE}`,
+        `  - tenants[1].id: "public" is reserved (PostgreSQL's default schema); choose another id`,
+      ].join("\n"),
+    );
+  });
+
+  test("names schema and role tenant_<id>; only the dedicated tier logs in", () => {
+    expect(model.tenants).toEqual([
+      {
+        id: "acme",
+        displayName: "Acme",
+        tier: "shared",
+        roleName: "tenant_acme",
+        schemaName: "tenant_acme",
+        login: false,
+      },
+      { id: "globex", tier: "dedicated", roleName: "tenant_globex", schemaName: "tenant_globex", login: true },
+    ]);
+  });
+
+  test("roles: migrator, NOINHERIT app, one per tenant", () => {
+    expect(model.roles.map((r) => [r.name, r.login, r.inherit])).toEqual([
+      ["migrator", true, true],
+      ["app", true, false],
+      ["tenant_acme", false, true],
+      ["tenant_globex", true, true],
+    ]);
+  });
+
+  test("schemas are owned by the migrator", () => {
+    expect(model.schemas.map((s) => [s.name, s.owner])).toEqual([
+      ["tenant_acme", "migrator"],
+      ["tenant_globex", "migrator"],
+    ]);
+  });
+
+  test("grants: CONNECT for service roles and dedicated tenants; USAGE, DML, sequences in the own schema only", () => {
+    expect(
+      model.grants.map((g) => `${g.key}: ${g.objectType} ${g.schema ?? "-"} ${g.role} ${g.privileges.join("/")}`),
+    ).toEqual([
+      "connect-migrator: database - migrator CONNECT",
+      "connect-app: database - app CONNECT",
+      "acme-usage: schema tenant_acme tenant_acme USAGE",
+      "acme-tables: table tenant_acme tenant_acme SELECT/INSERT/UPDATE/DELETE",
+      "acme-sequences: sequence tenant_acme tenant_acme USAGE/SELECT",
+      "globex-usage: schema tenant_globex tenant_globex USAGE",
+      "globex-tables: table tenant_globex tenant_globex SELECT/INSERT/UPDATE/DELETE",
+      "globex-sequences: sequence tenant_globex tenant_globex USAGE/SELECT",
+      "globex-connect: database - tenant_globex CONNECT",
+    ]);
+  });
+
+  test("default privileges are for objects the migrator creates, in the tenant's schema", () => {
+    expect(model.defaultPrivileges.map((d) => `${d.owner} ${d.schema} ${d.objectType} -> ${d.role}`)).toEqual([
+      "migrator tenant_acme table -> tenant_acme",
+      "migrator tenant_acme sequence -> tenant_acme",
+      "migrator tenant_globex table -> tenant_globex",
+      "migrator tenant_globex sequence -> tenant_globex",
+    ]);
+  });
+
+  test("memberships: app NOINHERIT+SET in every tenant; rds_iam (RDS-only, no SET) for dedicated", () => {
+    expect(model.memberships).toEqual([
+      {
+        key: "acme-app-member",
+        role: "tenant_acme",
+        member: "app",
+        inherit: false,
+        set: true,
+        rdsOnly: false,
+        tenantId: "acme",
+      },
+      {
+        key: "globex-app-member",
+        role: "tenant_globex",
+        member: "app",
+        inherit: false,
+        set: true,
+        rdsOnly: false,
+        tenantId: "globex",
+      },
+      {
+        key: "globex-rds-iam",
+        role: "rds_iam",
+        member: "tenant_globex",
+        inherit: true,
+        set: false,
+        rdsOnly: true,
+        tenantId: "globex",
+      },
+    ]);
+  });
+
+  test("PUBLIC loses CONNECT/TEMP/CREATE on the database and CREATE on public", () => {
+    expect(model.publicAccess).toEqual([
+      { key: "lockdown-database", objectType: "database", keep: [], revoke: ["CONNECT", "TEMPORARY", "CREATE"] },
+      { key: "lockdown-public-schema", objectType: "schema", schema: "public", keep: ["USAGE"], revoke: ["CREATE"] },
+    ]);
+  });
+
+  test("child keys are unique even for tenants named like platform keys", () => {
+    const keys = modelKeys(
+      buildTenantModel([
+        { id: "service", tier: "dedicated" },
+        { id: "lockdown", tier: "dedicated" },
+        { id: "connect", tier: "dedicated" },
+      ]),
+    );
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  test("adding a tenant adds keys and changes no existing item", () => {
+    const more = buildTenantModel([
+      { id: "acme", displayName: "Acme" },
+      { id: "globex", tier: "dedicated" },
+      { id: "initech" },
+    ]);
+    const items = (m: typeof model) =>
+      [...m.roles, ...m.schemas, ...m.grants, ...m.defaultPrivileges, ...m.memberships, ...m.publicAccess].map((x) =>
+        JSON.stringify(x),
+      );
+    const before = items(model);
+    const after = items(more);
+    expect(after.filter((x) => !before.includes(x)).every((x) => x.includes("initech"))).toBe(true);
+    expect(before.every((x) => after.includes(x))).toBe(true);
+  });
+});
+
+describe("renderTenantSql", () => {
+  const model = buildTenantModel([
+    { id: "acme", displayName: "Acme's" },
+    { id: "globex", tier: "dedicated" },
+  ]);
+  const sql = renderTenantSql(model, { database: "app-db" });
+
+  test("is one transaction and never drops anything", () => {
+    expect(sql).toMatch(/^BEGIN;$/m);
+    expect(sql.trimEnd().endsWith("COMMIT;")).toBe(true);
+    expect(sql).not.toMatch(/\bDROP\b/i);
+    expect(sql).not.toMatch(/\bCASCADE\b/i);
+  });
+
+  test("guards every CREATE", () => {
+    const creates = sql.split("\n").filter((l) => /\bCREATE (ROLE|SCHEMA)\b/.test(l));
+    for (const line of creates) {
+      expect(line).toMatch(/CREATE SCHEMA IF NOT EXISTS|^\s+(RAISE NOTICE .*; )?CREATE ROLE/);
+    }
+    expect(sql).toContain(`IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'tenant_acme') THEN`);
+  });
+
+  test.each([
+    `REVOKE CONNECT, TEMPORARY, CREATE ON DATABASE "app-db" FROM PUBLIC;`,
+    `REVOKE CREATE ON SCHEMA "public" FROM PUBLIC;`,
+    `GRANT CONNECT ON DATABASE "app-db" TO "app";`,
+    `ALTER ROLE "app" NOINHERIT;`,
+    `ALTER ROLE "tenant_acme" NOLOGIN;`,
+    `ALTER ROLE "tenant_globex" LOGIN;`,
+    `CREATE SCHEMA IF NOT EXISTS "tenant_acme" AUTHORIZATION "migrator";`,
+    `GRANT USAGE ON SCHEMA "tenant_acme" TO "tenant_acme";`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "tenant_acme" TO "tenant_acme";`,
+    `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "tenant_acme" TO "tenant_acme";`,
+    `ALTER DEFAULT PRIVILEGES FOR ROLE "migrator" IN SCHEMA "tenant_acme" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "tenant_acme";`,
+    `ALTER DEFAULT PRIVILEGES FOR ROLE "migrator" IN SCHEMA "tenant_acme" GRANT USAGE, SELECT ON SEQUENCES TO "tenant_acme";`,
+    `GRANT "tenant_acme" TO "app" WITH INHERIT FALSE, SET TRUE;`,
+    `REVOKE CONNECT ON DATABASE "app-db" FROM "tenant_acme";`,
+    `GRANT CONNECT ON DATABASE "app-db" TO "tenant_globex";`,
+    `GRANT "rds_iam" TO "tenant_globex" WITH INHERIT TRUE, SET FALSE;`,
+    `--   acme (shared): Acme's -> schema tenant_acme`,
+  ])("contains %s", (statement) => {
+    expect(sql.split("\n")).toContain(statement);
+  });
+
+  test("rdsIam: false comments out the RDS-only statements", () => {
+    const plain = renderTenantSql(model, { database: "app", rdsIam: false });
+    expect(plain).not.toMatch(/^GRANT "rds_iam"/m);
+    expect(plain).not.toContain('CREATE ROLE "rds_iam"');
+    expect(plain).toContain(
+      `-- RDS-only, skipped (rdsIam: false):\n--   GRANT "rds_iam" TO "tenant_globex" WITH INHERIT TRUE, SET FALSE;`,
+    );
+  });
+
+  test("is deterministic", () => {
+    expect(renderTenantSql(model, { database: "app-db" })).toBe(sql);
+  });
+
+  test.each([
+    [quoteIdent('we"ird'), '"we""ird"'],
+    [quoteLiteral("it's"), "'it''s'"],
+  ])("quotes %s", (actual, expected) => {
+    expect(actual).toBe(expected);
+  });
+});
+
+describe("tools/tenants", () => {
+  test("parseTenantList reads ids and optional tiers", () => {
+    expect(parseTenantList("a1, b2:dedicated,,c3:shared")).toEqual([
+      { id: "a1" },
+      { id: "b2", tier: "dedicated" },
+      { id: "c3", tier: "shared" },
+    ]);
+    expect(() => parseTenantList("a1:x:y")).toThrow('--tenants: "a1:x:y" must be <id> or <id>:<tier>');
+  });
+
+  test("parseFlags refuses unknown flags and missing values", () => {
+    expect(parseFlags(["--tenants", "a,b", "--database=app"], ["tenants", "database"])).toEqual({
+      tenants: "a,b",
+      database: "app",
+    });
+    expect(() => parseFlags(["--tenant", "a"], ["tenants"])).toThrow('unknown argument "--tenant"; expected --tenants');
+    expect(() => parseFlags(["--tenants"], ["tenants"])).toThrow("--tenants needs a value");
+  });
+
+  test("tenantSqlForStack renders for the app database by default", () => {
+    expect(tenantSqlForStack([{ id: "acme" }])).toContain(`GRANT CONNECT ON DATABASE "app" TO "app";`);
+  });
+
+  test.each<[string[], number, RegExp]>([
+    [["--tenants", "acme,globex:dedicated"], 0, /GRANT "tenant_globex" TO "app"/],
+    [["--tenants", "Acme"], 2, /tenants:sql: Invalid tenant configuration:\n {2}- tenants\[0\]\.id: "Acme" must match/],
+    [[], 2, /tenants:sql: a stack or --tenants is required\nusage:/],
+  ])("CLI %j exits %i", (argv, code, output) => {
+    const written: string[] = [];
+    const capture = (chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    };
+    const out = jest.spyOn(process.stdout, "write").mockImplementation(capture);
+    const err = jest.spyOn(process.stderr, "write").mockImplementation(capture);
+    try {
+      expect(sqlMain(argv)).toBe(code);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+    expect(written.join("")).toMatch(output);
+  });
+});

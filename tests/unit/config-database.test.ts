@@ -1,0 +1,234 @@
+import * as path from "path";
+import { ConfigError, parseConfig } from "../../stacks/config";
+import { databaseProblems, maxServiceTasks } from "../../stacks/schema/database";
+import { loadStackSettings } from "../../tools/engine/project";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const DEV = loadStackSettings(ROOT, "dev").config;
+const PROD = loadStackSettings(ROOT, "prod").config;
+
+/** The database problems parseConfig reports for the stack's values with `change` applied. */
+function problems(change: Record<string, string | undefined>, base = DEV, stack = "dev"): string[] {
+  try {
+    parseConfig({ ...base, ...change }, { stack });
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      return err.problems.filter((p) => p.startsWith("saas:database"));
+    }
+    throw err;
+  }
+}
+
+describe("database configuration of the stacks", () => {
+  it("dev: a micro instance, one zone, a week of backups, no DR copy", () => {
+    expect(problems({})).toEqual([]);
+    expect(DEV).toMatchObject({ "saas:databaseInstanceClass": "db.t4g.micro", "saas:databaseMultiAz": "false" });
+    expect(DEV["saas:databaseBackupReplicaRegion"]).toBe("");
+  });
+
+  it("prod: Multi-AZ m7g.large, 30 days of backups replicated to us-west-2", () => {
+    expect(problems({}, PROD, "prod")).toEqual([]);
+    expect(PROD).toMatchObject({
+      "saas:databaseInstanceClass": "db.m7g.large",
+      "saas:databaseMultiAz": "true",
+      "saas:databaseBackupRetentionDays": "30",
+      "saas:databaseBackupReplicaRegion": "us-west-2",
+    });
+  });
+});
+
+describe("database keys", () => {
+  it.each<[string, Record<string, string>, string]>([
+    [
+      "an unknown instance class",
+      { "saas:databaseInstanceClass": "db.t3.micro" },
+      'saas:databaseInstanceClass: "db.t3.micro" is not a supported instance class; expected one of db.t4g.micro, db.t4g.small, db.t4g.medium, db.t4g.large, db.t4g.xlarge, db.t4g.2xlarge, db.m6g.large, db.m6g.xlarge, db.m6g.2xlarge, db.m6g.4xlarge, db.m6g.8xlarge, db.m6g.12xlarge, db.m6g.16xlarge, db.m7g.large, db.m7g.xlarge, db.m7g.2xlarge, db.m7g.4xlarge, db.m7g.8xlarge, db.m7g.12xlarge, db.m7g.16xlarge, db.r6g.large, db.r6g.xlarge, db.r6g.2xlarge, db.r6g.4xlarge, db.r6g.8xlarge, db.r6g.12xlarge, db.r6g.16xlarge, db.r7g.large, db.r7g.xlarge, db.r7g.2xlarge, db.r7g.4xlarge, db.r7g.8xlarge, db.r7g.12xlarge, db.r7g.16xlarge',
+    ],
+    [
+      "too little storage",
+      { "saas:databaseAllocatedStorageGiB": "10" },
+      "saas:databaseAllocatedStorageGiB: expected an integer from 20 to 65536, got 10",
+    ],
+    [
+      "an autoscaling ceiling below the allocation",
+      { "saas:databaseAllocatedStorageGiB": "200", "saas:databaseMaxAllocatedStorageGiB": "100" },
+      "saas:databaseMaxAllocatedStorageGiB: expected at least saas:databaseAllocatedStorageGiB (200): the autoscaling ceiling cannot be below the allocation, got 100",
+    ],
+    [
+      "backups turned off",
+      { "saas:databaseBackupRetentionDays": "0" },
+      "saas:databaseBackupRetentionDays: expected an integer from 1 to 35 (0 would turn automated backups off), got 0",
+    ],
+    [
+      "a malformed backup window",
+      { "saas:databaseBackupWindow": "3-4" },
+      'saas:databaseBackupWindow: expected a daily UTC window hh:mm-hh:mm such as 03:00-03:30, got "3-4"',
+    ],
+    [
+      "a short maintenance window",
+      { "saas:databaseMaintenanceWindow": "sun:04:00-sun:04:15" },
+      'saas:databaseMaintenanceWindow: expected a window of at least 30 minutes, got "sun:04:00-sun:04:15"',
+    ],
+    [
+      "overlapping windows",
+      { "saas:databaseBackupWindow": "04:10-04:40" },
+      'saas:databaseBackupWindow: expected a window apart from saas:databaseMaintenanceWindow (sun:04:00-sun:04:30); RDS refuses overlapping windows, got "04:10-04:40"',
+    ],
+    [
+      "never-expiring logs",
+      { "saas:databaseLogRetentionDays": "0" },
+      "saas:databaseLogRetentionDays: expected a CloudWatch Logs retention period in days, one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (never-expiring logs are not allowed), got 0",
+    ],
+    [
+      "a Performance Insights retention RDS does not offer",
+      { "saas:databasePerformanceInsightsRetentionDays": "30" },
+      "saas:databasePerformanceInsightsRetentionDays: expected 7, a multiple of 31 up to 713, or 731, got 30",
+    ],
+    [
+      "an unknown replica region",
+      { "saas:databaseBackupReplicaRegion": "us-west-9" },
+      'saas:databaseBackupReplicaRegion: "us-west-9" is not a known AWS region (e.g. us-west-2); leave it empty for no replication',
+    ],
+    [
+      "the replica in the database's own region",
+      { "saas:databaseBackupReplicaRegion": "us-east-1" },
+      'saas:databaseBackupReplicaRegion: expected a region other than aws:region: a copy in the same region does not survive its loss, got "us-east-1"',
+    ],
+    [
+      "a replica retention over 35 days",
+      { "saas:databaseBackupReplicaRetentionDays": "60" },
+      "saas:databaseBackupReplicaRetentionDays: expected an integer from 1 to 35, got 60",
+    ],
+    [
+      "an unpinned migration image",
+      { "saas:databaseMigrationImage": "flyway/flyway:latest" },
+      'saas:databaseMigrationImage: expected an image pinned by a release tag or a digest (e.g. flyway/flyway:10.22.0), got "flyway/flyway:latest"',
+    ],
+    [
+      "an uppercase database name",
+      { "saas:databaseName": "App" },
+      `saas:databaseName: expected 1-63 lowercase letters, digits or '_', starting with a letter, got "App"`,
+    ],
+    [
+      "a zero pool",
+      { "saas:databasePoolSize": "0" },
+      "saas:databasePoolSize: expected an integer from 1 to 1000, got 0",
+    ],
+  ])("rejects %s", (_what, change, message) => {
+    expect(problems(change)).toEqual([message]);
+  });
+
+  it("reads every key into the typed section", () => {
+    const config = parseConfig(
+      {
+        ...DEV,
+        "saas:databaseName": "tenants",
+        "saas:databaseInstanceClass": "db.t4g.small",
+        "saas:databasePoolSize": "15",
+        "saas:databaseMigratorConnections": "4",
+        "saas:databaseBackupReplicaRegion": "eu-west-1",
+        "saas:databaseBackupReplicaRetentionDays": "3",
+      },
+      { stack: "dev" },
+    );
+    expect(config.database).toMatchObject({
+      name: "tenants",
+      instanceClass: "db.t4g.small",
+      migratorConnections: 4,
+      backupReplica: { region: "eu-west-1", retentionDays: 3 },
+      pool: { maxSize: 15, minIdle: 15, connectionTimeoutMs: 10000, idleTimeoutMs: 600000, maxLifetimeMs: 1800000 },
+    });
+  });
+});
+
+describe("production safeguards", () => {
+  it("needs 14 days of backups, Multi-AZ and a non-burstable class", () => {
+    expect(
+      problems(
+        {
+          "saas:databaseBackupRetentionDays": "7",
+          "saas:databaseMultiAz": "false",
+          "saas:databaseInstanceClass": "db.t4g.large",
+        },
+        PROD,
+        "prod",
+      ),
+    ).toEqual([
+      "saas:databaseBackupRetentionDays: expected at least 14 in prod: point-in-time recovery must reach back past two weekly cycles, got 7",
+      "saas:databaseMultiAz: expected true in prod: a single-zone instance is down for the whole of a zone outage or a host failure, got false",
+      'saas:databaseInstanceClass: "db.t4g.large" is burstable: CPU credits run out under sustained production load; use a db.m7g, db.m6g, db.r7g or db.r6g class in prod',
+    ]);
+  });
+
+  it("accepts 14 days and db.r6g.large", () => {
+    expect(
+      problems(
+        { "saas:databaseBackupRetentionDays": "14", "saas:databaseInstanceClass": "db.r6g.large" },
+        PROD,
+        "prod",
+      ),
+    ).toEqual([]);
+  });
+
+  it("lets dev keep a single day of backups", () => {
+    expect(problems({ "saas:databaseBackupRetentionDays": "1" })).toEqual([]);
+  });
+});
+
+describe("connection budget", () => {
+  it("fails the plan with the arithmetic when the pools outgrow max_connections", () => {
+    expect(
+      problems({
+        "saas:databasePoolSize": "20",
+        "saas:serviceMinCount": "1",
+        "saas:serviceDesiredCount": "1",
+        "saas:serviceMaxCount": "10",
+      }),
+    ).toEqual([
+      "saas:databasePoolSize: 20 is too large: the connection budget is exceeded: 20 per task × 10 tasks (saas:serviceMaxCount) + 5 migrator + 5 reserved = 210 > 112, the max_connections of db.t4g.micro; lower the pool or the task count, or choose a larger saas:databaseInstanceClass",
+    ]);
+  });
+
+  it("accepts a budget that fits exactly", () => {
+    // 51 × 2 + 5 + 5 = 112 = max_connections of db.t4g.micro.
+    expect(problems({ "saas:databasePoolSize": "51", "saas:serviceMaxCount": "2" })).toEqual([]);
+    expect(problems({ "saas:databasePoolSize": "52", "saas:serviceMaxCount": "2" })).toHaveLength(1);
+  });
+
+  it("counts the migrator's connections", () => {
+    expect(
+      problems({ "saas:databasePoolSize": "51", "saas:serviceMaxCount": "2", "saas:databaseMigratorConnections": "6" }),
+    ).toEqual([
+      "saas:databasePoolSize: 51 is too large: the connection budget is exceeded: 51 per task × 2 tasks (saas:serviceMaxCount) + 6 migrator + 5 reserved = 113 > 112, the max_connections of db.t4g.micro; lower the pool or the task count, or choose a larger saas:databaseInstanceClass",
+    ]);
+  });
+
+  it("falls back to serviceDesiredCount when the service area has no serviceMaxCount", () => {
+    const values = {
+      aws: { region: "us-east-1" },
+      saas: {
+        environment: "dev",
+        databasePoolSize: 60,
+        databaseMigratorConnections: 5,
+        databaseInstanceClass: "db.t4g.micro",
+        serviceDesiredCount: 2,
+      },
+    };
+    expect(maxServiceTasks(values.saas)).toEqual({ count: 2, key: "saas:serviceDesiredCount" });
+    expect(databaseProblems(values)).toEqual([
+      {
+        path: ["saas", "databasePoolSize"],
+        message:
+          "is too large: the connection budget is exceeded: 60 per task × 2 tasks (saas:serviceDesiredCount) + 5 migrator + 5 reserved = 130 > 112, the max_connections of db.t4g.micro; lower the pool or the task count, or choose a larger saas:databaseInstanceClass",
+      },
+    ]);
+  });
+
+  it("skips the budget while an input it needs is invalid (that key reports its own problem)", () => {
+    expect(maxServiceTasks({ serviceMaxCount: "ten", serviceDesiredCount: 2 })).toBeUndefined();
+    expect(problems({ "saas:databasePoolSize": "many" })).toEqual([
+      'saas:databasePoolSize: expected an integer from 1 to 1000, got "many"',
+    ]);
+  });
+});
