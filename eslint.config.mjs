@@ -2,7 +2,7 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "bin/**", "**/*.js", "**/*.mjs"] },
+  { ignores: ["node_modules/**", "bin/**", ".scratch/**", ".bench-*/**", "app/dist/**", "**/*.js", "**/*.mjs"] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

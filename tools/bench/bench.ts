@@ -19,6 +19,7 @@ interface Measure {
   files?: number;
   errors?: number;
   violations?: number;
+  perTenant?: number;
 }
 
 function measure(...args: string[]): Measure {
@@ -29,6 +30,10 @@ function measure(...args: string[]): Measure {
   });
   return JSON.parse(out.trim().split("\n").pop() ?? "{}") as Measure;
 }
+
+const versionOf = (pkg: string) =>
+  (JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", pkg, "package.json"), "utf8")) as { version: string })
+    .version;
 
 const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 
@@ -50,6 +55,18 @@ function main() {
     planRows.push(
       `| ${stack} | ${plan.resources} | ${fmtMs(plan.ms)} | ${fmtMs(program.ms)} (${ratio(program)}) | ` +
         `${fmtMs(floorSame.ms)} (${ratio(floorSame)}) | ${fmtMs(floorDefault.ms)} (${ratio(floorDefault)}) | ${plan.peakRssMb} MB |`,
+    );
+  }
+
+  log("tenants: the dev plan at 10, 100 and 1,000 tenants …");
+  const tenantRows: string[] = [];
+  for (const count of [10, 100, 1000]) {
+    const runs = count >= 1000 ? "1" : "3";
+    const plan = measure("tenants", String(count), runs);
+    const floorSame = measure("floor", String(plan.resources), runs, "same");
+    tenantRows.push(
+      `| ${count} | ${plan.resources} | ${plan.perTenant} | ${fmtMs(plan.ms)} | ${fmtMs(plan.ms / count)} | ` +
+        `${fmtMs(floorSame.ms)} (${(plan.ms / floorSame.ms).toFixed(2)}×) | ${plan.peakRssMb} MB |`,
     );
   }
 
@@ -79,21 +96,30 @@ function main() {
     "",
     `- Date: ${started.toISOString().slice(0, 10)}`,
     `- Machine: ${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
-    `- Node ${process.versions.node}, TypeScript ${require("typescript/package.json").version}, @pulumi/pulumi ${require("@pulumi/pulumi/package.json").version}, @pulumi/aws ${require("@pulumi/aws/package.json").version}`,
+    `- Node ${process.versions.node}, TypeScript ${versionOf("typescript")}, @pulumi/pulumi ${versionOf("@pulumi/pulumi")}, @pulumi/aws ${versionOf("@pulumi/aws")}`,
     "",
     "## Offline plan against the SDK floor",
     "",
     "The plan runs the real program under the offline engine, then the policy pack and the cost estimate; its ratio to",
-    "each floor is in brackets. Floors: (a) the same program under the barest SDK mocks that let it run, i.e. the same",
-    "registrations without the engine's realistic answers, records, policies and cost; (b) the same number of bare",
+    "each floor is in brackets. Floors: (a) the same program under the SDK's mocks answered as the engine answers, with",
+    "nothing recorded and no policies or cost, i.e. what the program's registrations cost the SDK itself; (b) the same number of bare",
     "resources (no inputs, no components, no data sources) under the SDK's mocks, with the engine's process setting;",
     "(c) the same with the SDK's defaults. The engine turns off the stack traces the SDK captures for every promise and",
     "resource (nothing offline reads them; with source maps they were ~90% of a run), which is why (b) and not (c) is",
     "the fair comparison. Goal: plan ≤ 1.5× the floor.",
     "",
-    "| stack | resources | plan | (a) same program, bare mocks | (b) bare resources, same settings | (c) bare resources, SDK defaults | plan peak RSS |",
+    "| stack | resources | plan | (a) same program, SDK mocks | (b) bare resources, same settings | (c) bare resources, SDK defaults | plan peak RSS |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...planRows,
+    "",
+    "## Tenants",
+    "",
+    "The dev plan (program, policies, cost) with N tenants set through `saas:tenants`; the floor is N's resource count",
+    "of bare resources under the SDK's mocks (same settings). Goals: linear, ≤ 1.5× the floor, under 1 GB at 1,000.",
+    "",
+    "| tenants | resources | per tenant | plan | per tenant | bare-resource floor (ratio) | peak RSS |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...tenantRows,
     "",
     "## Type-check",
     "",

@@ -4,12 +4,14 @@ import * as ts from "typescript";
 import { runStack } from "../engine/run";
 import { costEstimate, policyViolations } from "../plan/checks";
 import { INVOKES } from "../engine/invokes";
+import { createResource } from "../engine/resources";
 
 /**
  * One measurement, in a fresh process so memory figures are its own: prints `{ ms, peakRssMb, ... }` as JSON.
  *   plan <stack> <runs>       the offline plan (program + policies + cost), best of <runs> after a warm-up
  *   floor <count> <runs> same|default  <count> bare resources registered under the SDK's own mocks
  *   program-floor <stack> <runs>       the same program under the barest mocks that let it run
+ *   tenants <count> <runs>             the dev plan with <count> tenants
  *   policies <stack> <count> <runs>    the policy pack over a stack's plan, or a synthetic plan of <count>
  *   typecheck <tsconfig|file> tsc --noEmit of a project or of one file
  */
@@ -70,8 +72,8 @@ async function floor(count: number, runs: number, sameSettings: boolean) {
 }
 
 /**
- * The same program under the SDK's mocks with the barest answers that let it run: what the registrations cost
- * without the engine's realistic ids, records and checks.
+ * The same program under the SDK's mocks, answered as the engine answers but with nothing recorded and no
+ * policies or cost: what the program's registrations cost the SDK itself.
  */
 async function programFloor(stack: string, runs: number) {
   Error.stackTraceLimit = 0;
@@ -84,16 +86,29 @@ async function programFloor(stack: string, runs: number) {
       bareMocks: {
         newResource: (a) => {
           resources++;
-          return {
-            id: a.custom ? `${a.name}-id` : undefined,
-            state: { ...a.inputs, arn: `arn:${a.name}`, name: a.name },
-          };
+          // The same answers as the engine (the program reads ARNs, secrets, endpoints), nothing recorded.
+          return a.custom ? createResource(cloud, a.type, a.name, a.inputs) : { id: undefined, state: {} };
         },
         call: (a) => INVOKES[a.token](a.inputs, cloud),
       },
     });
   });
   return { ms, resources };
+}
+
+/** The dev plan with `count` tenants: how the plan grows with tenants (config override of saas:tenants). */
+async function tenants(count: number, runs: number) {
+  const list = Array.from({ length: count }, (_, i) => ({ id: `t${String(i).padStart(4, "0")}` }));
+  let resources = 0;
+  let tenantResources = 0;
+  const ms = await timeBest(runs, async () => {
+    const run = await runStack({ stack: "dev", config: { "saas:tenants": JSON.stringify(list) } });
+    policyViolations(run);
+    costEstimate(run);
+    resources = run.resources.length;
+    tenantResources = run.resources.filter((r) => /^t\d{4}-/.test(r.name)).length;
+  });
+  return { ms, resources, perTenant: tenantResources / Math.max(1, count) };
 }
 
 /** Policy evaluation alone: over a stack's plan, or over a synthetic plan of `count` resources built from it. */
@@ -151,6 +166,7 @@ async function main() {
   if (task === "plan") result = await plan(a, Number(b ?? 5));
   else if (task === "floor") result = await floor(Number(a), Number(b ?? 5), process.argv[5] === "same");
   else if (task === "program-floor") result = await programFloor(a, Number(b ?? 5));
+  else if (task === "tenants") result = await tenants(Number(a), Number(b ?? 3));
   else if (task === "policies") result = await policies(a, Number(b), Number(process.argv[5] ?? 3));
   else if (task === "typecheck") result = typecheck(a);
   else throw new Error(`unknown task ${task}`);
