@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigKey, ConfigProblem, LOG_RETENTION_DAYS, RawValues, integer, oneOf } from "./schema/common";
+import { ConfigKey, ConfigProblem, RawValues, integer, logRetentionDays, oneOf } from "./schema/common";
 import { SERVICE_KEYS, serviceShape, serviceProblems } from "./schema/service";
 import { DATABASE_KEYS, databaseShape, databaseProblems } from "./schema/database";
 import { MONITORING_KEYS, monitoringShape, monitoringProblems } from "./schema/monitoring";
@@ -133,14 +133,7 @@ export const configSchema = z.object({
     }),
     azCount: integer(1, MAX_AZ_COUNT),
     natGateways: oneOf(NAT_STRATEGIES),
-    flowLogRetentionDays: z
-      .number({ error: "expected a number of days" })
-      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
-        error:
-          "expected a CloudWatch Logs retention period in days, one of " +
-          LOG_RETENTION_DAYS.join(", ") +
-          " (never-expiring logs are not allowed)",
-      }),
+    flowLogRetentionDays: logRetentionDays(),
     interfaceEndpoints: z.boolean({ error: "expected true or false" }),
     ...serviceShape,
     ...databaseShape,

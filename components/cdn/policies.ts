@@ -1,21 +1,8 @@
 /** Policy documents of the CDN, as pure functions of ARNs. */
 
-type Statement = Record<string, unknown>;
-type Document = { Version: "2012-10-17"; Statement: Statement[] };
+import { PolicyDocument as Document, denyInsecureTransport, policyDocument as doc } from "../shared/policies";
 
-const doc = (statements: Statement[]): Document => ({ Version: "2012-10-17", Statement: statements });
-
-/** Refuses every request that does not use TLS, for the bucket and its objects. */
-export function denyInsecureTransport(bucketArn: string): Statement {
-  return {
-    Sid: "DenyInsecureTransport",
-    Effect: "Deny",
-    Principal: "*",
-    Action: "s3:*",
-    Resource: [bucketArn, `${bucketArn}/*`],
-    Condition: { Bool: { "aws:SecureTransport": "false" } },
-  };
-}
+export { denyInsecureTransport };
 
 /** Only this distribution, signing through its Origin Access Control, may read objects; nobody may use plain HTTP. */
 export function assetsBucketPolicy(bucketArn: string, distributionArn: string): Document {

@@ -3,27 +3,22 @@
  * statement by statement, and the component only serialises them.
  */
 
-type Statement = Record<string, unknown>;
-type Document = { Version: "2012-10-17"; Statement: Statement[] };
+import {
+  PolicyDocument as Document,
+  Statement,
+  denyInsecureTransport,
+  policyDocument as doc,
+  serviceTrustPolicy,
+} from "../shared/policies";
 
-const doc = (statements: Statement[]): Document => ({ Version: "2012-10-17", Statement: statements });
+export { denyInsecureTransport };
 
 /**
  * Only ECS tasks may assume the roles, and only tasks of this account in this region: ECS passes the task's ARN
  * and account as aws:SourceArn/aws:SourceAccount, the confused-deputy guard AWS documents for task roles.
  */
 export function ecsTasksTrustPolicy(partition: string, region: string, account: string): Document {
-  return doc([
-    {
-      Effect: "Allow",
-      Principal: { Service: "ecs-tasks.amazonaws.com" },
-      Action: "sts:AssumeRole",
-      Condition: {
-        StringEquals: { "aws:SourceAccount": account },
-        ArnLike: { "aws:SourceArn": `arn:${partition}:ecs:${region}:${account}:*` },
-      },
-    },
-  ]);
+  return serviceTrustPolicy("ecs-tasks.amazonaws.com", account, `arn:${partition}:ecs:${region}:${account}:*`);
 }
 
 export interface ExecutionPolicyArgs {
@@ -166,18 +161,6 @@ export function accessLogBucketPolicy(a: {
     },
     denyInsecureTransport(a.bucketArn),
   ]);
-}
-
-/** Refuses every request that does not use TLS, for the bucket and its objects. */
-export function denyInsecureTransport(bucketArn: string): Statement {
-  return {
-    Sid: "DenyInsecureTransport",
-    Effect: "Deny",
-    Principal: "*",
-    Action: "s3:*",
-    Resource: [bucketArn, `${bucketArn}/*`],
-    Condition: { Bool: { "aws:SecureTransport": "false" } },
-  };
 }
 
 /** ECR lifecycle: untagged layers go after a week, and only the newest tagged images are kept. */

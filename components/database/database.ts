@@ -11,6 +11,7 @@ import { Alias } from "@pulumi/aws/kms/alias";
 import { Secret } from "@pulumi/aws/secretsmanager/secret";
 import { Provider } from "@pulumi/aws/provider";
 import { ComponentArgsError, nameTags } from "../shared/naming";
+import { serviceTrustPolicy } from "../shared/policies";
 import { isKnownRegion } from "../network/regions";
 import {
   DatabasePoolSettings,
@@ -272,20 +273,11 @@ export function databaseParameters(): { name: string; value: string; applyMethod
  * confused-deputy guard AWS documents for the monitoring role).
  */
 export function monitoringTrustPolicy(partition: string, region: string, account: string, identifier: string) {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Service: "monitoring.rds.amazonaws.com" },
-        Action: "sts:AssumeRole",
-        Condition: {
-          StringEquals: { "aws:SourceAccount": account },
-          ArnLike: { "aws:SourceArn": `arn:${partition}:rds:${region}:${account}:db:${identifier}` },
-        },
-      },
-    ],
-  };
+  return serviceTrustPolicy(
+    "monitoring.rds.amazonaws.com",
+    account,
+    `arn:${partition}:rds:${region}:${account}:db:${identifier}`,
+  );
 }
 
 /** Policy of the replica-region key: the account administers it and grants its use through IAM (RDS's grants). */

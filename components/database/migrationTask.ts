@@ -4,6 +4,7 @@ import { LogGroup } from "@pulumi/aws/cloudwatch/logGroup";
 import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { ComponentArgsError, nameTags } from "../shared/naming";
+import { serviceTrustPolicy } from "../shared/policies";
 
 /**
  * The last Flyway 10 release (10.22.0, November 2024), pinned by its exact tag. Flyway 11 changed defaults and
@@ -176,20 +177,7 @@ export function flywayContainer(input: FlywayContainerInput) {
 
 /** Only ECS tasks of this account may assume the execution role. */
 export function executionTrustPolicy(partition: string, region: string, account: string) {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Service: "ecs-tasks.amazonaws.com" },
-        Action: "sts:AssumeRole",
-        Condition: {
-          StringEquals: { "aws:SourceAccount": account },
-          ArnLike: { "aws:SourceArn": `arn:${partition}:ecs:${region}:${account}:*` },
-        },
-      },
-    ],
-  };
+  return serviceTrustPolicy("ecs-tasks.amazonaws.com", account, `arn:${partition}:ecs:${region}:${account}:*`);
 }
 
 /**

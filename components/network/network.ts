@@ -18,6 +18,7 @@ import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { getAvailabilityZonesOutput } from "@pulumi/aws/getAvailabilityZones";
 import { ComponentArgsError, nameTags } from "../shared/naming";
+import { serviceTrustPolicy } from "../shared/policies";
 import { MAX_AZ_COUNT, SUBNET_TIERS, SubnetTier, planSubnets, vpcCidrProblem } from "./subnets";
 
 export type NatGatewayStrategy = "none" | "single" | "onePerAz";
@@ -448,20 +449,11 @@ function defaultZones(
  */
 export function flowLogTrustPolicy(vpcArn: string) {
   const [, partition, , region, account] = vpcArn.split(":");
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-        Action: "sts:AssumeRole",
-        Condition: {
-          StringEquals: { "aws:SourceAccount": account },
-          ArnLike: { "aws:SourceArn": `arn:${partition}:ec2:${region}:${account}:vpc-flow-log/*` },
-        },
-      },
-    ],
-  };
+  return serviceTrustPolicy(
+    "vpc-flow-logs.amazonaws.com",
+    account,
+    `arn:${partition}:ec2:${region}:${account}:vpc-flow-log/*`,
+  );
 }
 
 /** Write access to this one log group and its streams; nothing else. */

@@ -51,3 +51,14 @@ export const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
 export function isIntegerIn(value: unknown, min: number, max: number): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
 }
+
+/** A CloudWatch Logs retention period in days: one of the values CloudWatch accepts; never-expiring is refused. */
+export const logRetentionDays = () =>
+  z
+    .number({ error: "expected a number of days" })
+    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+      error:
+        "expected a CloudWatch Logs retention period in days, one of " +
+        LOG_RETENTION_DAYS.join(", ") +
+        " (never-expiring logs are not allowed)",
+    });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { TenantSpec, validateTenants } from "../../components/tenant-schemas/model";
-import { ConfigKey, ConfigProblem, LOG_RETENTION_DAYS, RawValues, integer, isIntegerIn } from "./common";
+import { ConfigKey, ConfigProblem, RawValues, logRetentionDays, integer, isIntegerIn } from "./common";
 import { isKnownRegion } from "../../components/network/regions";
 import {
   DatabasePoolSettings,
@@ -171,14 +171,7 @@ export const databaseShape = {
   databaseBackupRetentionDays: integer(1, 35, "an integer from 1 to 35 (0 would turn automated backups off)"),
   databaseBackupWindow: windowString(backupWindowProblem, "a daily UTC window such as 03:00-03:30"),
   databaseMaintenanceWindow: windowString(maintenanceWindowProblem, "a weekly UTC window such as sun:04:00-sun:04:30"),
-  databaseLogRetentionDays: z
-    .number({ error: "expected a number of days" })
-    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
-      error:
-        "expected a CloudWatch Logs retention period in days, one of " +
-        LOG_RETENTION_DAYS.join(", ") +
-        " (never-expiring logs are not allowed)",
-    }),
+  databaseLogRetentionDays: logRetentionDays(),
   databasePerformanceInsightsRetentionDays: z
     .number({ error: "expected a number of days" })
     .refine((d) => PERFORMANCE_INSIGHTS_RETENTION_DAYS.includes(d), {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigKey, ConfigProblem, LOG_RETENTION_DAYS, RawValues, integer, isIntegerIn, oneOf } from "./common";
+import { ConfigKey, ConfigProblem, RawValues, logRetentionDays, integer, isIntegerIn, oneOf } from "./common";
 import {
   ARCHITECTURES,
   Architecture,
@@ -145,14 +145,7 @@ export const serviceShape = {
     .string({ error: "expected an image reference or an empty string" })
     .superRefine((value, ctx) => (value === "" ? undefined : refined(imageReferenceProblem)(value, ctx))),
   serviceArchitecture: oneOf(ARCHITECTURES),
-  serviceLogRetentionDays: z
-    .number({ error: "expected a number of days" })
-    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
-      error:
-        "expected a CloudWatch Logs retention period in days, one of " +
-        LOG_RETENTION_DAYS.join(", ") +
-        " (never-expiring logs are not allowed)",
-    }),
+  serviceLogRetentionDays: logRetentionDays(),
   serviceRequestsPerTarget: integer(0, 1000000, "an integer from 0 (off) to 1000000"),
   certificateArn: z.string({ error: "expected an ACM certificate ARN" }),
   corsAllowedOrigins: z.array(z.string({ error: "expected an https origin" }).superRefine(refined(corsOriginProblem)), {

@@ -1,23 +1,10 @@
-import * as path from "path";
-import { ConfigError, parseConfig } from "../../stacks/config";
+import { parseConfig } from "../../stacks/config";
+import { DEV, PROD, configProblems } from "../support/config";
 import { databaseProblems, maxServiceTasks } from "../../stacks/schema/database";
-import { loadStackSettings } from "../../tools/engine/project";
-
-const ROOT = path.resolve(__dirname, "..", "..");
-const DEV = loadStackSettings(ROOT, "dev").config;
-const PROD = loadStackSettings(ROOT, "prod").config;
 
 /** The database problems parseConfig reports for the stack's values with `change` applied. */
 function problems(change: Record<string, string | undefined>, base = DEV, stack = "dev"): string[] {
-  try {
-    parseConfig({ ...base, ...change }, { stack });
-    return [];
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      return err.problems.filter((p) => p.startsWith("saas:database"));
-    }
-    throw err;
-  }
+  return configProblems({ ...base, ...change }, stack).filter((p) => p.startsWith("saas:database"));
 }
 
 describe("database configuration of the stacks", () => {

@@ -1,24 +1,9 @@
-import * as path from "path";
-import { ConfigError, parseConfig } from "../../stacks/config";
-import { loadStackSettings } from "../../tools/engine/project";
+import { parseConfig } from "../../stacks/config";
+import { DEV, PROD, configProblems } from "../support/config";
 import { LOG_RETENTION_DAYS } from "../../stacks/schema/common";
 import { alarmDefaults } from "../../components/monitoring/alarms";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const DEV = loadStackSettings(ROOT, "dev").config;
-const PROD = loadStackSettings(ROOT, "prod").config;
-
-function problems(raw: Record<string, string | undefined>, stack = "dev"): readonly string[] {
-  try {
-    parseConfig(raw, { stack });
-    return [];
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      return err.problems;
-    }
-    throw err;
-  }
-}
+const problems = configProblems;
 
 describe("monitoring configuration", () => {
   it("gives dev its environment's defaults when nothing is set", () => {

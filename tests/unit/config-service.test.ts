@@ -1,23 +1,9 @@
-import * as path from "path";
-import { ConfigError, parseConfig } from "../../stacks/config";
-import { loadStackSettings } from "../../tools/engine/project";
-
-const ROOT = path.resolve(__dirname, "..", "..");
-const DEV = loadStackSettings(ROOT, "dev").config;
-const PROD = loadStackSettings(ROOT, "prod").config;
+import { parseConfig } from "../../stacks/config";
+import { DEV, PROD, configProblems } from "../support/config";
 
 /** The problems parseConfig reports for the dev stack's values with `change` applied. */
 function problems(change: Record<string, string | undefined>, base = DEV, stack = "dev"): readonly string[] {
-  const raw: Record<string, string | undefined> = { ...base, ...change };
-  try {
-    parseConfig(raw, { stack });
-    return [];
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      return err.problems;
-    }
-    throw err;
-  }
+  return configProblems({ ...base, ...change }, stack);
 }
 
 const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
