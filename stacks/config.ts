@@ -56,6 +56,9 @@ export class ConfigError extends pulumi.RunError {
   }
 }
 
+/** What the offline plan passes for a `secure:` value it cannot decrypt (tools/engine/project.ts). */
+export const OFFLINE_SECRET = "[secret]";
+
 /** Full key as a user writes it: `saas:vpcCidr`, `aws:region`. */
 export function qualifiedKey(def: ConfigKey): string {
   return def.key.includes(":") ? def.key : `${PROJECT}:${def.key}`;
@@ -111,8 +114,14 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
  */
 export function parseConfig(
   raw: Readonly<Record<string, string | undefined>>,
-  context: { project?: string; stack: string },
+  context: {
+    project?: string;
+    stack: string;
+    /** Keys set with `pulumi config set --secret`: their values are never shown in a message. */
+    secretKeys?: ReadonlySet<string>;
+  },
 ): StackConfig {
+  const secretKeys = context.secretKeys ?? new Set<string>();
   const project = context.project ?? PROJECT;
   const problems: string[] = [];
   const known = new Set(CONFIG_KEYS.map(qualifiedKey));
@@ -125,7 +134,8 @@ export function parseConfig(
   const values: { aws: Record<string, unknown>; saas: Record<string, unknown> } = { aws: {}, saas: {} };
   for (const def of CONFIG_KEYS) {
     const full = qualifiedKey(def);
-    const text = raw[full];
+    // The offline plan cannot decrypt a secret; it validates such a key as if it were unset.
+    const text = secretKeys.has(full) && raw[full] === OFFLINE_SECRET ? undefined : raw[full];
     const type = full === "aws:defaultTags" ? "object" : def.type;
     const value = text === undefined ? def.default : coerce(type, text);
     const [namespace, key] = full.split(":");
@@ -142,12 +152,26 @@ export function parseConfig(
   issues.push(...crossKeyProblems(values));
   for (const issue of issues) {
     const where = pathToKey(issue.path);
+    const secret = secretKeys.has(pathToKey(issue.path.slice(0, 2)));
+    const shown = secret ? "[secret]" : showValue(valueAt(values, issue.path));
     const message = issue.verbatim
       ? issue.message
       : issue.message.startsWith("is ")
-        ? `${showValue(valueAt(values, issue.path))} ${issue.message}`
-        : `${issue.message}, got ${showValue(valueAt(values, issue.path))}`;
+        ? `${shown} ${issue.message}`
+        : `${issue.message}, got ${shown}`;
     problems.push(`${where}: ${message}`);
+  }
+  // The derived prefix (`<project>-<stack>`) must follow the same rule as a configured one: every component
+  // names its resources with it, and a stack named `Feature_X` would otherwise fail halfway through the program.
+  const derivedPrefix = `${project}-${context.stack}`;
+  if (values.saas.namePrefix === "" && !/^[a-z][a-z0-9-]{1,19}$/.test(derivedPrefix)) {
+    problems.push(
+      `saas:namePrefix: the default "${derivedPrefix}" (<project>-<stack>) is not 2-20 lowercase letters, digits or '-'; ` +
+        `set saas:namePrefix for this stack, e.g. "${derivedPrefix
+          .toLowerCase()
+          .replace(/[^a-z0-9-]/g, "-")
+          .slice(0, 20)}"`,
+    );
   }
   if (problems.length > 0 || !result.success) {
     throw new ConfigError(problems);
@@ -188,5 +212,7 @@ export function loadConfig(): StackConfig {
       raw[key] = pulumi.runtime.allConfig()[key];
     }
   }
-  return parseConfig(raw, { project: pulumi.getProject(), stack: pulumi.getStack() });
+  // Pulumi tells a program which keys are secret through this variable (the SDK's own reader is internal).
+  const secretKeys = new Set<string>(JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]") as string[]);
+  return parseConfig(raw, { project: pulumi.getProject(), stack: pulumi.getStack(), secretKeys });
 }

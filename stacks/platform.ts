@@ -25,15 +25,20 @@ export function platform(config: StackConfig) {
   const identity = getCallerIdentityOutput();
   const partition = getPartitionOutput();
 
-  const key = new StackKey("stack-key", {
-    namePrefix: config.namePrefix,
-    accountId: identity.accountId,
-    region: config.region,
-    partition: partition.partition,
-    // CloudFront reads the SSE-KMS assets through OAC; CloudFront log delivery writes SSE-KMS log objects.
-    // CloudWatch alarms, Budgets and Cost Anomaly Detection publish to the encrypted alert topic.
-    servicePrincipals: ["cloudfront.amazonaws.com", "delivery.logs.amazonaws.com", ...ALERT_PUBLISHERS],
-  });
+  const key = new StackKey(
+    "stack-key",
+    {
+      namePrefix: config.namePrefix,
+      accountId: identity.accountId,
+      region: config.region,
+      partition: partition.partition,
+      // CloudFront reads the SSE-KMS assets through OAC; CloudFront log delivery writes SSE-KMS log objects.
+      // CloudWatch alarms, Budgets and Cost Anomaly Detection publish to the encrypted alert topic.
+      servicePrincipals: ["cloudfront.amazonaws.com", "delivery.logs.amazonaws.com", ...ALERT_PUBLISHERS],
+    },
+    // Every encrypted store and snapshot of the stack depends on this key: in prod Pulumi may never delete it.
+    { protect: config.isProduction },
+  );
 
   const network = new Network("network", {
     namePrefix: config.namePrefix,
@@ -132,9 +137,11 @@ export function platform(config: StackConfig) {
     forceDestroy: !config.isProduction,
   });
 
-  // Tenant roles, schemas and grants, through the master user whose password RDS keeps in Secrets Manager. The
-  // database is private: `pulumi up` reaches it through an SSM port forward (saas:databaseTunnelHost/Port,
-  // runbooks/database-connect.md), or a DBA applies `npm run tenants:sql` and this stays off.
+  // Tenant roles, schemas and grants, through the master user whose password RDS keeps in Secrets Manager (so
+  // the password passes through Pulumi state, encrypted as a secret). The database is private: only a deploy
+  // that always reaches it (a runner in the VPC, or an SSM port forward and saas:databaseTunnelHost/Port) may
+  // turn this on; otherwise a DBA applies `npm run tenants:sql` through the tunnel (runbooks/database-connect.md).
+  // Turning it off on a stack that has it on deletes the grants: see runbooks/tenant-onboarding.md first.
   const tenants = config.database.manageTenants
     ? new TenantSchemas("tenants", {
         tenants: config.database.tenants,
@@ -183,7 +190,9 @@ export function platform(config: StackConfig) {
     parameterGroupName: database.parameterGroupName,
     ...(database.backupReplicationArn ? { databaseBackupReplicationArn: database.backupReplicationArn } : {}),
     databaseBackupReplicaRegion: config.database.backupReplica?.region ?? "",
-    tenantSchemas: tenants ? tenants.schemaNames : config.database.tenants.map((t) => tenantSchemaName(t.id)),
+    tenantSchemas: tenants
+      ? tenants.schemaNames
+      : Object.fromEntries(config.database.tenants.map((t) => [t.id, tenantSchemaName(t.id)])),
     migrationTaskDefinitionFamily: migrations.family,
     migrationLogGroupName: migrations.logGroupName,
     serviceName: service.serviceName,

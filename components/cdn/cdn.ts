@@ -352,7 +352,7 @@ export class Cdn extends pulumi.ComponentResource {
         {
           description: `${prefix}: GitHub Actions of ${subject} deploys the frontend assets`,
           assumeRolePolicy: providerArn.apply((arn) => JSON.stringify(githubTrustPolicy(arn, subject))),
-          // A deployment is minutes long; an hour-long credential would outlive it for nothing.
+          // A deployment is minutes long: one hour, the shortest maximum IAM allows, and the job asks for less.
           maxSessionDuration: 3600,
           tags: tags("frontend-deploy"),
         },

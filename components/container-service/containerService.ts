@@ -313,23 +313,17 @@ export interface ContainerDefinitionArgs {
 export const TMP_VOLUME = "tmp";
 
 /**
- * Where the ECS Exec (Session Manager) agent writes. It needs a writable filesystem, which a read-only root does
- * not give it, so these paths get their own task-storage volumes when exec is on (aws/containers-roadmap#1359,
- * the workaround AWS's exec checker documents).
+ * ECS Exec does not support a read-only root filesystem (the SSM agent ECS injects writes under /var/lib/amazon,
+ * /var/log/amazon and /managed-agents, as the container's user). So a task with exec on — dev, where a shell is
+ * how problems are looked at — keeps a writable root; everywhere else the root is read-only.
  */
-export const EXEC_AGENT_VOLUMES: Readonly<Record<string, string>> = {
-  "exec-var-lib-amazon": "/var/lib/amazon",
-  "exec-var-log-amazon": "/var/log/amazon",
-};
+export function readonlyRoot(enableExecuteCommand: boolean): boolean {
+  return !enableExecuteCommand;
+}
 
 /** The one container of the task. Pure, so tests read exactly what ECS receives. */
 export function containerDefinitions(a: ContainerDefinitionArgs): Record<string, unknown>[] {
   const mounts = [{ sourceVolume: TMP_VOLUME, containerPath: "/tmp", readOnly: false }];
-  if (a.enableExecuteCommand) {
-    for (const [volume, path] of Object.entries(EXEC_AGENT_VOLUMES)) {
-      mounts.push({ sourceVolume: volume, containerPath: path, readOnly: false });
-    }
-  }
   const byName = (entries: Readonly<Record<string, string>>) =>
     Object.keys(entries)
       .sort()
@@ -341,7 +335,7 @@ export function containerDefinitions(a: ContainerDefinitionArgs): Record<string,
       essential: true,
       // Numeric, as in the Dockerfile: ECS and the policy pack can see it is not root without the image.
       user: "10001:10001",
-      readonlyRootFilesystem: true,
+      readonlyRootFilesystem: readonlyRoot(a.enableExecuteCommand),
       privileged: false,
       linuxParameters: { initProcessEnabled: true, capabilities: { drop: ["ALL"] } },
       portMappings: [{ name: "http", containerPort: a.port, hostPort: a.port, protocol: "tcp", appProtocol: "http" }],
@@ -437,6 +431,8 @@ export class ContainerService extends pulumi.ComponentResource {
         imageTagMutability: "IMMUTABLE",
         imageScanningConfiguration: { scanOnPush: true },
         encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: args.kmsKeyArn }],
+        // A disposable stack must be destroyable with its images in it; a protected one keeps them.
+        forceDelete: !deletionProtection,
         tags: tags("app"),
       },
       { parent: this },
@@ -551,10 +547,7 @@ export class ContainerService extends pulumi.ComponentResource {
         runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: platform.cpuArchitecture },
         executionRoleArn: executionRole.arn,
         taskRoleArn: taskRole.arn,
-        volumes: [
-          { name: TMP_VOLUME },
-          ...(enableExecuteCommand ? Object.keys(EXEC_AGENT_VOLUMES).map((volume) => ({ name: volume })) : []),
-        ],
+        volumes: [{ name: TMP_VOLUME }],
         containerDefinitions: pulumi
           .all([imageRef, logGroup.name, secretValues])
           .apply(([image, logGroupName, secretArns]) =>

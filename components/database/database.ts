@@ -116,7 +116,8 @@ export interface DatabaseArgs {
    */
   readonly databaseName?: string;
   /**
-   * Master user name. Its password is generated and rotated by RDS in Secrets Manager, never seen by Pulumi.
+   * Master user name. Its password is generated and rotated by RDS in Secrets Manager; this component never
+   * reads it (the composition does, as a secret, only when Pulumi manages the tenant schemas).
    * @default "dbadmin"
    */
   readonly masterUsername?: string;
@@ -412,6 +413,9 @@ export class Database extends pulumi.ComponentResource {
         name: `${prefix}/database/${migratorUsername}`,
         description: `${prefix}: credentials of the ${migratorUsername} role (Flyway), {"username","password"}; set by the DBA`,
         kmsKeyId: args.kmsKeyArn,
+        // A fixed name cannot be reused during the default 30-day recovery window, so a disposable stack deletes
+        // its secret at once; a protected one keeps the window.
+        recoveryWindowInDays: deletionProtection ? 30 : 0,
         tags: tags(`db-${migratorUsername}`),
       },
       { parent: this },
@@ -461,7 +465,9 @@ export class Database extends pulumi.ComponentResource {
         enabledCloudwatchLogsExports: [...LOG_EXPORTS],
         tags: tags("postgres"),
       },
-      { parent: this, dependsOn: [...logGroups, monitoringPolicy] },
+      // Deletion protection stops AWS deleting it; protect stops Pulumi from planning to (a removed line of code,
+      // a replacement): both, where the data matters.
+      { parent: this, dependsOn: [...logGroups, monitoringPolicy], protect: deletionProtection },
     );
 
     if (args.backupReplica) {

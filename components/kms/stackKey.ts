@@ -101,15 +101,45 @@ export function stackKeyPolicy(
       },
     },
   ];
-  if (servicePrincipals.length > 0) {
-    statements.push({
-      Sid: "AwsServicesForThisAccount",
-      Effect: "Allow",
-      Principal: { Service: [...servicePrincipals] },
-      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-      Resource: "*",
-      Condition: { StringEquals: { "aws:SourceAccount": account } },
-    });
+  for (const service of servicePrincipals) {
+    statements.push(serviceStatement(service, account, region, partition));
   }
   return { Version: "2012-10-17", Statement: statements };
+}
+
+/**
+ * What each AWS service may do with the key, and for what. Every statement is limited to this account; where the
+ * service passes something narrower (the distribution reading, the topic being published to), that too.
+ */
+export function serviceStatement(service: string, account: string, region: string, partition: string) {
+  const sid = `${service.split(".")[0].replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())}ForThisAccount`;
+  const base = { Sid: sid, Effect: "Allow", Principal: { Service: service }, Resource: "*" };
+  const fromAccount = { "aws:SourceAccount": account };
+  switch (service) {
+    case "cloudfront.amazonaws.com":
+      // Origin Access Control reads SSE-KMS objects: decrypt only, and only for this account's distributions.
+      return {
+        ...base,
+        Action: ["kms:Decrypt"],
+        Condition: {
+          StringEquals: fromAccount,
+          ArnLike: { "aws:SourceArn": `arn:${partition}:cloudfront::${account}:distribution/*` },
+        },
+      };
+    case "cloudwatch.amazonaws.com":
+    case "budgets.amazonaws.com":
+    case "costalerts.amazonaws.com":
+      // They publish to the encrypted alert topic: data keys for this account's SNS topics only.
+      return {
+        ...base,
+        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+        Condition: {
+          StringEquals: fromAccount,
+          ArnLike: { "kms:EncryptionContext:aws:sns:topicArn": `arn:${partition}:sns:${region}:${account}:*` },
+        },
+      };
+    default:
+      // e.g. delivery.logs.amazonaws.com writing CloudFront's SSE-KMS access logs.
+      return { ...base, Action: ["kms:GenerateDataKey*", "kms:Decrypt"], Condition: { StringEquals: fromAccount } };
+  }
 }

@@ -1,5 +1,6 @@
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
+import { ComponentArgsError } from "../shared/naming";
 import {
   buildTenantModel,
   DEFAULT_APP_ROLE,
@@ -124,7 +125,7 @@ export class TenantSchemas extends pulumi.ComponentResource {
       problems.push(`database: "" must be the name of the database holding the tenant schemas`);
     }
     if (problems.length > 0) {
-      throw new Error(`TenantSchemas "${name}" has invalid arguments:\n  - ${problems.join("\n  - ")}`);
+      throw new ComponentArgsError(`TenantSchemas "${name}"`, problems);
     }
 
     super("saas:database:TenantSchemas", name, {}, opts);
@@ -147,7 +148,13 @@ export class TenantSchemas extends pulumi.ComponentResource {
     let app: pulumi.Input<string> = appRole;
     if (createServiceRoles) {
       for (const r of model.roles.filter((x) => x.purpose !== "tenant")) {
-        const role = new postgresql.Role(r.key, { name: r.name, login: r.login, inherit: r.inherit }, retained);
+        // Memberships are GrantRole resources; a Role's own `roles` list would revoke them on every refresh, so
+        // the role never manages it.
+        const role = new postgresql.Role(
+          r.key,
+          { name: r.name, login: r.login, inherit: r.inherit },
+          { ...retained, ignoreChanges: ["roles"] },
+        );
         if (r.purpose === "migrator") migrator = role.name;
         else app = role.name;
       }

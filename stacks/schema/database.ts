@@ -121,9 +121,9 @@ export const DATABASE_KEYS: readonly ConfigKey[] = [
   {
     key: "databaseManageTenants",
     type: "boolean",
-    default: true,
+    default: false,
     description:
-      "Manage tenant roles, schemas and grants with @pulumi/postgresql; needs a network path to the private database (an SSM tunnel). Off: apply `npm run tenants:sql` instead.",
+      "Manage tenant roles, schemas and grants with @pulumi/postgresql. Only where every `pulumi up` reaches the private database (a runner in the VPC, or an SSM tunnel and saas:databaseTunnelHost); off, a DBA applies `npm run tenants:sql` through the tunnel.",
   },
   {
     key: "databaseTunnelHost",

@@ -106,7 +106,7 @@ describe("ContainerService with a built image (dev shape)", () => {
     expect(td.inputs.runtimePlatform).toEqual({ operatingSystemFamily: "LINUX", cpuArchitecture: "ARM64" });
   });
 
-  it("runs the container non-root, read-only, unprivileged, with /tmp, health check, stop timeout and awslogs", () => {
+  it("runs the container non-root, unprivileged, with /tmp, health check, stop timeout and awslogs", () => {
     const td = p.one(T.td, "svc-task");
     expect(td.inputs).toMatchObject({
       family: "saas-dev-app",
@@ -117,16 +117,13 @@ describe("ContainerService with a built image (dev shape)", () => {
       executionRoleArn: p.one(T.role, "svc-execution").outputs.arn,
       taskRoleArn: p.one(T.role, "svc-task").outputs.arn,
     });
-    expect(td.inputs.volumes).toEqual([
-      { name: "tmp" },
-      { name: "exec-var-lib-amazon" },
-      { name: "exec-var-log-amazon" },
-    ]);
+    expect(td.inputs.volumes).toEqual([{ name: "tmp" }]);
     const [c] = json(td.inputs.containerDefinitions);
     expect(c).toMatchObject({
       name: "app",
       user: "10001:10001",
-      readonlyRootFilesystem: true,
+      // ECS Exec is on here, and it does not support a read-only root filesystem.
+      readonlyRootFilesystem: false,
       privileged: false,
       stopTimeout: 30,
       portMappings: [{ containerPort: 8080, hostPort: 8080, protocol: "tcp" }],
@@ -394,9 +391,10 @@ describe("ContainerService, prod shape with a prebuilt image", () => {
     expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(["PullImage", "RegistryLogin", "WriteLogs"]);
   });
 
-  it("has no exec: no task role policy, no exec volumes, exec off", () => {
+  it("has no exec: no task role policy, a read-only root filesystem, exec off", () => {
     expect(p.ofType(T.rolePolicy).map((r) => r.name)).toEqual(["svc-execution"]);
     expect(p.one(T.td, "svc-task").inputs.volumes).toEqual([{ name: "tmp" }]);
+    expect(json(p.one(T.td, "svc-task").inputs.containerDefinitions)[0].readonlyRootFilesystem).toBe(true);
     expect(p.one(T.service, "svc-service").inputs.enableExecuteCommand).toBe(false);
   });
 
@@ -597,6 +595,10 @@ describe("pure rules", () => {
     expect(containerDefinitions({ ...base, enableExecuteCommand: false })[0].mountPoints).toEqual([
       { sourceVolume: "tmp", containerPath: "/tmp", readOnly: false },
     ]);
-    expect(containerDefinitions({ ...base, enableExecuteCommand: true })[0].mountPoints).toHaveLength(3);
+    expect(containerDefinitions({ ...base, enableExecuteCommand: true })[0].mountPoints).toEqual([
+      { sourceVolume: "tmp", containerPath: "/tmp", readOnly: false },
+    ]);
+    expect(containerDefinitions({ ...base, enableExecuteCommand: false })[0].readonlyRootFilesystem).toBe(true);
+    expect(containerDefinitions({ ...base, enableExecuteCommand: true })[0].readonlyRootFilesystem).toBe(false);
   });
 });

@@ -220,11 +220,9 @@ describe("Monitoring with mocked service and database outputs (dev)", () => {
     const https = p.one(SUBSCRIPTION, "mon-https");
     expect(https.inputs.protocol).toBe("https");
     expect(https.inputs.topic).toBe(TOPIC_ARN);
-    // The SDK's marker of a secret value: the URL is stored encrypted in the state.
-    expect(https.inputs.endpoint).toEqual({
-      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
-      value: PAGER,
-    });
+    // The URL is a secret: stored encrypted in the state, shown as [secret] in the plan.
+    expect(https.inputs.endpoint).toBe(PAGER);
+    expect(https.secretInputs).toEqual(["endpoint"]);
   });
 
   it.each(DEV_ALARMS)(

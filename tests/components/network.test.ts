@@ -167,23 +167,46 @@ describe("Network in the dev stack", () => {
     const key = plan.one("aws:kms/key:Key", "stack-key-key");
     expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
     const policy = JSON.parse(key.inputs.policy as string);
-    expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual([
+    const account = { "aws:SourceAccount": "123456789012" };
+    // One statement per service, each limited to this account and, where the service passes it, to what it acts
+    // for: the CDN reads SSE-KMS assets through CloudFront and writes SSE-KMS access logs; alarms, budgets and cost
+    // anomaly alerts publish to the encrypted alert topic (stacks/platform.ts).
+    expect(policy.Statement.slice(2)).toEqual([
+      {
+        Sid: "CloudfrontForThisAccount",
+        Effect: "Allow",
+        Principal: { Service: "cloudfront.amazonaws.com" },
+        Resource: "*",
+        Action: ["kms:Decrypt"],
+        Condition: {
+          StringEquals: account,
+          ArnLike: { "aws:SourceArn": "arn:aws:cloudfront::123456789012:distribution/*" },
+        },
+      },
+      {
+        Sid: "DeliveryForThisAccount",
+        Effect: "Allow",
+        Principal: { Service: "delivery.logs.amazonaws.com" },
+        Resource: "*",
+        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+        Condition: { StringEquals: account },
+      },
+      ...["cloudwatch", "budgets", "costalerts"].map((svc) => ({
+        Sid: `${svc[0].toUpperCase()}${svc.slice(1)}ForThisAccount`,
+        Effect: "Allow",
+        Principal: { Service: `${svc}.amazonaws.com` },
+        Resource: "*",
+        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+        Condition: {
+          StringEquals: account,
+          ArnLike: { "kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:us-east-1:123456789012:*" },
+        },
+      })),
+    ]);
+    expect(policy.Statement.slice(0, 2).map((s: { Sid: string }) => s.Sid)).toEqual([
       "AccountAdministration",
       "CloudWatchLogsForThisAccount",
-      "AwsServicesForThisAccount",
     ]);
-    // The CDN reads SSE-KMS assets through CloudFront and writes SSE-KMS access logs; alarms, budgets and cost
-    // anomaly alerts publish to the encrypted alert topic (stacks/platform.ts).
-    expect(policy.Statement[2].Principal).toEqual({
-      Service: [
-        "cloudfront.amazonaws.com",
-        "delivery.logs.amazonaws.com",
-        "cloudwatch.amazonaws.com",
-        "budgets.amazonaws.com",
-        "costalerts.amazonaws.com",
-      ],
-    });
-    expect(policy.Statement[2].Condition).toEqual({ StringEquals: { "aws:SourceAccount": "123456789012" } });
     expect(policy.Statement[1].Condition).toEqual({
       ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:123456789012:log-group:*" },
     });

@@ -252,7 +252,7 @@ describe("TenantSchemas", () => {
         }),
     ).toThrow(
       [
-        'TenantSchemas "tenants" has invalid arguments:',
+        'TenantSchemas "tenants": invalid arguments:',
         `  - tenants[0].id: "Acme" must match ^[a-z][a-z0-9_]{1,30}$ (lowercase letter, then 1–30 lowercase letters, digits or _)`,
         `  - tenants[1].id: "public" is reserved (PostgreSQL's default schema); choose another id`,
         `  - tenants[1].tier: "gold" must be "shared" or "dedicated" (omit it for "shared")`,

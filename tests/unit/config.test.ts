@@ -84,7 +84,7 @@ describe("parseConfig", () => {
         pool: { maxSize: 10, minIdle: 10, connectionTimeoutMs: 10000, idleTimeoutMs: 600000, maxLifetimeMs: 1800000 },
         migratorConnections: 5,
         migrationImage: "flyway/flyway:10.22.0",
-        manageTenants: true,
+        manageTenants: false,
         tunnel: undefined,
       },
       monitoring: {
@@ -219,6 +219,33 @@ describe("parseConfig", () => {
     ],
   ])("rejects %s", (_what, change, message) => {
     expect(problems({ ...VALID, ...change })).toEqual([message]);
+  });
+
+  it("never shows the value of a secret key, and validates an undecryptable one as unset", () => {
+    const secretKeys = new Set(["saas:alertHttpsEndpoint"]);
+    let error: unknown;
+    try {
+      parseConfig(
+        { ...VALID, "saas:alertHttpsEndpoint": "http://hooks.example.com/T0K3N" },
+        { stack: "dev", secretKeys },
+      );
+    } catch (err) {
+      error = err;
+    }
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(/^saas:alertHttpsEndpoint: .*, got \[secret\]$/),
+    ]);
+    expect((error as ConfigError).message).not.toContain("T0K3N");
+    expect(
+      parseConfig({ ...VALID, "saas:alertHttpsEndpoint": "[secret]" }, { stack: "dev", secretKeys }).monitoring,
+    ).not.toHaveProperty("alertHttpsEndpoint");
+  });
+
+  it("checks the name prefix derived from the stack name", () => {
+    expect(problems(VALID, "Feature_X")).toEqual([
+      `saas:namePrefix: the default "saas-Feature_X" (<project>-<stack>) is not 2-20 lowercase letters, digits or '-'; set saas:namePrefix for this stack, e.g. "saas-feature-x"`,
+    ]);
+    expect(problems({ ...VALID, "saas:namePrefix": "feat-x" }, "Feature_X")).toEqual([]);
   });
 
   describe("in prod", () => {

@@ -102,7 +102,10 @@ async function tenants(count: number, runs: number) {
   let resources = 0;
   let tenantResources = 0;
   const ms = await timeBest(runs, async () => {
-    const run = await runStack({ stack: "dev", config: { "saas:tenants": JSON.stringify(list) } });
+    const run = await runStack({
+      stack: "dev",
+      config: { "saas:tenants": JSON.stringify(list), "saas:databaseManageTenants": "true" },
+    });
     policyViolations(run);
     costEstimate(run);
     resources = run.resources.length;

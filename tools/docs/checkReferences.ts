@@ -8,20 +8,7 @@ import { Reference, extractReferences, stacksNamedIn } from "./references";
  */
 
 /** Provider config keys documents may name besides the project's (stacks/schema.ts CONFIG_KEYS). */
-export const PROVIDER_CONFIG_KEYS = [
-  "aws:region",
-  "aws:defaultTags",
-  "aws:profile",
-  "aws:allowedAccountIds",
-  "postgresql:host",
-  "postgresql:port",
-  "postgresql:database",
-  "postgresql:username",
-  "postgresql:password",
-  "postgresql:sslmode",
-  "postgresql:superuser",
-  "postgresql:connectTimeout",
-] as const;
+export const PROVIDER_CONFIG_KEYS = ["aws:region", "aws:defaultTags", "aws:profile", "aws:allowedAccountIds"] as const;
 
 export interface ReferenceContext {
   /** Output names per stack, from the offline program. */

@@ -127,7 +127,9 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
   ): void {
     const type = req.getType();
     const custom = req.getCustom();
-    const inputs = answered?.inputs ?? (deserializeProperties(req.getObject()) as Record<string, unknown>);
+    const rawInputs = answered?.inputs ?? (deserializeProperties(req.getObject()) as Record<string, unknown>);
+    const secretInputs = Object.keys(rawInputs).filter((k) => containsSecret(rawInputs[k]));
+    const inputs = unwrapSecrets(rawInputs) as Record<string, unknown>;
     const state = answered?.result.state ?? (deserializeProperties(resp.getObject()) as Record<string, unknown>);
     const id = resp.getId();
     const explicitProvider = req.getProvider();
@@ -144,6 +146,7 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
         (custom && !type.startsWith("pulumi:providers:") ? this.defaultProviderRef(type, project, stack) : undefined),
       custom,
       remote: req.getRemote(),
+      ...(secretInputs.length > 0 ? { secretInputs } : {}),
       options: {
         protect: req.getProtect() === true,
         retainOnDelete: req.getRetainondelete() === true,
@@ -180,6 +183,31 @@ interface RegisterResponse {
 interface MonitorInternals {
   newUrn: (parent: string, type: string, name: string) => string;
   registerResource: (req: RegisterRequest, callback: (err: unknown, resp: RegisterResponse) => void) => Promise<void>;
+}
+
+/** How the SDK marks a secret value on the wire (runtime/rpc specialSigKey / specialSecretSig). */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretValue(value: unknown): value is { value: unknown } {
+  return value !== null && typeof value === "object" && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+function containsSecret(value: unknown): boolean {
+  if (isSecretValue(value)) return true;
+  if (Array.isArray(value)) return value.some(containsSecret);
+  if (value !== null && typeof value === "object") return Object.values(value).some(containsSecret);
+  return false;
+}
+
+/** The values themselves, as a policy sees them; which inputs were secret is kept beside them. */
+function unwrapSecrets(value: unknown): unknown {
+  if (isSecretValue(value)) return unwrapSecrets(value.value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
 }
 
 const versions = new Map<string, string | undefined>();

@@ -25,6 +25,8 @@ export interface PlannedResource {
   readonly custom: boolean;
   /** True for a remote component (e.g. awsx): its children are created by its plugin at deploy time, not here. */
   readonly remote: boolean;
+  /** Top-level inputs that hold a secret: the plan shows them as "[secret]", as `pulumi preview` does. */
+  readonly secretInputs?: readonly string[];
   /** Resource options that policies may look at. */
   readonly options: {
     readonly protect: boolean;

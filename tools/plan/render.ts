@@ -46,7 +46,7 @@ export function planDocument(run: PlanRun, violations: Violation[], cost?: CostS
       type: r.type,
       name: r.name,
       parent: r.parent ?? null,
-      inputs: r.inputs,
+      inputs: redactSecrets(r),
       dependencies: r.dependencies,
       provider: r.provider ?? null,
       ...(r.remote ? { remote: true as const } : {}),
@@ -56,6 +56,14 @@ export function planDocument(run: PlanRun, violations: Violation[], cost?: CostS
     ...(cost ? { cost } : {}),
     notes: remote.map((r) => `${r.type} "${r.name}": ${REMOTE_COMPONENT_NOTE}`),
   };
+}
+
+/** Inputs with every secret one replaced by "[secret]": the plan's JSON is printed and stored by CI. */
+function redactSecrets(r: PlannedResource): Record<string, unknown> {
+  if (!r.secretInputs || r.secretInputs.length === 0) {
+    return r.inputs;
+  }
+  return { ...r.inputs, ...Object.fromEntries(r.secretInputs.map((k) => [k, "[secret]"])) };
 }
 
 /** Resource counts by type, most frequent first, components included. */
