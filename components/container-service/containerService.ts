@@ -522,9 +522,17 @@ export class ContainerService extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const taskPolicy = taskRolePolicy(enableExecuteCommand);
-    if (taskPolicy) {
-      new RolePolicy(`${name}-task`, { role: taskRole.id, policy: JSON.stringify(taskPolicy) }, { parent: this });
+    if (enableExecuteCommand) {
+      new RolePolicy(
+        `${name}-task`,
+        {
+          role: taskRole.id,
+          policy: pulumi
+            .all([logGroup.arn, args.kmsKeyArn])
+            .apply(([logGroupArn, kmsKeyArn]) => JSON.stringify(taskRolePolicy({ logGroupArn, kmsKeyArn }))),
+        },
+        { parent: this },
+      );
     }
 
     // --- task definition ---
@@ -733,7 +741,23 @@ export class ContainerService extends pulumi.ComponentResource {
     // --- cluster and service ---
     const cluster = new Cluster(
       `${name}-cluster`,
-      { name: prefix, settings: [{ name: "containerInsights", value: "enabled" }], tags: tags("cluster") },
+      {
+        name: prefix,
+        settings: [{ name: "containerInsights", value: "enabled" }],
+        // A shell into a task is an audited event: sessions are encrypted with the stack key and logged.
+        ...(enableExecuteCommand
+          ? {
+              configuration: {
+                executeCommandConfiguration: {
+                  kmsKeyId: args.kmsKeyArn,
+                  logging: "OVERRIDE",
+                  logConfiguration: { cloudWatchLogGroupName: logGroup.name, cloudWatchEncryptionEnabled: true },
+                },
+              },
+            }
+          : {}),
+        tags: tags("cluster"),
+      },
       { parent: this },
     );
     const service = new Service(

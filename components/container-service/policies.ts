@@ -84,8 +84,11 @@ export function executionRolePolicy(a: ExecutionPolicyArgs): Document {
  * Session Manager channel actions, which IAM does not scope to a resource: sessions are bound to the task by ECS,
  * and `ecs:ExecuteCommand` on the caller's side is what decides who may open one.
  */
-export function taskRolePolicy(enableExecuteCommand: boolean): Document | undefined {
-  if (!enableExecuteCommand) {
+export function taskRolePolicy(exec?: {
+  readonly logGroupArn: string;
+  readonly kmsKeyArn: string;
+}): Document | undefined {
+  if (!exec) {
     return undefined;
   }
   return doc([
@@ -99,6 +102,27 @@ export function taskRolePolicy(enableExecuteCommand: boolean): Document | undefi
         "ssmmessages:OpenDataChannel",
       ],
       Resource: "*",
+    },
+    {
+      // Every exec session is recorded in the service's own log group (the cluster's executeCommandConfiguration).
+      Sid: "EcsExecSessionLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+      Resource: [exec.logGroupArn, `${exec.logGroupArn}:*`],
+    },
+    {
+      // The agent checks the destination exists; DescribeLogGroups has no resource-level permissions.
+      Sid: "EcsExecFindLogGroup",
+      Effect: "Allow",
+      Action: "logs:DescribeLogGroups",
+      Resource: "*",
+    },
+    {
+      // Sessions are encrypted end to end with the stack key.
+      Sid: "EcsExecSessionEncryption",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: exec.kmsKeyArn,
     },
   ]);
 }

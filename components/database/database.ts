@@ -12,6 +12,7 @@ import { Secret } from "@pulumi/aws/secretsmanager/secret";
 import { Provider } from "@pulumi/aws/provider";
 import { ComponentArgsError, nameTags } from "../shared/naming";
 import { serviceTrustPolicy } from "../shared/policies";
+import { logRetentionProblem } from "../shared/logs";
 import { isKnownRegion } from "../network/regions";
 import {
   DatabasePoolSettings,
@@ -40,10 +41,6 @@ export const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 /** AWS managed policy of the enhanced monitoring role: it writes only to the RDSOSMetrics log group. */
 export const ENHANCED_MONITORING_POLICY = "policy/service-role/AmazonRDSEnhancedMonitoringRole";
 
-/** CloudWatch Logs accepts only these retention periods (days). */
-const RETENTION_DAYS = new Set([
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-]);
 const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
 const RESERVED_NAMES = new Set(["postgres", "rdsadmin", "template0", "template1", "public"]);
 
@@ -193,11 +190,11 @@ export function validateDatabaseArgs(args: DatabaseArgs): string[] {
       `backupRetentionDays: expected an integer from 1 to 35 (0 would turn automated backups off), got ${show(args.backupRetentionDays)}`,
     );
   }
-  if (!RETENTION_DAYS.has(args.logRetentionDays)) {
-    problems.push(
-      `logRetentionDays: expected one of CloudWatch Logs' retention periods (${[...RETENTION_DAYS].join(", ")}), got ${show(args.logRetentionDays)}`,
-    );
+  const retention = logRetentionProblem("logRetentionDays", args.logRetentionDays);
+  if (retention) {
+    problems.push(retention);
   }
+
   const backupProblem = args.backupWindow === undefined ? undefined : backupWindowProblem(args.backupWindow);
   if (backupProblem) {
     problems.push(`backupWindow: ${backupProblem}, got ${show(args.backupWindow)}`);

@@ -5,6 +5,8 @@ import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { ComponentArgsError, nameTags } from "../shared/naming";
 import { serviceTrustPolicy } from "../shared/policies";
+import { logRetentionProblem } from "../shared/logs";
+import { FARGATE_CPU_VALUES, fargateMemoryValues } from "../container-service/fargate";
 
 /**
  * The last Flyway 10 release (10.22.0, November 2024), pinned by its exact tag. Flyway 11 changed defaults and
@@ -14,18 +16,6 @@ export const FLYWAY_IMAGE = "flyway/flyway:10.22.0";
 export const CONTAINER_NAME = "flyway";
 /** The image's users are root only; any unprivileged UID can read /flyway, and HOME and temp files go to /tmp. */
 export const CONTAINER_USER = "1000:1000";
-
-/** CloudWatch Logs accepts only these retention periods (days). */
-const RETENTION_DAYS = new Set([
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-]);
-/** Fargate CPU units → memory sizes (MiB) it accepts, for the sizes a migration needs. */
-const FARGATE_SIZES: Readonly<Record<number, readonly number[]>> = {
-  256: [512, 1024, 2048],
-  512: [1024, 2048, 3072, 4096],
-  1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
-  2048: Array.from({ length: 13 }, (_, i) => 4096 + i * 1024),
-};
 
 export interface MigrationTaskArgs {
   /** Prefix of the physical names, e.g. `saas-dev`; the task family is `<namePrefix>-migrations`. */
@@ -93,12 +83,11 @@ export function ecrRepositoryArn(image: string, partition: string): string | und
 /** Problems with the arguments, one message each, in the order of the fields. */
 export function validateMigrationTaskArgs(args: MigrationTaskArgs): string[] {
   const problems: string[] = [];
-  if (!RETENTION_DAYS.has(args.logRetentionDays)) {
-    problems.push(
-      `logRetentionDays: expected one of CloudWatch Logs' retention periods (${[...RETENTION_DAYS].join(", ")}), ` +
-        `got ${JSON.stringify(args.logRetentionDays)}`,
-    );
+  const retention = logRetentionProblem("logRetentionDays", args.logRetentionDays);
+  if (retention) {
+    problems.push(retention);
   }
+
   if (args.image !== undefined && !isPinnedImage(args.image)) {
     problems.push(
       `image: expected an image pinned by a release tag or a digest (e.g. ${FLYWAY_IMAGE}), got ${JSON.stringify(args.image)}`,
@@ -106,9 +95,9 @@ export function validateMigrationTaskArgs(args: MigrationTaskArgs): string[] {
   }
   const cpu = args.cpu ?? 512;
   const memory = args.memory ?? 1024;
-  const memories = FARGATE_SIZES[cpu];
+  const memories = FARGATE_CPU_VALUES.includes(cpu) ? fargateMemoryValues(cpu) : undefined;
   if (!memories) {
-    problems.push(`cpu: expected one of ${Object.keys(FARGATE_SIZES).join(", ")}, got ${JSON.stringify(args.cpu)}`);
+    problems.push(`cpu: expected one of ${FARGATE_CPU_VALUES.join(", ")}, got ${JSON.stringify(args.cpu)}`);
   } else if (!memories.includes(memory)) {
     problems.push(
       `memory: expected one of ${memories.join(", ")} MiB with ${cpu} CPU units (Fargate's sizes), got ${JSON.stringify(memory)}`,

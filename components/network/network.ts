@@ -19,17 +19,13 @@ import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { getAvailabilityZonesOutput } from "@pulumi/aws/getAvailabilityZones";
 import { ComponentArgsError, nameTags } from "../shared/naming";
 import { serviceTrustPolicy } from "../shared/policies";
+import { logRetentionProblem } from "../shared/logs";
 import { MAX_AZ_COUNT, SUBNET_TIERS, SubnetTier, planSubnets, vpcCidrProblem } from "./subnets";
 
 export type NatGatewayStrategy = "none" | "single" | "onePerAz";
 
 /** Interface endpoints the private subnets get when `interfaceEndpoints` is on: what a Fargate task calls. */
 export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
-
-/** CloudWatch Logs accepts only these retention periods (days). */
-const RETENTION_DAYS = new Set([
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-]);
 
 export interface NetworkArgs {
   /** Prefix of the physical names (Name tags, log group), e.g. `saas-dev`. */
@@ -85,11 +81,9 @@ export function validateNetworkArgs(args: NetworkArgs): string[] {
   if (!Number.isInteger(args.appPort) || args.appPort < 1 || args.appPort > 65535) {
     problems.push(`appPort: expected a port from 1 to 65535, got ${JSON.stringify(args.appPort)}`);
   }
-  if (!RETENTION_DAYS.has(args.flowLogRetentionDays)) {
-    problems.push(
-      `flowLogRetentionDays: expected one of CloudWatch Logs' retention periods (${[...RETENTION_DAYS].join(", ")}), ` +
-        `got ${JSON.stringify(args.flowLogRetentionDays)}`,
-    );
+  const retention = logRetentionProblem("flowLogRetentionDays", args.flowLogRetentionDays);
+  if (retention) {
+    problems.push(retention);
   }
   return problems;
 }

@@ -26,10 +26,8 @@ export interface ConfigProblem {
   readonly verbatim?: boolean;
 }
 
-/** CloudWatch Logs accepts only these retention periods (days). */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+export { LOG_RETENTION_DAYS } from "../../components/shared/logs";
+import { LOG_RETENTION_DAYS } from "../../components/shared/logs";
 
 /** What cross-key rules read: the coerced values by namespace, valid or not. */
 export interface RawValues {

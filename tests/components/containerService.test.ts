@@ -198,7 +198,8 @@ describe("ContainerService with a built image (dev shape)", () => {
     ]);
   });
 
-  it("gives the task role only the ECS Exec channels when exec is on", () => {
+  it("gives the task role only what ECS Exec needs when exec is on: channels, session logs, session key", () => {
+    const logGroup = p.one("aws:cloudwatch/logGroup:LogGroup", "svc-logs").outputs.arn;
     expect(json(p.one(T.rolePolicy, "svc-task").inputs.policy).Statement).toEqual([
       {
         Sid: "EcsExecChannels",
@@ -211,7 +212,25 @@ describe("ContainerService with a built image (dev shape)", () => {
         ],
         Resource: "*",
       },
+      {
+        Sid: "EcsExecSessionLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        Resource: [logGroup, `${logGroup}:*`],
+      },
+      { Sid: "EcsExecFindLogGroup", Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" },
+      { Sid: "EcsExecSessionEncryption", Effect: "Allow", Action: "kms:Decrypt", Resource: KEY },
     ]);
+  });
+
+  it("encrypts and logs every exec session", () => {
+    expect(p.one("aws:ecs/cluster:Cluster", "svc-cluster").inputs.configuration).toEqual({
+      executeCommandConfiguration: {
+        kmsKeyId: KEY,
+        logging: "OVERRIDE",
+        logConfiguration: { cloudWatchLogGroupName: "/ecs/saas-dev/app", cloudWatchEncryptionEnabled: true },
+      },
+    });
   });
 
   it("runs the service privately with a rolling, self-rolling-back deployment", () => {
@@ -391,7 +410,8 @@ describe("ContainerService, prod shape with a prebuilt image", () => {
     expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(["PullImage", "RegistryLogin", "WriteLogs"]);
   });
 
-  it("has no exec: no task role policy, a read-only root filesystem, exec off", () => {
+  it("has no exec: no task role policy, no exec configuration, a read-only root filesystem, exec off", () => {
+    expect(p.one("aws:ecs/cluster:Cluster", "svc-cluster").inputs.configuration).toBeUndefined();
     expect(p.ofType(T.rolePolicy).map((r) => r.name)).toEqual(["svc-execution"]);
     expect(p.one(T.td, "svc-task").inputs.volumes).toEqual([{ name: "tmp" }]);
     expect(json(p.one(T.td, "svc-task").inputs.containerDefinitions)[0].readonlyRootFilesystem).toBe(true);

@@ -263,6 +263,8 @@ describe("migration task helpers", () => {
   });
 
   it("rejects a CPU size it does not know", async () => {
-    await expect(plan({ ...args, cpu: 300 })).rejects.toThrow("cpu: expected one of 256, 512, 1024, 2048, got 300");
+    await expect(plan({ ...args, cpu: 300 })).rejects.toThrow(
+      "cpu: expected one of 256, 512, 1024, 2048, 4096, 8192, 16384, got 300",
+    );
   });
 });
