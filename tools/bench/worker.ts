@@ -97,15 +97,33 @@ async function programFloor(stack: string, runs: number) {
 }
 
 /** The dev plan with `count` tenants: how the plan grows with tenants (config override of saas:tenants). */
-async function tenants(count: number, runs: number) {
+async function tenants(count: number, runs: number, sameProgramFloor: boolean) {
   const list = Array.from({ length: count }, (_, i) => ({ id: `t${String(i).padStart(4, "0")}` }));
+  const config = { "saas:tenants": JSON.stringify(list), "saas:databaseManageTenants": "true" };
   let resources = 0;
   let tenantResources = 0;
-  const ms = await timeBest(runs, async () => {
-    const run = await runStack({
-      stack: "dev",
-      config: { "saas:tenants": JSON.stringify(list), "saas:databaseManageTenants": "true" },
+  if (sameProgramFloor) {
+    // The same program and tenants under the SDK's mocks answered like the engine, nothing recorded or checked.
+    Error.stackTraceLimit = 0;
+    const cloud = { account: "123456789012", region: "us-east-1", partition: "aws", defaultTags: {} };
+    const ms = await timeBest(runs, async () => {
+      resources = 0;
+      await runStack({
+        stack: "dev",
+        config,
+        bareMocks: {
+          newResource: (a) => {
+            resources++;
+            return a.custom ? createResource(cloud, a.type, a.name, a.inputs) : { id: undefined, state: {} };
+          },
+          call: (a) => INVOKES[a.token](a.inputs, cloud),
+        },
+      });
     });
+    return { ms, resources };
+  }
+  const ms = await timeBest(runs, async () => {
+    const run = await runStack({ stack: "dev", config });
     policyViolations(run);
     costEstimate(run);
     resources = run.resources.length;
@@ -169,7 +187,7 @@ async function main() {
   if (task === "plan") result = await plan(a, Number(b ?? 5));
   else if (task === "floor") result = await floor(Number(a), Number(b ?? 5), process.argv[5] === "same");
   else if (task === "program-floor") result = await programFloor(a, Number(b ?? 5));
-  else if (task === "tenants") result = await tenants(Number(a), Number(b ?? 3));
+  else if (task === "tenants") result = await tenants(Number(a), Number(b ?? 3), process.argv[5] === "floor");
   else if (task === "policies") result = await policies(a, Number(b), Number(process.argv[5] ?? 3));
   else if (task === "typecheck") result = typecheck(a);
   else throw new Error(`unknown task ${task}`);
