@@ -112,13 +112,6 @@ export const PERCENT_THRESHOLDS: readonly (keyof AlarmThresholds)[] = [
   "databaseConnectionsPercent",
 ];
 
-/** Days the stack's log groups keep their events, per environment (a CloudWatch Logs retention value). */
-export const LOG_RETENTION_DEFAULTS: Readonly<Record<MonitoringEnvironment, number>> = {
-  dev: 14,
-  staging: 30,
-  prod: 365,
-};
-
 /** The monthly cost budget per environment, in USD. */
 export const MONTHLY_BUDGET_DEFAULTS: Readonly<Record<MonitoringEnvironment, number>> = {
   dev: 100,

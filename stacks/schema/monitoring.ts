@@ -1,8 +1,7 @@
 import { z } from "zod";
-import { ConfigKey, ConfigProblem, LOG_RETENTION_DAYS, RawValues } from "./common";
+import { ConfigKey, ConfigProblem, RawValues } from "./common";
 import {
   AlarmThresholds,
-  LOG_RETENTION_DEFAULTS,
   MONTHLY_BUDGET_DEFAULTS,
   MonitoringEnvironment,
   alarmDefaults,
@@ -52,12 +51,7 @@ export const MONITORING_KEYS: readonly ConfigKey[] = [
     default: 0,
     description: `Monthly cost budget of the stack in USD, alerting at 80 % actual and 100 % forecast. 0: the environment's default (${envDefaults((e) => MONTHLY_BUDGET_DEFAULTS[e])}).`,
   },
-  {
-    key: "logRetentionDays",
-    type: "integer",
-    default: 0,
-    description: `Days the service's logs are kept; one of CloudWatch Logs' retention values. 0: the environment's default (${envDefaults((e) => LOG_RETENTION_DEFAULTS[e])}).`,
-  },
+
   ...(Object.entries(THRESHOLD_KEYS) as [ThresholdKey, (typeof THRESHOLD_KEYS)[ThresholdKey]][]).map(
     ([key, def]): ConfigKey => ({
       key,
@@ -96,13 +90,6 @@ export const monitoringShape = {
     }
   }),
   monthlyBudgetUsd: zeroOrPositive("a positive whole number of US dollars"),
-  logRetentionDays: z
-    .number({ error: "expected a number of days" })
-    .refine((d) => d === 0 || (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
-      error:
-        "expected 0 (the environment's default) or a CloudWatch Logs retention period in days, one of " +
-        LOG_RETENTION_DAYS.join(", "),
-    }),
   ...thresholdShape,
 };
 
@@ -112,8 +99,6 @@ export interface MonitoringConfig {
   readonly alertHttpsEndpoint?: string;
   /** The budget in USD, the environment's default applied. */
   readonly monthlyBudgetUsd: number;
-  /** Retention of the stack's log groups in days, the environment's default applied. */
-  readonly logRetentionDays: number;
   /** Every alarm threshold: the environment's defaults with the configured overrides. */
   readonly alarmThresholds: AlarmThresholds;
 }
@@ -156,7 +141,6 @@ export function toMonitoringConfig(
     alertEmails: saas.alertEmails,
     ...(saas.alertHttpsEndpoint ? { alertHttpsEndpoint: saas.alertHttpsEndpoint } : {}),
     monthlyBudgetUsd: saas.monthlyBudgetUsd || MONTHLY_BUDGET_DEFAULTS[env],
-    logRetentionDays: saas.logRetentionDays || LOG_RETENTION_DEFAULTS[env],
     alarmThresholds: { ...alarmDefaults(env).thresholds, ...overrides },
   };
 }

@@ -1,6 +1,5 @@
 import { parseConfig } from "../../stacks/config";
 import { DEV, PROD, configProblems } from "../support/config";
-import { LOG_RETENTION_DAYS } from "../../stacks/schema/common";
 import { alarmDefaults } from "../../components/monitoring/alarms";
 
 const problems = configProblems;
@@ -10,16 +9,14 @@ describe("monitoring configuration", () => {
     expect(parseConfig(DEV, { stack: "dev" }).monitoring).toEqual({
       alertEmails: [],
       monthlyBudgetUsd: 100,
-      logRetentionDays: 14,
       alarmThresholds: alarmDefaults("dev").thresholds,
     });
   });
 
-  it("gives prod a larger budget, a year of logs, tighter thresholds and its on-call address", () => {
+  it("gives prod a larger budget, tighter thresholds and its on-call address", () => {
     expect(parseConfig(PROD, { stack: "prod" }).monitoring).toEqual({
       alertEmails: ["platform-oncall@example.com"],
       monthlyBudgetUsd: 1500,
-      logRetentionDays: 365,
       alarmThresholds: alarmDefaults("prod").thresholds,
     });
     expect(alarmDefaults("prod").thresholds).toMatchObject({
@@ -38,7 +35,6 @@ describe("monitoring configuration", () => {
         "saas:alertEmails": '["oncall@example.com","team@example.com"]',
         "saas:alertHttpsEndpoint": "https://events.example.com/integration/abc",
         "saas:monthlyBudgetUsd": "250",
-        "saas:logRetentionDays": "30",
         "saas:alb5xxRatePercent": "5",
         "saas:p99LatencyMs": "800",
         "saas:serviceCpuPercent": "0",
@@ -51,7 +47,6 @@ describe("monitoring configuration", () => {
       alertEmails: ["oncall@example.com", "team@example.com"],
       alertHttpsEndpoint: "https://events.example.com/integration/abc",
       monthlyBudgetUsd: 250,
-      logRetentionDays: 30,
       alarmThresholds: {
         ...alarmDefaults("dev").thresholds,
         alb5xxRatePercent: 5,
@@ -117,12 +112,6 @@ describe("monitoring configuration", () => {
       'saas:alertHttpsEndpoint: expected an https:// URL such as https://events.example.com/integration/sns, got "pagerduty"',
     ],
     [
-      "a retention CloudWatch does not offer",
-      { "saas:logRetentionDays": "10" },
-      "saas:logRetentionDays: expected 0 (the environment's default) or a CloudWatch Logs retention period in days, one of " +
-        `${LOG_RETENTION_DAYS.join(", ")}, got 10`,
-    ],
-    [
       "a negative budget",
       { "saas:monthlyBudgetUsd": "-100" },
       "saas:monthlyBudgetUsd: expected 0 (the environment's default) or a positive whole number of US dollars, got -100",
@@ -137,7 +126,7 @@ describe("monitoring configuration", () => {
         ...DEV,
         "saas:p99LatencyMs": "-1",
         "saas:alertHttpsEndpoint": "ftp://x.example.com",
-        "saas:logRetentionDays": "2",
+        "saas:monthlyBudgetUsd": "-2",
       }),
     ).toHaveLength(3);
   });

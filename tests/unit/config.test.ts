@@ -90,7 +90,6 @@ describe("parseConfig", () => {
       monitoring: {
         alertEmails: [],
         monthlyBudgetUsd: 100,
-        logRetentionDays: 14,
         alarmThresholds: alarmDefaults("dev").thresholds,
       },
     });
