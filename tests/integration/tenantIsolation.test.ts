@@ -367,6 +367,39 @@ describe("GIVEN three tenants (gamma dedicated) applied from the rendered SQL", 
     });
   });
 
+  describe("GIVEN Flyway's history table in a tenant schema (where Flyway keeps it)", () => {
+    const history = "tenant_alpha.flyway_schema_history";
+    beforeEach(async () => {
+      await admin.query(`SET ROLE migrator;
+        CREATE TABLE ${history} (installed_rank int PRIMARY KEY, version text, success boolean NOT NULL);
+        RESET ROLE;`);
+    });
+    afterEach(async () => {
+      await admin.query(`SET ROLE migrator; DROP TABLE ${history}; RESET ROLE;`);
+    });
+
+    test("THEN the tenant can rewrite it through its default privileges, and the verifier says so", async () => {
+      await expect(
+        as(app, null, "SET LOCAL ROLE tenant_alpha; UPDATE " + history + " SET success = false"),
+      ).resolves.toBeDefined();
+      expect(failures(await verifyTenants(admin, TENANTS))).toEqual([
+        expect.objectContaining({
+          check: "catalog: Flyway history writable by the tenant",
+          tenant: "alpha",
+          actual: "yes: ship the afterMigrate callback (runbooks/database-migrations.md)",
+        }),
+      ]);
+    });
+
+    test("THEN after the runbook's afterMigrate revoke the tenant is refused and the verifier passes", async () => {
+      await admin.query(`SET ROLE migrator; REVOKE ALL ON TABLE ${history} FROM tenant_alpha; RESET ROLE;`);
+      await expect(as(app, "tenant_alpha", `UPDATE ${history} SET success = false`)).rejects.toThrow(
+        "permission denied for table flyway_schema_history",
+      );
+      expect(failures(await verifyTenants(admin, TENANTS))).toEqual([]);
+    });
+  });
+
   test("the CLI exits 0 on a clean database, discovering the tenants itself", async () => {
     const spy = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
     try {

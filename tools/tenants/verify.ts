@@ -37,6 +37,8 @@ export interface CheckResult {
 }
 
 const PROBE_TABLE = "__tenant_verify_probe";
+/** Flyway's default history table: migrator-only, never the tenant's (see catalog checks). */
+export const FLYWAY_HISTORY_TABLE = "flyway_schema_history";
 const DML = ["SELECT", "INSERT", "UPDATE", "DELETE"] as const;
 type Dml = (typeof DML)[number] | "TRUNCATE";
 const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'`;
@@ -263,13 +265,36 @@ async function tenantCatalogChecks(
   const missing = await s.rows<{ rel: string }>(
     `SELECT format('%I.%I', n.nspname, c.relname) AS rel
        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $2 AND c.relname <> $3 AND
+      WHERE n.nspname = $2 AND c.relname <> $3 AND c.relname <> $6 AND
             CASE WHEN c.relkind = 'S' THEN NOT has_sequence_privilege($1, c.oid, $4)
                  WHEN c.relkind IN ('r', 'p', 'v', 'm', 'f') THEN NOT has_table_privilege($1, c.oid, $5)
                  ELSE false END`,
-    [t.roleName, t.schemaName, PROBE_TABLE, SEQUENCE_PRIVILEGES.join(", "), TABLE_PRIVILEGES.join(", ")],
+    [
+      t.roleName,
+      t.schemaName,
+      PROBE_TABLE,
+      SEQUENCE_PRIVILEGES.join(", "),
+      TABLE_PRIVILEGES.join(", "),
+      FLYWAY_HISTORY_TABLE,
+    ],
   );
   add("catalog: own tables/sequences missing a grant", "none", list(missing.map((r) => r.rel)));
+
+  // Flyway keeps its history in the schema it migrates; a tenant that could write it could make a migration
+  // be skipped or run again. The afterMigrate callback (runbooks/database-migrations.md) takes it back.
+  const history = await s.rows<{ writable: boolean }>(
+    `SELECT has_table_privilege($1, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE') AS writable
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $2 AND c.relname = $3`,
+    [t.roleName, t.schemaName, FLYWAY_HISTORY_TABLE],
+  );
+  if (history.length > 0) {
+    add(
+      "catalog: Flyway history writable by the tenant",
+      "no",
+      history[0].writable ? "yes: ship the afterMigrate callback (runbooks/database-migrations.md)" : "no",
+    );
+  }
 
   const defaults = await s.rows<{ objtype: string; grantee: string; privileges: string }>(
     `SELECT d.defaclobjtype AS objtype, coalesce(g.rolname, 'PUBLIC') AS grantee,
@@ -387,7 +412,7 @@ async function behaviourChecks(s: Session, model: TenantModel): Promise<CheckRes
   };
 
   for (const t of model.tenants) {
-    const own = tables.filter((x) => x.schema === t.schemaName);
+    const own = tables.filter((x) => x.schema === t.schemaName && x.name !== FLYWAY_HISTORY_TABLE);
     const others = tables.filter((x) => x.schema !== t.schemaName);
     const ownResult = await tryOps(t.roleName, own, DML);
     add(
