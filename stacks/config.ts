@@ -207,9 +207,10 @@ export function loadConfig(): StackConfig {
     raw[`${namespace}:${key}`] = new pulumi.Config(namespace).get(key);
   }
   // Keys nobody reads are usually typos of keys that are read: report them rather than silently use defaults.
-  for (const key of Object.keys(pulumi.runtime.allConfig())) {
+  const all = pulumi.runtime.allConfig();
+  for (const key of Object.keys(all)) {
     if (key.startsWith(`${PROJECT}:`) && !(key in raw)) {
-      raw[key] = pulumi.runtime.allConfig()[key];
+      raw[key] = all[key];
     }
   }
   // Pulumi tells a program which keys are secret through this variable (the SDK's own reader is internal).

@@ -7,19 +7,11 @@ import {
   PolicyDocument as Document,
   Statement,
   denyInsecureTransport,
+  ecsTasksTrustPolicy,
   policyDocument as doc,
-  serviceTrustPolicy,
 } from "../shared/policies";
 
-export { denyInsecureTransport };
-
-/**
- * Only ECS tasks may assume the roles, and only tasks of this account in this region: ECS passes the task's ARN
- * and account as aws:SourceArn/aws:SourceAccount, the confused-deputy guard AWS documents for task roles.
- */
-export function ecsTasksTrustPolicy(partition: string, region: string, account: string): Document {
-  return serviceTrustPolicy("ecs-tasks.amazonaws.com", account, `arn:${partition}:ecs:${region}:${account}:*`);
-}
+export { denyInsecureTransport, ecsTasksTrustPolicy };
 
 export interface ExecutionPolicyArgs {
   /** Repositories the task's image may be pulled from. */

@@ -4,9 +4,12 @@ import { LogGroup } from "@pulumi/aws/cloudwatch/logGroup";
 import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { ComponentArgsError, nameTags } from "../shared/naming";
-import { serviceTrustPolicy } from "../shared/policies";
+import { ecsTasksTrustPolicy } from "../shared/policies";
 import { logRetentionProblem } from "../shared/logs";
-import { FARGATE_CPU_VALUES, fargateMemoryValues } from "../container-service/fargate";
+import { FARGATE_CPU_VALUES, ecrRepositoryArnOf, fargateMemoryValues } from "../container-service/fargate";
+
+/** The ECR repository ARN of an image in ECR, or undefined for any other registry (one parser for both tasks). */
+export { ecrRepositoryArnOf as ecrRepositoryArn } from "../container-service/fargate";
 
 /**
  * The last Flyway 10 release (10.22.0, November 2024), pinned by its exact tag. Flyway 11 changed defaults and
@@ -72,12 +75,6 @@ export function isPinnedImage(image: string): boolean {
   const colon = last.indexOf(":");
   const tag = colon >= 0 ? last.slice(colon + 1) : "";
   return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) && tag !== "latest";
-}
-
-/** The ECR repository ARN of an image in ECR, or undefined for any other registry. */
-export function ecrRepositoryArn(image: string, partition: string): string | undefined {
-  const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(image);
-  return m ? `arn:${partition}:ecr:${m[2]}:${m[1]}:repository/${m[3]}` : undefined;
 }
 
 /** Problems with the arguments, one message each, in the order of the fields. */
@@ -162,11 +159,6 @@ export function flywayContainer(input: FlywayContainerInput) {
       },
     },
   };
-}
-
-/** Only ECS tasks of this account may assume the execution role. */
-export function executionTrustPolicy(partition: string, region: string, account: string) {
-  return serviceTrustPolicy("ecs-tasks.amazonaws.com", account, `arn:${partition}:ecs:${region}:${account}:*`);
 }
 
 /**
@@ -255,7 +247,7 @@ export class MigrationTask extends pulumi.ComponentResource {
         description: `${prefix}: starts the Flyway migration task (migrator secret, logs)`,
         assumeRolePolicy: pulumi
           .all([args.partition, args.accountId])
-          .apply(([partition, account]) => JSON.stringify(executionTrustPolicy(partition, args.region, account))),
+          .apply(([partition, account]) => JSON.stringify(ecsTasksTrustPolicy(partition, args.region, account))),
         tags: tags("migrations-execution"),
       },
       { parent: this },
@@ -273,7 +265,7 @@ export class MigrationTask extends pulumi.ComponentResource {
                 kmsKeyArn,
                 logGroupArn,
                 region: args.region,
-                repositoryArn: ecrRepositoryArn(image, partition),
+                repositoryArn: ecrRepositoryArnOf(image, partition),
               }),
             ),
           ),

@@ -32,6 +32,14 @@ export function serviceTrustPolicy(service: string, account: string, sourceArn: 
   ]);
 }
 
+/**
+ * Only ECS tasks may assume the role, and only tasks of this account in this region: ECS passes the task's ARN
+ * and account as aws:SourceArn/aws:SourceAccount, the confused-deputy guard AWS documents for task roles.
+ */
+export function ecsTasksTrustPolicy(partition: string, region: string, account: string): PolicyDocument {
+  return serviceTrustPolicy("ecs-tasks.amazonaws.com", account, `arn:${partition}:ecs:${region}:${account}:*`);
+}
+
 /** Refuses every request to a bucket and its objects that does not use TLS. */
 export function denyInsecureTransport(bucketArn: string): Statement {
   return {

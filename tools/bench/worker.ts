@@ -76,6 +76,14 @@ async function floor(count: number, runs: number, sameSettings: boolean) {
  * policies or cost: what the program's registrations cost the SDK itself.
  */
 async function programFloor(stack: string, runs: number) {
+  return sameProgramUnderSdkMocks(stack, {}, runs);
+}
+
+/**
+ * A stack's program under the SDK's mocks answered like the engine, with nothing recorded and no policies or
+ * cost: the floor the engine's own overhead is measured against.
+ */
+async function sameProgramUnderSdkMocks(stack: string, config: Record<string, string>, runs: number) {
   Error.stackTraceLimit = 0;
   const cloud = { account: "123456789012", region: "us-east-1", partition: "aws", defaultTags: {} };
   let resources = 0;
@@ -83,6 +91,7 @@ async function programFloor(stack: string, runs: number) {
     resources = 0;
     await runStack({
       stack,
+      config,
       bareMocks: {
         newResource: (a) => {
           resources++;
@@ -103,24 +112,8 @@ async function tenants(count: number, runs: number, sameProgramFloor: boolean) {
   let resources = 0;
   let tenantResources = 0;
   if (sameProgramFloor) {
-    // The same program and tenants under the SDK's mocks answered like the engine, nothing recorded or checked.
-    Error.stackTraceLimit = 0;
-    const cloud = { account: "123456789012", region: "us-east-1", partition: "aws", defaultTags: {} };
-    const ms = await timeBest(runs, async () => {
-      resources = 0;
-      await runStack({
-        stack: "dev",
-        config,
-        bareMocks: {
-          newResource: (a) => {
-            resources++;
-            return a.custom ? createResource(cloud, a.type, a.name, a.inputs) : { id: undefined, state: {} };
-          },
-          call: (a) => INVOKES[a.token](a.inputs, cloud),
-        },
-      });
-    });
-    return { ms, resources };
+    // The same program and tenants under the SDK's mocks, nothing recorded or checked.
+    return sameProgramUnderSdkMocks("dev", config, runs);
   }
   const ms = await timeBest(runs, async () => {
     const run = await runStack({ stack: "dev", config });

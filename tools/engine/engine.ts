@@ -128,8 +128,15 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
     const type = req.getType();
     const custom = req.getCustom();
     const rawInputs = answered?.inputs ?? (deserializeProperties(req.getObject()) as Record<string, unknown>);
-    const secretInputs = Object.keys(rawInputs).filter((k) => containsSecret(rawInputs[k]));
-    const inputs = unwrapSecrets(rawInputs) as Record<string, unknown>;
+    const inputs: Record<string, unknown> = {};
+    const secretInputs: string[] = [];
+    for (const [key, value] of Object.entries(rawInputs)) {
+      const unwrapped = unwrapSecrets(value);
+      inputs[key] = unwrapped.value;
+      if (unwrapped.secret) {
+        secretInputs.push(key);
+      }
+    }
     const state = answered?.result.state ?? (deserializeProperties(resp.getObject()) as Record<string, unknown>);
     const id = resp.getId();
     const explicitProvider = req.getProvider();
@@ -193,21 +200,27 @@ function isSecretValue(value: unknown): value is { value: unknown } {
   return value !== null && typeof value === "object" && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
 }
 
-function containsSecret(value: unknown): boolean {
-  if (isSecretValue(value)) return true;
-  if (Array.isArray(value)) return value.some(containsSecret);
-  if (value !== null && typeof value === "object") return Object.values(value).some(containsSecret);
-  return false;
-}
-
-/** The values themselves, as a policy sees them; which inputs were secret is kept beside them. */
-function unwrapSecrets(value: unknown): unknown {
-  if (isSecretValue(value)) return unwrapSecrets(value.value);
-  if (Array.isArray(value)) return value.map(unwrapSecrets);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+/**
+ * The value itself, as a policy sees it, and whether any part of it was secret: one walk over each input, as
+ * this runs for every registration.
+ */
+function unwrapSecrets(value: unknown): { value: unknown; secret: boolean } {
+  if (isSecretValue(value)) {
+    return { value: unwrapSecrets(value.value).value, secret: true };
   }
-  return value;
+  if (value === null || typeof value !== "object") {
+    return { value, secret: false };
+  }
+  let secret = false;
+  const walk = (v: unknown) => {
+    const inner = unwrapSecrets(v);
+    secret ||= inner.secret;
+    return inner.value;
+  };
+  const out = Array.isArray(value)
+    ? value.map(walk)
+    : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+  return { value: out, secret };
 }
 
 const versions = new Map<string, string | undefined>();
