@@ -1,5 +1,7 @@
+import * as pulumi from "@pulumi/pulumi";
+
 /**
- * Small helpers every component shares. Pure.
+ * Small helpers every component shares.
  */
 
 /** Name tag plus any extra tags. Cost tags come from the provider's `defaultTags`, so components add only these. */
@@ -7,8 +9,11 @@ export function nameTags(name: string, extra?: Readonly<Record<string, string>>)
   return { ...(extra ?? {}), Name: name };
 }
 
-/** The error a component throws when its arguments are invalid: every problem, one per line. */
-export class ComponentArgsError extends Error {
+/**
+ * The error a component throws when its arguments are invalid: every problem, one per line. A RunError, so
+ * `pulumi up` prints the message alone, never a stack trace (the offline plan prints it the same way).
+ */
+export class ComponentArgsError extends pulumi.RunError {
   constructor(
     readonly component: string,
     readonly problems: readonly string[],

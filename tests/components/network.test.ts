@@ -1,4 +1,5 @@
 import { Network, NetworkArgs, flowLogDeliveryPolicy } from "../../components/network/network";
+import { ComponentArgsError } from "../../components/shared/naming";
 import { Planned } from "../support/plan";
 import { PlannedResource } from "../../tools/engine/types";
 
@@ -399,5 +400,7 @@ describe("Network arguments", () => {
       ].join("\n"),
     );
     expect(registered).toEqual(["pulumi:pulumi:Stack"]);
+    // pulumi prints a RunError's message alone, with no stack trace.
+    expect(new ComponentArgsError('Network "n"', ["x"])).toHaveProperty("__pulumiRunError", true);
   });
 });
