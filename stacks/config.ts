@@ -10,7 +10,7 @@ import {
   crossKeyProblems,
 } from "./schema";
 import { ServiceConfig, toServiceConfig } from "./schema/service";
-import { DatabaseConfig, toDatabaseConfig } from "./schema/database";
+import { DatabaseConfig, RETIRED_DATABASE_KEYS, toDatabaseConfig } from "./schema/database";
 import { MonitoringConfig, toMonitoringConfig } from "./schema/monitoring";
 
 /**
@@ -127,7 +127,12 @@ export function parseConfig(
   const known = new Set(CONFIG_KEYS.map(qualifiedKey));
   for (const key of Object.keys(raw)) {
     if (key.startsWith(`${PROJECT}:`) && !known.has(key)) {
-      problems.push(`${key}: is not a configuration key of this project; remove it or check the spelling`);
+      const retired = RETIRED_DATABASE_KEYS[key.slice(PROJECT.length + 1)];
+      problems.push(
+        retired !== undefined
+          ? `${key}: is no longer a configuration key: ${retired}`
+          : `${key}: is not a configuration key of this project; remove it or check the spelling`,
+      );
     }
   }
 

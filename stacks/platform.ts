@@ -11,7 +11,10 @@ import { contentImageTag } from "../components/container-service/imageTag";
 import { Cdn } from "../components/cdn/cdn";
 import { maxConnections, poolEnvironment } from "../components/database/sizing";
 import { TenantSchemas } from "../components/tenant-schemas/tenantSchemas";
-import { tenantSchemaName } from "../components/tenant-schemas/model";
+import { DEFAULT_APP_ROLE, tenantSchemaName } from "../components/tenant-schemas/model";
+import { TenantProvisioner } from "../components/tenant-plane/provisioner";
+import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
+import { policyDocument } from "../components/shared/policies";
 import { ALERT_PUBLISHERS } from "../components/monitoring/alerting";
 import { getSecretVersionOutput } from "@pulumi/aws/secretsmanager/getSecretVersion";
 import { StackConfig } from "./config";
@@ -137,12 +140,12 @@ export function platform(config: StackConfig) {
     forceDestroy: !config.isProduction,
   });
 
-  // Tenant roles, schemas and grants, through the master user whose password RDS keeps in Secrets Manager (so
-  // the password passes through Pulumi state, encrypted as a secret). The database is private: only a deploy
-  // that always reaches it (a runner in the VPC, or an SSM port forward and saas:databaseTunnelHost/Port) may
-  // turn this on; otherwise a DBA applies `npm run tenants:sql` through the tunnel (runbooks/database-connect.md).
-  // Turning it off on a stack that has it on deletes the grants: see runbooks/tenant-onboarding.md first.
-  const tenants = config.database.manageTenants
+  // Tenants: the provisioner function applies the tenant model from inside the VPC at every `pulumi up` and
+  // verifies isolation. With saas:tenantProvisioning "provider", @pulumi/postgresql resources (retained on
+  // delete) apply it first, where every deploy reaches the database; the function still runs after them, to
+  // suspend removed tenants and verify. runbooks/tenant-provisioning.md.
+  const providerMode = config.database.tenantProvisioning === "provider";
+  const tenantSchemas = providerMode
     ? new TenantSchemas("tenants", {
         tenants: config.database.tenants,
         database: config.database.name,
@@ -150,6 +153,55 @@ export function platform(config: StackConfig) {
         createServiceRoles: true,
       })
     : undefined;
+  const provisioner = new TenantProvisioner(
+    "tenant-provisioner",
+    {
+      namePrefix: config.namePrefix,
+      region: config.region,
+      partition: partition.partition,
+      kmsKeyArn: key.keyArn,
+      vpcId: network.vpcId,
+      subnetIds: network.privateSubnetIds,
+      databaseSecurityGroupId: network.databaseSecurityGroupId,
+      endpointSecurityGroupId: network.endpointSecurityGroupId,
+      s3PrefixListId: network.s3PrefixListId,
+      database: {
+        host: database.endpoint,
+        port: database.port,
+        name: config.database.name,
+        masterSecretArn: database.masterSecretArn,
+      },
+      tenants: config.database.tenants,
+      mode: "apply",
+      logRetentionDays: config.database.logRetentionDays,
+      exportRetentionDays: config.database.tenantExportRetentionDays,
+      protectExports: config.isProduction,
+    },
+    { dependsOn: tenantSchemas ? [tenantSchemas] : [] },
+  );
+
+  // The service logs in as `app` with an IAM token: rds-db:connect on exactly that database user.
+  new RolePolicy(
+    "service-database-connect",
+    {
+      role: service.taskRoleArn.apply((arn) => arn.split("/").pop() ?? arn),
+      policy: pulumi
+        .all([partition.partition, identity.accountId, database.resourceId])
+        .apply(([p, account, resourceId]) =>
+          JSON.stringify(
+            policyDocument([
+              {
+                Sid: "ConnectAsApp",
+                Effect: "Allow",
+                Action: "rds-db:connect",
+                Resource: `arn:${p}:rds-db:${config.region}:${account}:dbuser:${resourceId}/${DEFAULT_APP_ROLE}`,
+              },
+            ]),
+          ),
+        ),
+    },
+    { parent: service },
+  );
 
   const alerting = monitoring(config, {
     accountId: identity.accountId,
@@ -190,9 +242,11 @@ export function platform(config: StackConfig) {
     parameterGroupName: database.parameterGroupName,
     ...(database.backupReplicationArn ? { databaseBackupReplicationArn: database.backupReplicationArn } : {}),
     databaseBackupReplicaRegion: config.database.backupReplica?.region ?? "",
-    tenantSchemas: tenants
-      ? tenants.schemaNames
-      : Object.fromEntries(config.database.tenants.map((t) => [t.id, tenantSchemaName(t.id)])),
+    tenantSchemas: Object.fromEntries(config.database.tenants.map((t) => [t.id, tenantSchemaName(t.id)])),
+    tenantProvisionerFunctionName: provisioner.functionName,
+    tenantExportBucketName: provisioner.exportBucketName,
+    // The function's report of this deploy's apply: created, changed, suspended, orphaned and every check.
+    tenantProvisioning: provisioner.result,
     migrationTaskDefinitionFamily: migrations.family,
     migrationLogGroupName: migrations.logGroupName,
     serviceName: service.serviceName,

@@ -108,6 +108,10 @@ export class Network extends pulumi.ComponentResource {
   public readonly appSecurityGroupId: pulumi.Output<string>;
   public readonly databaseSecurityGroupId: pulumi.Output<string>;
   public readonly natGatewayIds: pulumi.Output<string[]>;
+  /** Security group of the interface endpoints; undefined without them (HTTPS to AWS APIs goes through NAT). */
+  public readonly endpointSecurityGroupId?: pulumi.Output<string>;
+  /** Prefix list of the S3 gateway endpoint, for HTTPS egress rules to S3 that stay off the NAT gateways. */
+  public readonly s3PrefixListId: pulumi.Output<string>;
   public readonly flowLogGroupName: pulumi.Output<string>;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -294,12 +298,14 @@ export class Network extends pulumi.ComponentResource {
       description: "From the service tasks",
     });
 
+    let endpointSecurityGroupId: pulumi.Output<string> | undefined;
     if (interfaceEndpoints) {
       const endpointSg = new SecurityGroup(
         `${name}-endpoints-sg`,
         { vpcId: vpc.id, description: "Interface endpoints: HTTPS from the service tasks", tags: tags("endpoints") },
         { parent: this },
       );
+      endpointSecurityGroupId = endpointSg.id;
       ingress("endpoints-in-app", endpointSg, {
         ...tcp(443),
         referencedSecurityGroupId: appSg.id,
@@ -392,6 +398,8 @@ export class Network extends pulumi.ComponentResource {
     this.appSecurityGroupId = appSg.id;
     this.databaseSecurityGroupId = dbSg.id;
     this.natGatewayIds = pulumi.all(natGateways.map((n) => n.id));
+    this.endpointSecurityGroupId = endpointSecurityGroupId;
+    this.s3PrefixListId = s3Endpoint.prefixListId;
     this.flowLogGroupName = flowLogGroup.name;
     this.registerOutputs({
       vpcId: this.vpcId,

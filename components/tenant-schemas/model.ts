@@ -10,6 +10,12 @@
  */
 
 export type TenantTier = "shared" | "dedicated";
+/**
+ * `suspended` keeps the tenant's schema, data and grants but takes away every way in: the service's `app` role
+ * loses its membership (no `SET ROLE tenant_<id>`), and a dedicated tenant loses LOGIN and CONNECT.
+ */
+export type TenantStatus = "active" | "suspended";
+export const TENANT_STATUSES: readonly TenantStatus[] = ["active", "suspended"];
 
 /** One tenant as written in stack config. */
 export interface TenantSpec {
@@ -19,6 +25,8 @@ export interface TenantSpec {
   readonly displayName?: string;
   /** `dedicated` gives the tenant role LOGIN through IAM database authentication. @default "shared" */
   readonly tier?: TenantTier;
+  /** Lifecycle state; removing a tenant from config is treated as `suspended` (never as a drop). @default "active" */
+  readonly status?: TenantStatus;
 }
 
 export interface TenantModelOptions {
@@ -38,7 +46,7 @@ export const TENANT_ID_PATTERN = /^[a-z][a-z0-9_]{1,30}$/;
 const TENANT_ID_RULE = `${TENANT_ID_PATTERN.source} (lowercase letter, then 1–30 lowercase letters, digits or _)`;
 const ROLE_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 const DISPLAY_NAME_MAX = 100;
-const TENANT_FIELDS = ["id", "displayName", "tier"] as const;
+const TENANT_FIELDS = ["id", "displayName", "tier", "status"] as const;
 
 /** Exact ids we refuse even though the prefix would make them harmless: they confuse people reading grants. */
 const RESERVED_IDS: Readonly<Record<string, string>> = {
@@ -54,6 +62,16 @@ const RESERVED_PREFIXES: Readonly<Record<string, string>> = {
   rds_: "Amazon RDS roles",
 };
 
+/** PostgreSQL's maintenance database: every role can CONNECT to it through PUBLIC unless that is revoked. */
+export const MAINTENANCE_DATABASE = "postgres";
+/**
+ * Schema for the extensions only administrators read (`pg_stat_statements` sees every role's queries).
+ * PUBLIC has no USAGE on it, so no tenant, `app` or `migrator` session can reach its views.
+ */
+export const ADMIN_SCHEMA = "admin";
+/** Extensions whose objects must live in ADMIN_SCHEMA, never in `public` where PUBLIC can read them. */
+export const ADMIN_EXTENSIONS = ["pg_stat_statements"] as const;
+
 export const TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE"] as const;
 export const SEQUENCE_PRIVILEGES = ["USAGE", "SELECT"] as const;
 
@@ -61,9 +79,10 @@ export interface TenantPlan {
   readonly id: string;
   readonly displayName?: string;
   readonly tier: TenantTier;
+  readonly status: TenantStatus;
   readonly roleName: string;
   readonly schemaName: string;
-  /** True for the dedicated tier only. */
+  /** True for an active tenant of the dedicated tier only. */
   readonly login: boolean;
 }
 
@@ -107,6 +126,8 @@ export interface GrantSpec {
 export interface PublicAccessSpec {
   readonly key: string;
   readonly objectType: "database" | "schema";
+  /** For a database lock-down: which database. @default - the tenants' database */
+  readonly database?: string;
   readonly schema?: string;
   readonly keep: readonly string[];
   readonly revoke: readonly string[];
@@ -135,7 +156,8 @@ export interface MembershipSpec {
   readonly set: boolean;
   /** Only meaningful on Amazon RDS (the granted role is `rds_iam`). */
   readonly rdsOnly: boolean;
-  readonly tenantId: string;
+  /** Undefined for a platform membership (`app` in `rds_iam`). */
+  readonly tenantId?: string;
 }
 
 export interface TenantModel {
@@ -254,6 +276,10 @@ export function validateTenants(tenants: readonly TenantSpec[], opts: TenantMode
     if (tier !== undefined && tier !== "shared" && tier !== "dedicated") {
       problems.push(`${at}.tier: ${show(tier)} must be "shared" or "dedicated" (omit it for "shared")`);
     }
+    const status = tenant.status;
+    if (status !== undefined && !(TENANT_STATUSES as readonly unknown[]).includes(status)) {
+      problems.push(`${at}.status: ${show(status)} must be "active" or "suspended" (omit it for "active")`);
+    }
 
     const displayName = tenant.displayName;
     if (
@@ -285,13 +311,15 @@ export function buildTenantModel(tenants: readonly TenantSpec[], opts: TenantMod
 
   const plans: TenantPlan[] = tenants.map((t) => {
     const tier = t.tier ?? "shared";
+    const status = t.status ?? "active";
     return {
       id: t.id,
       ...(t.displayName !== undefined ? { displayName: t.displayName } : {}),
       tier,
+      status,
       roleName: tenantRoleName(t.id),
       schemaName: tenantSchemaName(t.id),
-      login: tier === "dedicated",
+      login: tier === "dedicated" && status === "active",
     };
   });
 
@@ -305,7 +333,18 @@ export function buildTenantModel(tenants: readonly TenantSpec[], opts: TenantMod
     { key: "connect-app", objectType: "database", role: appRole, privileges: ["CONNECT"] },
   ];
   const defaultPrivileges: DefaultPrivilegeSpec[] = [];
-  const memberships: MembershipSpec[] = [];
+  const memberships: MembershipSpec[] = [
+    // The service logs in with an IAM token (rds-db:connect on dbuser:<resource id>/app); RDS accepts one only
+    // from a member of rds_iam. SET FALSE: app never needs to become it.
+    {
+      key: "service-app-rds-iam",
+      role: RDS_IAM_ROLE,
+      member: appRole,
+      inherit: true,
+      set: false,
+      rdsOnly: true,
+    },
+  ];
 
   for (const p of plans) {
     const tenantId = p.id;
@@ -380,15 +419,18 @@ export function buildTenantModel(tenants: readonly TenantSpec[], opts: TenantMod
         tenantId,
       },
     );
-    memberships.push({
-      key: `${p.id}-app-member`,
-      role: p.roleName,
-      member: appRole,
-      inherit: false,
-      set: true,
-      rdsOnly: false,
-      tenantId,
-    });
+    if (p.status === "active") {
+      // Suspension is exactly the absence of this membership: app can no longer SET ROLE to the tenant.
+      memberships.push({
+        key: `${p.id}-app-member`,
+        role: p.roleName,
+        member: appRole,
+        inherit: false,
+        set: true,
+        rdsOnly: false,
+        tenantId,
+      });
+    }
     if (p.login) {
       // SET FALSE: a dedicated tenant's login session must not be able to become anything else, not even
       // the privilege-less rds_iam. INHERIT stays TRUE because RDS checks plain membership for IAM logins.
@@ -407,6 +449,15 @@ export function buildTenantModel(tenants: readonly TenantSpec[], opts: TenantMod
   const publicAccess: PublicAccessSpec[] = [
     // PUBLIC includes every future role, so CONNECT/TEMP must be granted by name instead.
     { key: "lockdown-database", objectType: "database", keep: [], revoke: ["CONNECT", "TEMPORARY", "CREATE"] },
+    // Every cluster has it and PUBLIC may CONNECT and create TEMP tables there by default: a dedicated tenant's
+    // login would otherwise reach a second database.
+    {
+      key: "lockdown-maintenance-database",
+      objectType: "database",
+      database: MAINTENANCE_DATABASE,
+      keep: [],
+      revoke: ["CONNECT", "TEMPORARY"],
+    },
     // USAGE stays so extension functions installed in public keep working; CREATE is the attack surface.
     { key: "lockdown-public-schema", objectType: "schema", schema: "public", keep: ["USAGE"], revoke: ["CREATE"] },
   ];

@@ -53,8 +53,8 @@ export function createTenantDatabaseProvider(
 export interface TenantSchemasArgs {
   /**
    * The tenants. Each gets the role and schema `tenant_<id>`. Adding one registers only its own children;
-   * removing one revokes its access but keeps its schema and role (retainOnDelete): offboarding drops them
-   * explicitly, see runbooks/tenant-offboarding.md.
+   * removing one forgets its children (all are retained on delete) and the tenant provisioner suspends it;
+   * purging its data is explicit, see runbooks/tenant-offboarding.md.
    */
   readonly tenants: readonly TenantSpec[];
   /** Name of the database holding the tenant schemas. */
@@ -69,7 +69,7 @@ export interface TenantSchemasArgs {
   readonly appRole?: string;
   /**
    * Create the migrator and app roles (LOGIN, no password; app NOINHERIT) here, retained on delete.
-   * @default false - they are created by the database bootstrap (`npm run tenants:sql`)
+   * @default false - they exist already (the tenant provisioner creates them)
    */
   readonly createServiceRoles?: boolean;
   /**
@@ -140,8 +140,10 @@ export class TenantSchemas extends pulumi.ComponentResource {
         { ...(args.connection as TenantDatabaseConnectionArgs), database: args.connection?.database ?? database },
         { parent: this },
       );
-    const child = { parent: this, provider: this.provider };
-    const retained = { ...child, retainOnDelete: true };
+    // Every child is retained on delete: removing a tenant, or switching saas:tenantProvisioning to "lambda",
+    // must never revoke a grant or a membership as a side effect. The provisioner function (which runs in both
+    // modes, after this component) suspends removed tenants and converges what the provider left.
+    const child = { parent: this, provider: this.provider, retainOnDelete: true };
 
     // Names flow as outputs where a child is created here, so the engine orders grants after their targets.
     let migrator: pulumi.Input<string> = migratorRole;
@@ -153,7 +155,7 @@ export class TenantSchemas extends pulumi.ComponentResource {
         const role = new postgresql.Role(
           r.key,
           { name: r.name, login: r.login, inherit: r.inherit },
-          { ...retained, ignoreChanges: ["roles"] },
+          { ...child, ignoreChanges: ["roles"] },
         );
         if (r.purpose === "migrator") migrator = role.name;
         else app = role.name;
@@ -164,7 +166,7 @@ export class TenantSchemas extends pulumi.ComponentResource {
       new postgresql.Grant(
         a.key,
         {
-          database,
+          database: a.database ?? database,
           role: "public",
           objectType: a.objectType,
           ...(a.schema !== undefined ? { schema: a.schema } : {}),
@@ -178,6 +180,13 @@ export class TenantSchemas extends pulumi.ComponentResource {
     for (const g of serviceGrants) {
       const role = g.role === migratorRole ? migrator : app;
       new postgresql.Grant(g.key, { database, role, objectType: "database", privileges: [...g.privileges] }, child);
+    }
+
+    if (rdsIam) {
+      for (const m of model.memberships.filter((x) => x.tenantId === undefined && x.rdsOnly)) {
+        // The service's IAM login; RDS accepts the token only from a member of rds_iam.
+        new postgresql.GrantRole(m.key, { role: m.member === appRole ? app : m.member, grantRole: m.role }, child);
+      }
     }
 
     const tenants: Record<string, TenantChildren> = {};
@@ -194,7 +203,7 @@ export class TenantSchemas extends pulumi.ComponentResource {
           // so a dedicated session could SET ROLE rds_iam, a role without privileges.
           ...(rdsMember && rdsIam ? { roles: [RDS_IAM_ROLE] } : {}),
         },
-        retained,
+        child,
       );
       const schema = new postgresql.Schema(
         `${t.id}-schema`,
@@ -206,7 +215,7 @@ export class TenantSchemas extends pulumi.ComponentResource {
           // Belt and braces with retainOnDelete: even a forced delete must not cascade into tenant data.
           dropCascade: false,
         },
-        retained,
+        child,
       );
       tenants[t.id] = { role, schema };
 
@@ -224,7 +233,10 @@ export class TenantSchemas extends pulumi.ComponentResource {
             ...(g.objectType === "table" || g.objectType === "sequence" ? { objects: [] } : {}),
             privileges: [...g.privileges],
           },
-          child,
+          // The Flyway callback revokes the tenant's rights on its history table; a refresh reads that as drift
+          // of this ALL TABLES grant, and the next update would grant them back. Tables created after the schema
+          // get their privileges from the default privileges below, so only the first grant matters.
+          g.objectType === "table" || g.objectType === "sequence" ? { ...child, ignoreChanges: ["privileges"] } : child,
         );
       }
       for (const d of model.defaultPrivileges.filter((x) => x.tenantId === t.id)) {

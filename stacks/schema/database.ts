@@ -16,6 +16,15 @@ import { FLYWAY_IMAGE, isPinnedImage } from "../../components/database/migration
 
 /** Configuration of the database and the tenants. */
 
+export const TENANT_PROVISIONING_MODES = ["lambda", "provider"] as const;
+export type TenantProvisioningMode = (typeof TENANT_PROVISIONING_MODES)[number];
+
+/** Keys this project no longer reads, with what replaced them: a stack file still setting one is an error. */
+export const RETIRED_DATABASE_KEYS: Readonly<Record<string, string>> = {
+  databaseManageTenants:
+    'replaced by saas:tenantProvisioning ("lambda" or "provider"); read runbooks/tenant-provisioning.md before switching a live stack',
+};
+
 /** Days of automated backups production needs at least: two weekly cycles of point-in-time recovery. */
 export const PROD_MIN_BACKUP_RETENTION_DAYS = 14;
 
@@ -24,7 +33,8 @@ export const DATABASE_KEYS: readonly ConfigKey[] = [
     key: "tenants",
     type: "array",
     default: [],
-    description: "Tenants, each `{ id, displayName? }`; each gets its own PostgreSQL schema and role.",
+    description:
+      "Tenants, each `{ id, displayName?, tier?, status? }`: each gets its own PostgreSQL schema and role; `tier: dedicated` adds an IAM login, `status: suspended` takes every way in away and keeps the data. Removing one suspends it too (never drops).",
   },
   {
     key: "databaseName",
@@ -119,11 +129,17 @@ export const DATABASE_KEYS: readonly ConfigKey[] = [
     description: "Flyway image of the migration task, pinned by release tag or digest; an ECR image in prod.",
   },
   {
-    key: "databaseManageTenants",
-    type: "boolean",
-    default: false,
+    key: "tenantProvisioning",
+    type: "string",
+    default: "lambda",
     description:
-      "Manage tenant roles, schemas and grants with @pulumi/postgresql. Only where every `pulumi up` reaches the private database (a runner in the VPC, or an SSM tunnel and saas:databaseTunnelHost); off, a DBA applies `npm run tenants:sql` through the tunnel.",
+      "How tenants reach the database: `lambda` (the provisioner function inside the VPC, invoked by `pulumi up`) or `provider` (@pulumi/postgresql resources, only where every `pulumi up` reaches the private database: a runner in the VPC, or an SSM tunnel and saas:databaseTunnelHost). Switching on a live stack: runbooks/tenant-provisioning.md.",
+  },
+  {
+    key: "tenantExportRetentionDays",
+    type: "integer",
+    default: 365,
+    description: "Days a purged tenant's export is kept in the stack's export bucket before S3 expires it (1-3650).",
   },
   {
     key: "databaseTunnelHost",
@@ -151,8 +167,11 @@ const windowString = (problemOf: (w: string) => string | undefined, what: string
   });
 
 export const databaseShape = {
-  tenants: z.array(z.unknown(), { error: "expected a list of tenants, each { id, displayName?, tier? }" }),
-  databaseManageTenants: z.boolean({ error: "expected true or false" }),
+  tenants: z.array(z.unknown(), { error: "expected a list of tenants, each { id, displayName?, tier?, status? }" }),
+  tenantProvisioning: z.enum(TENANT_PROVISIONING_MODES, {
+    error: `expected one of ${TENANT_PROVISIONING_MODES.join(", ")}`,
+  }),
+  tenantExportRetentionDays: integer(1, 3650),
   databaseTunnelHost: z
     .string({ error: "expected a host name" })
     .regex(/^$|^[A-Za-z0-9.-]{1,253}$/, { error: "expected a host name such as localhost (or empty)" }),
@@ -208,8 +227,9 @@ export interface DatabaseConfig {
   readonly pool: DatabasePoolSettings;
   readonly migratorConnections: number;
   readonly migrationImage: string;
-  /** Tenant roles, schemas and grants as Pulumi resources (else as SQL applied by a DBA). */
-  readonly manageTenants: boolean;
+  /** Who applies the tenant model: the provisioner function (default) or @pulumi/postgresql resources. */
+  readonly tenantProvisioning: TenantProvisioningMode;
+  readonly tenantExportRetentionDays: number;
   /** Where the PostgreSQL provider connects instead of the instance endpoint (an SSM port forward). */
   readonly tunnel?: { readonly host: string; readonly port?: number };
 }
@@ -342,7 +362,8 @@ export function toDatabaseConfig(saas: z.output<z.ZodObject<typeof databaseShape
     pool: poolSettings(saas.databasePoolSize),
     migratorConnections: saas.databaseMigratorConnections,
     migrationImage: saas.databaseMigrationImage,
-    manageTenants: saas.databaseManageTenants,
+    tenantProvisioning: saas.tenantProvisioning,
+    tenantExportRetentionDays: saas.tenantExportRetentionDays,
     tunnel:
       saas.databaseTunnelHost === ""
         ? undefined

@@ -103,8 +103,11 @@ describe("Network in the dev stack", () => {
     expect(rulesOf(plan, EGRESS, "network-app-sg")).toEqual(["tcp 443-443 0.0.0.0/0", "tcp 5432-5432 sg:saas-dev-db"]);
   });
 
-  it("allows the database only 5432 from the app, and nothing out", () => {
-    expect(rulesOf(plan, INGRESS, "network-db-sg")).toEqual(["tcp 5432-5432 sg:saas-dev-app"]);
+  it("allows the database only 5432 from the app and the tenant provisioner, and nothing out", () => {
+    expect(rulesOf(plan, INGRESS, "network-db-sg")).toEqual([
+      "tcp 5432-5432 sg:saas-dev-app",
+      "tcp 5432-5432 sg:saas-dev-tenant-provisioner-sg",
+    ]);
     expect(rulesOf(plan, EGRESS, "network-db-sg")).toEqual([]);
     // Inline rules would be merged with the separate rule resources by the provider; none are declared.
     for (const sg of plan.ofType(SG)) {
@@ -339,7 +342,10 @@ describe("Network in the prod stack", () => {
       expect(endpoint.inputs.securityGroupIds).toEqual([endpointSg.outputs.id]);
       expect(endpoint.inputs.subnetIds).toEqual(plan.run.outputs.privateSubnetIds);
     }
-    expect(rulesOf(plan, INGRESS, "network-endpoints-sg")).toEqual(["tcp 443-443 sg:saas-prod-app"]);
+    expect(rulesOf(plan, INGRESS, "network-endpoints-sg")).toEqual([
+      "tcp 443-443 sg:saas-prod-app",
+      "tcp 443-443 sg:saas-prod-tenant-provisioner-sg",
+    ]);
     expect(rulesOf(plan, EGRESS, "network-app-sg")).toEqual([
       "tcp 443-443 prefix-list:s3",
       "tcp 443-443 sg:saas-prod-endpoints",

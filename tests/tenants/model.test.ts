@@ -5,9 +5,8 @@ import {
   validateModelOptions,
   validateTenants,
 } from "../../components/tenant-schemas/model";
-import { quoteIdent, quoteLiteral, renderTenantSql } from "../../components/tenant-schemas/sql";
+import { quoteIdent, quoteLiteral } from "../../components/tenant-plane/sql";
 import { parseFlags, parseTenantList } from "../../tools/tenants/cli";
-import { main as sqlMain, tenantSqlForStack } from "../../tools/tenants/sql";
 
 const ID_RULE = "^[a-z][a-z0-9_]{1,30}$ (lowercase letter, then 1–30 lowercase letters, digits or _)";
 
@@ -76,8 +75,14 @@ describe("validateTenants", () => {
     [
       "a typo in a field",
       [{ id: "acme", teir: "dedicated" }],
-      [`tenants[0].teir: unknown field; expected only id, displayName, tier`],
+      [`tenants[0].teir: unknown field; expected only id, displayName, tier, status`],
     ],
+    [
+      "a bad status",
+      [{ id: "acme", status: "paused" }],
+      [`tenants[0].status: "paused" must be "active" or "suspended" (omit it for "active")`],
+    ],
+    ["a suspended tenant", [{ id: "acme", status: "suspended" }], []],
     ["a string entry", ["acme"], [`tenants[0]: "acme" must be an object { id, displayName?, tier? }`]],
     ["not an array", { id: "acme" }, [`tenants: {"id":"acme"} must be an array of { id, displayName?, tier? }`]],
   ])("%s", (_label, tenants, expected) => {
@@ -146,12 +151,43 @@ describe("buildTenantModel", () => {
         id: "acme",
         displayName: "Acme",
         tier: "shared",
+        status: "active",
         roleName: "tenant_acme",
         schemaName: "tenant_acme",
         login: false,
       },
-      { id: "globex", tier: "dedicated", roleName: "tenant_globex", schemaName: "tenant_globex", login: true },
+      {
+        id: "globex",
+        tier: "dedicated",
+        status: "active",
+        roleName: "tenant_globex",
+        schemaName: "tenant_globex",
+        login: true,
+      },
     ]);
+  });
+
+  test("a suspended tenant keeps role, schema and grants, but not app's membership, LOGIN or CONNECT", () => {
+    const suspended = buildTenantModel([
+      { id: "acme", status: "suspended" },
+      { id: "globex", tier: "dedicated", status: "suspended" },
+    ]);
+    expect(suspended.tenants.map((t) => [t.id, t.status, t.login])).toEqual([
+      ["acme", "suspended", false],
+      ["globex", "suspended", false],
+    ]);
+    expect(suspended.schemas.map((x) => x.name)).toEqual(["tenant_acme", "tenant_globex"]);
+    expect(suspended.grants.map((g) => g.key)).toEqual([
+      "connect-migrator",
+      "connect-app",
+      "acme-usage",
+      "acme-tables",
+      "acme-sequences",
+      "globex-usage",
+      "globex-tables",
+      "globex-sequences",
+    ]);
+    expect(suspended.memberships.map((m) => m.key)).toEqual(["service-app-rds-iam"]);
   });
 
   test("roles: migrator, NOINHERIT app, one per tenant", () => {
@@ -195,8 +231,9 @@ describe("buildTenantModel", () => {
     ]);
   });
 
-  test("memberships: app NOINHERIT+SET in every tenant; rds_iam (RDS-only, no SET) for dedicated", () => {
+  test("memberships: app in rds_iam; app NOINHERIT+SET in every tenant; rds_iam (RDS-only, no SET) for dedicated", () => {
     expect(model.memberships).toEqual([
+      { key: "service-app-rds-iam", role: "rds_iam", member: "app", inherit: true, set: false, rdsOnly: true },
       {
         key: "acme-app-member",
         role: "tenant_acme",
@@ -227,9 +264,16 @@ describe("buildTenantModel", () => {
     ]);
   });
 
-  test("PUBLIC loses CONNECT/TEMP/CREATE on the database and CREATE on public", () => {
+  test("PUBLIC loses CONNECT/TEMP/CREATE on the database, CONNECT/TEMP on postgres and CREATE on public", () => {
     expect(model.publicAccess).toEqual([
       { key: "lockdown-database", objectType: "database", keep: [], revoke: ["CONNECT", "TEMPORARY", "CREATE"] },
+      {
+        key: "lockdown-maintenance-database",
+        objectType: "database",
+        database: "postgres",
+        keep: [],
+        revoke: ["CONNECT", "TEMPORARY"],
+      },
       { key: "lockdown-public-schema", objectType: "schema", schema: "public", keep: ["USAGE"], revoke: ["CREATE"] },
     ]);
   });
@@ -262,63 +306,7 @@ describe("buildTenantModel", () => {
   });
 });
 
-describe("renderTenantSql", () => {
-  const model = buildTenantModel([
-    { id: "acme", displayName: "Acme's" },
-    { id: "globex", tier: "dedicated" },
-  ]);
-  const sql = renderTenantSql(model, { database: "app-db" });
-
-  test("is one transaction and never drops anything", () => {
-    expect(sql).toMatch(/^BEGIN;$/m);
-    expect(sql.trimEnd().endsWith("COMMIT;")).toBe(true);
-    expect(sql).not.toMatch(/\bDROP\b/i);
-    expect(sql).not.toMatch(/\bCASCADE\b/i);
-  });
-
-  test("guards every CREATE", () => {
-    const creates = sql.split("\n").filter((l) => /\bCREATE (ROLE|SCHEMA)\b/.test(l));
-    for (const line of creates) {
-      expect(line).toMatch(/CREATE SCHEMA IF NOT EXISTS|^\s+(RAISE NOTICE .*; )?CREATE ROLE/);
-    }
-    expect(sql).toContain(`IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'tenant_acme') THEN`);
-  });
-
-  test.each([
-    `REVOKE CONNECT, TEMPORARY, CREATE ON DATABASE "app-db" FROM PUBLIC;`,
-    `REVOKE CREATE ON SCHEMA "public" FROM PUBLIC;`,
-    `GRANT CONNECT ON DATABASE "app-db" TO "app";`,
-    `ALTER ROLE "app" NOINHERIT;`,
-    `ALTER ROLE "tenant_acme" NOLOGIN;`,
-    `ALTER ROLE "tenant_globex" LOGIN;`,
-    `CREATE SCHEMA IF NOT EXISTS "tenant_acme" AUTHORIZATION "migrator";`,
-    `GRANT USAGE ON SCHEMA "tenant_acme" TO "tenant_acme";`,
-    `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "tenant_acme" TO "tenant_acme";`,
-    `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "tenant_acme" TO "tenant_acme";`,
-    `ALTER DEFAULT PRIVILEGES FOR ROLE "migrator" IN SCHEMA "tenant_acme" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "tenant_acme";`,
-    `ALTER DEFAULT PRIVILEGES FOR ROLE "migrator" IN SCHEMA "tenant_acme" GRANT USAGE, SELECT ON SEQUENCES TO "tenant_acme";`,
-    `GRANT "tenant_acme" TO "app" WITH INHERIT FALSE, SET TRUE;`,
-    `REVOKE CONNECT ON DATABASE "app-db" FROM "tenant_acme";`,
-    `GRANT CONNECT ON DATABASE "app-db" TO "tenant_globex";`,
-    `GRANT "rds_iam" TO "tenant_globex" WITH INHERIT TRUE, SET FALSE;`,
-    `--   acme (shared): Acme's -> schema tenant_acme`,
-  ])("contains %s", (statement) => {
-    expect(sql.split("\n")).toContain(statement);
-  });
-
-  test("rdsIam: false comments out the RDS-only statements", () => {
-    const plain = renderTenantSql(model, { database: "app", rdsIam: false });
-    expect(plain).not.toMatch(/^GRANT "rds_iam"/m);
-    expect(plain).not.toContain('CREATE ROLE "rds_iam"');
-    expect(plain).toContain(
-      `-- RDS-only, skipped (rdsIam: false):\n--   GRANT "rds_iam" TO "tenant_globex" WITH INHERIT TRUE, SET FALSE;`,
-    );
-  });
-
-  test("is deterministic", () => {
-    expect(renderTenantSql(model, { database: "app-db" })).toBe(sql);
-  });
-
+describe("SQL quoting", () => {
   test.each([
     [quoteIdent('we"ird'), '"we""ird"'],
     [quoteLiteral("it's"), "'it''s'"],
@@ -344,30 +332,5 @@ describe("tools/tenants", () => {
     });
     expect(() => parseFlags(["--tenant", "a"], ["tenants"])).toThrow('unknown argument "--tenant"; expected --tenants');
     expect(() => parseFlags(["--tenants"], ["tenants"])).toThrow("--tenants needs a value");
-  });
-
-  test("tenantSqlForStack renders for the app database by default", () => {
-    expect(tenantSqlForStack([{ id: "acme" }])).toContain(`GRANT CONNECT ON DATABASE "app" TO "app";`);
-  });
-
-  test.each<[string[], number, RegExp]>([
-    [["--tenants", "acme,globex:dedicated"], 0, /GRANT "tenant_globex" TO "app"/],
-    [["--tenants", "Acme"], 2, /tenants:sql: Invalid tenant configuration:\n {2}- tenants\[0\]\.id: "Acme" must match/],
-    [[], 2, /tenants:sql: a stack or --tenants is required\nusage:/],
-  ])("CLI %j exits %i", (argv, code, output) => {
-    const written: string[] = [];
-    const capture = (chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    };
-    const out = jest.spyOn(process.stdout, "write").mockImplementation(capture);
-    const err = jest.spyOn(process.stderr, "write").mockImplementation(capture);
-    try {
-      expect(sqlMain(argv)).toBe(code);
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-    expect(written.join("")).toMatch(output);
   });
 });

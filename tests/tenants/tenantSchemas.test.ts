@@ -93,7 +93,9 @@ describe("TenantSchemas", () => {
       "postgresql:index/grant:Grant globex-tables",
       "postgresql:index/grant:Grant globex-usage",
       "postgresql:index/grant:Grant lockdown-database",
+      "postgresql:index/grant:Grant lockdown-maintenance-database",
       "postgresql:index/grant:Grant lockdown-public-schema",
+      "postgresql:index/grantRole:GrantRole service-app-rds-iam",
     ]);
   });
 
@@ -165,12 +167,39 @@ describe("TenantSchemas", () => {
     });
   });
 
-  test("retains schemas and tenant roles on delete, parents every child and uses the given provider", async () => {
+  test("retains every child on delete (no implicit revoke), parents every child and uses the given provider", async () => {
     const { component, options, resources } = await build("tenants", { tenants: TENANTS, database: "app", provider });
-    const retained = [...options].filter(([, o]) => o.retainOnDelete).map(([n]) => n);
-    expect(retained.sort()).toEqual(["acme-role", "acme-schema", "globex-role", "globex-schema"]);
+    const notRetained = [...options].filter(([, o]) => o.retainOnDelete !== true).map(([n]) => n);
+    expect(notRetained).toEqual([]);
+    expect(options.size).toBe(resources.length);
     expect([...options.values()].filter((o) => o.parent !== component)).toEqual([]);
     expect(resources.filter((r) => !r.provider?.includes("::given::"))).toEqual([]);
+  });
+
+  test("ignores privilege drift of the ALL TABLES / ALL SEQUENCES grants only (the Flyway history revoke)", async () => {
+    const { options } = await build("tenants", { tenants: TENANTS, database: "app", provider });
+    const ignoring = [...options]
+      .filter(([, o]) => o.ignoreChanges !== undefined)
+      .map(([n, o]) => [n, o.ignoreChanges]);
+    expect(ignoring).toEqual([
+      ["acme-tables", ["privileges"]],
+      ["acme-sequences", ["privileges"]],
+      ["globex-tables", ["privileges"]],
+      ["globex-sequences", ["privileges"]],
+    ]);
+  });
+
+  test("a suspended tenant keeps its grants but has no app membership", async () => {
+    const { resources } = await build("tenants", {
+      tenants: [{ id: "acme", status: "suspended" }, TENANTS[1]],
+      database: "app",
+      provider,
+    });
+    const names = resources.map((r) => r.name);
+    expect(names).not.toContain("acme-app-member");
+    expect(names).toEqual(
+      expect.arrayContaining(["acme-role", "acme-schema", "acme-usage", "acme-tables", "globex-app-member"]),
+    );
   });
 
   test("exposes schema and role names per tenant", async () => {

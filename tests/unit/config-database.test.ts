@@ -219,3 +219,53 @@ describe("connection budget", () => {
     ]);
   });
 });
+
+describe("tenant plane keys", () => {
+  const tenantProblems = (change: Record<string, string>) =>
+    configProblems({ ...DEV, ...change }, "dev").filter((p) => /^saas:(tenant|databaseManageTenants)/.test(p));
+
+  it.each<[string, Record<string, string>, string[]]>([
+    ["the default", {}, []],
+    ["provider mode", { "saas:tenantProvisioning": "provider" }, []],
+    [
+      "an unknown provisioning mode",
+      { "saas:tenantProvisioning": "sql" },
+      ['saas:tenantProvisioning: expected one of lambda, provider, got "sql"'],
+    ],
+    [
+      "the retired databaseManageTenants",
+      { "saas:databaseManageTenants": "true" },
+      [
+        'saas:databaseManageTenants: is no longer a configuration key: replaced by saas:tenantProvisioning ("lambda" or "provider"); read runbooks/tenant-provisioning.md before switching a live stack',
+      ],
+    ],
+    [
+      "export retention of 0 days",
+      { "saas:tenantExportRetentionDays": "0" },
+      ["saas:tenantExportRetentionDays: expected an integer from 1 to 3650, got 0"],
+    ],
+    [
+      "export retention past ten years",
+      { "saas:tenantExportRetentionDays": "3651" },
+      ["saas:tenantExportRetentionDays: expected an integer from 1 to 3650, got 3651"],
+    ],
+    ["export retention of ten years", { "saas:tenantExportRetentionDays": "3650" }, []],
+    [
+      "a tenant status that does not exist",
+      { "saas:tenants": JSON.stringify([{ id: "acme", status: "paused" }]) },
+      ['saas:tenants[0].status: "paused" must be "active" or "suspended" (omit it for "active")'],
+    ],
+    ["a suspended tenant", { "saas:tenants": JSON.stringify([{ id: "acme", status: "suspended" }]) }, []],
+  ])("%s", (_label, change, expected) => {
+    expect(tenantProblems(change)).toEqual(expected);
+  });
+
+  it("carries the tenants' status into the parsed config", () => {
+    const config = parseConfig(
+      { ...DEV, "saas:tenants": JSON.stringify([{ id: "acme", status: "suspended" }]) },
+      { stack: "dev" },
+    );
+    expect(config.database.tenants).toEqual([{ id: "acme", status: "suspended" }]);
+    expect(config.database.tenantProvisioning).toBe("lambda");
+  });
+});

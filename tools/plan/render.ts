@@ -123,6 +123,7 @@ export function renderText(doc: PlanDocument, run: PlanRun, extra: { costTable?:
   for (const [type, count] of countByType(run.resources)) {
     lines.push(`    ${String(count).padStart(4)}  ${type}`);
   }
+  lines.push(...renderInvocations(run.resources));
   for (const note of doc.notes) {
     lines.push("", `Note: ${note}`);
   }
@@ -131,6 +132,42 @@ export function renderText(doc: PlanDocument, run: PlanRun, extra: { costTable?:
     lines.push("", extra.costTable);
   }
   return lines.join("\n");
+}
+
+const SHOWN_TENANTS = 10;
+
+/**
+ * The input each Lambda Invocation would be given (the tenant provisioner's desired state): offline nothing is
+ * invoked, so this is what a reviewer checks instead of the function's report.
+ */
+export function renderInvocations(resources: readonly PlannedResource[]): string[] {
+  const lines: string[] = [];
+  for (const r of resources.filter((x) => x.type === "aws:lambda/invocation:Invocation")) {
+    let input: Record<string, unknown>;
+    try {
+      input = JSON.parse(String(r.inputs.input)) as Record<string, unknown>;
+    } catch {
+      lines.push("", `Invocation ${r.name}: input is not JSON: ${showOutput(r.inputs.input)}`);
+      continue;
+    }
+    lines.push("", `Invocation ${r.name} (planned input, not invoked offline):`);
+    const tenants = Array.isArray(input.tenants) ? (input.tenants as Record<string, unknown>[]) : [];
+    for (const [key, value] of Object.entries(input)) {
+      if (key !== "tenants") lines.push(`    ${key}: ${showOutput(value)}`);
+    }
+    const count = (field: string, value: string) => tenants.filter((t) => t[field] === value).length;
+    lines.push(
+      `    tenants: ${tenants.length} (${count("status", "active")} active, ${count("status", "suspended")} suspended; ${count("tier", "dedicated")} dedicated)`,
+    );
+    for (const t of tenants.slice(0, SHOWN_TENANTS)) {
+      lines.push(
+        `      ${String(t.id)}  ${String(t.tier)}  ${String(t.status)}${t.displayName ? `  ${JSON.stringify(t.displayName)}` : ""}`,
+      );
+    }
+    if (tenants.length > SHOWN_TENANTS)
+      lines.push(`      … and ${tenants.length - SHOWN_TENANTS} more (--json has them all)`);
+  }
+  return lines;
 }
 
 export function renderViolations(violations: readonly Violation[]): string {

@@ -1,0 +1,154 @@
+/**
+ * The provisioner's core: apply the tenant model to the live database, then verify it, in one transaction.
+ * Plain TypeScript with `pg` and no AWS import: the Lambda (handler.ts), `npm run tenants:apply` and the
+ * integration tests run this very function.
+ *
+ * One run: validate the event (nothing is touched when it is invalid) → take an advisory lock (a second run
+ * waits) → read the catalog → plan what is missing → execute it → run every isolation check in a savepoint →
+ * COMMIT when every check passes, else ROLLBACK and throw naming the failed checks, so `pulumi up` fails.
+ */
+import { ClientBase } from "pg";
+import { buildTenantModel, SEQUENCE_PRIVILEGES, TABLE_PRIVILEGES } from "../tenant-schemas/model";
+import { readCatalog } from "./catalog";
+import { parseProvisionerEvent, ProvisionerEvent } from "./event";
+import { planProvisioning, PlannedStatement } from "./plan";
+import { CheckResult, TenantInputError, verifyTenants } from "./verify";
+
+/** Key of the transaction-scoped advisory lock every provisioning run holds (two deploys never interleave). */
+export const PROVISIONER_LOCK_KEY = 7_201_164_451;
+
+export interface ProvisionReport {
+  readonly action: "create" | "update" | "delete" | "apply" | "verify" | "dry-run";
+  readonly database: string;
+  readonly tenants: number;
+  /** Statements executed (0 on a re-run with no change). */
+  readonly statements: number;
+  readonly created: readonly string[];
+  readonly changed: readonly string[];
+  readonly suspended: readonly string[];
+  readonly orphaned: readonly string[];
+  readonly notes: readonly string[];
+  readonly checks: { readonly total: number; readonly failed: number; readonly failures: readonly CheckResult[] };
+  readonly durationMs: number;
+  /** Only with `dryRun` or `includeStatements`: the SQL in execution order. */
+  readonly sql?: readonly string[];
+}
+
+export interface ProvisionOptions {
+  /** Plan, execute and verify, then roll back whatever happened. */
+  readonly dryRun?: boolean;
+  /** Put the executed SQL in the report (the CLI prints it; the Lambda result stays small without it). */
+  readonly includeStatements?: boolean;
+  /** Milliseconds since some epoch, for the duration; injectable for tests. */
+  readonly now?: () => number;
+}
+
+/** The checks failed: the transaction was rolled back and nothing of this run remains. */
+export class ProvisioningCheckError extends Error {
+  constructor(readonly report: ProvisionReport) {
+    const list = report.checks.failures
+      .slice(0, 20)
+      .map((f) => `${f.tenant}: ${f.check}: expected ${f.expected}, got ${f.actual}`);
+    const more = report.checks.failures.length > 20 ? [`… and ${report.checks.failures.length - 20} more`] : [];
+    super(
+      `tenant provisioning rolled back: ${report.checks.failed} of ${report.checks.total} isolation checks failed:\n  - ${[...list, ...more].join("\n  - ")}`,
+    );
+  }
+}
+
+export async function provisionTenants(
+  client: ClientBase,
+  rawEvent: unknown,
+  opts: ProvisionOptions = {},
+): Promise<ProvisionReport> {
+  const now = opts.now ?? (() => performance.now());
+  const started = now();
+  const event: ProvisionerEvent = parseProvisionerEvent(rawEvent);
+  const model = buildTenantModel(event.tenants, { migratorRole: event.migratorRole, appRole: event.appRole });
+  const [{ database }] = (await client.query<{ database: string }>("SELECT current_database() AS database")).rows;
+  if (database !== event.database) {
+    throw new TenantInputError(
+      `event.database: "${event.database}" is not the database this connection is in ("${database}"); connect to "${event.database}"`,
+    );
+  }
+  const action = opts.dryRun ? "dry-run" : (event.tf?.action ?? event.mode);
+  const empty = { created: [], changed: [], suspended: [], orphaned: [], notes: [] };
+
+  // Removing the Invocation (or the stack) never removes tenants: their data outlives any deploy.
+  if (event.tf?.action === "delete") {
+    return {
+      action: "delete",
+      database,
+      tenants: model.tenants.length,
+      statements: 0,
+      ...empty,
+      notes: ["delete: nothing is dropped or revoked; see runbooks/tenant-offboarding.md to remove a tenant"],
+      checks: { total: 0, failed: 0, failures: [] },
+      durationMs: Math.round(now() - started),
+    };
+  }
+
+  await client.query("BEGIN");
+  let committed = false;
+  try {
+    await client.query("SELECT pg_advisory_xact_lock($1)", [PROVISIONER_LOCK_KEY]);
+    // A non-superuser creator (the RDS master user) gets SET, not INHERIT, on each role it creates.
+    await client.query("SET LOCAL createrole_self_grant = 'set'");
+    const version = Number((await client.query("SHOW server_version_num")).rows[0].server_version_num);
+    if (version < 160000) {
+      throw new TenantInputError(
+        `the tenant model needs PostgreSQL 16 or later (GRANT ... WITH INHERIT/SET); this server is ${version}`,
+      );
+    }
+    let statements: readonly PlannedStatement[] = [];
+    let plan = { ...empty } as Omit<ReturnType<typeof planProvisioning>, "statements">;
+    if (event.mode === "apply") {
+      const catalog = await readCatalog(client, {
+        migratorRole: model.migratorRole,
+        appRole: model.appRole,
+        adminSchema: event.adminSchema,
+        tablePrivileges: TABLE_PRIVILEGES,
+        sequencePrivileges: SEQUENCE_PRIVILEGES,
+      });
+      const planned = planProvisioning(model, catalog, { rdsIam: event.rdsIam, adminSchema: event.adminSchema });
+      statements = planned.statements;
+      plan = planned;
+      for (const s of statements) {
+        try {
+          await client.query(s.sql);
+        } catch (e) {
+          throw new Error(
+            `statement failed${s.tenant ? ` for tenant ${s.tenant}` : ""}: ${s.sql}: ${(e as Error).message}`,
+          );
+        }
+      }
+    }
+    const results = await verifyTenants(client, event.tenants, {
+      migratorRole: model.migratorRole,
+      appRole: model.appRole,
+      inTransaction: true,
+    });
+    const failures = results.filter((r) => !r.ok);
+    const report: ProvisionReport = {
+      action,
+      database,
+      tenants: model.tenants.length,
+      statements: statements.length,
+      created: plan.created,
+      changed: plan.changed,
+      suspended: plan.suspended,
+      orphaned: plan.orphaned,
+      notes: plan.notes,
+      checks: { total: results.length, failed: failures.length, failures },
+      durationMs: Math.round(now() - started),
+      ...(opts.dryRun || opts.includeStatements ? { sql: statements.map((s) => s.sql) } : {}),
+    };
+    if (failures.length > 0) throw new ProvisioningCheckError(report);
+    if (opts.dryRun) return report;
+    await client.query("COMMIT");
+    committed = true;
+    return report;
+  } finally {
+    if (!committed) await client.query("ROLLBACK");
+  }
+}
