@@ -13,6 +13,7 @@ import { OpenIdConnectProvider } from "@pulumi/aws/iam/openIdConnectProvider";
 import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { ComponentArgsError, nameTags } from "../shared/naming";
+import { StackContext } from "../shared/context";
 import { acmCertificateArnProblem, corsOriginProblem } from "../container-service/fargate";
 import { branchProblem, githubBranchSubject, githubRepositoryProblem } from "./github";
 import { assetsBucketPolicy, frontendDeployPolicy, githubTrustPolicy, logBucketPolicy } from "./policies";
@@ -25,10 +26,11 @@ export const CORS_S3_ORIGIN_REQUEST_POLICY_ID = "88a5eaf4-2fd4-4709-b370-b4c650e
 const GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com";
 
 export interface CdnArgs {
-  /** Prefix of the physical names, e.g. `saas-dev`. */
-  readonly namePrefix: string;
-  /** The stack's KMS key; the assets and log buckets encrypt with it (its policy must admit CloudFront). */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * The stack's name prefix and key: the assets and log buckets encrypt with the key (its policy must admit
+   * CloudFront).
+   */
+  readonly context: StackContext;
   /**
    * Origins (`https://host[:port]`, no path) browsers may call the assets from.
    * @default [] - no CORS headers
@@ -83,8 +85,10 @@ export interface CdnArgs {
 export function validateCdnArgs(args: CdnArgs): string[] {
   const problems: string[] = [];
   const show = JSON.stringify;
-  if (!/^[a-z][a-z0-9-]{1,19}$/.test(args.namePrefix)) {
-    problems.push(`namePrefix: expected 2-20 lowercase letters, digits or '-', got ${show(args.namePrefix)}`);
+  if (!/^[a-z][a-z0-9-]{1,19}$/.test(args.context.namePrefix)) {
+    problems.push(
+      `context.namePrefix: expected 2-20 lowercase letters, digits or '-', got ${show(args.context.namePrefix)}`,
+    );
   }
   (args.corsAllowedOrigins ?? []).forEach((origin, i) => {
     const problem = corsOriginProblem(origin);
@@ -159,7 +163,7 @@ export class Cdn extends pulumi.ComponentResource {
     const priceClass = args.priceClass ?? "PriceClass_100";
     const logExpirationDays = args.logExpirationDays ?? 90;
     const forceDestroy = args.forceDestroy ?? true;
-    const prefix = args.namePrefix;
+    const prefix = args.context.namePrefix;
     const tags = (suffix: string) => nameTags(`${prefix}-${suffix}`, args.tags);
 
     /** A private bucket encrypted with the stack key, with the given ownership rule, expiry and policy. */
@@ -191,7 +195,7 @@ export class Cdn extends pulumi.ComponentResource {
           bucket: bucket.id,
           rules: [
             {
-              applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn },
+              applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.context.kmsKeyArn },
               // One data key per bucket instead of per object: far fewer KMS calls (and KMS charges).
               bucketKeyEnabled: true,
             },
@@ -363,7 +367,7 @@ export class Cdn extends pulumi.ComponentResource {
         {
           role: role.id,
           policy: pulumi
-            .all([assets.bucket.arn, distribution.arn, pulumi.output(args.kmsKeyArn)])
+            .all([assets.bucket.arn, distribution.arn, pulumi.output(args.context.kmsKeyArn)])
             .apply(([bucketArn, distributionArn, keyArn]) =>
               JSON.stringify(frontendDeployPolicy(bucketArn, distributionArn, keyArn)),
             ),

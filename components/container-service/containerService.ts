@@ -23,6 +23,7 @@ import { Target } from "@pulumi/aws/appautoscaling/target";
 import { Policy as ScalingPolicy } from "@pulumi/aws/appautoscaling/policy";
 import { Image } from "@pulumi/docker/image";
 import { ComponentArgsError, nameTags } from "../shared/naming";
+import { StackContext } from "../shared/context";
 import {
   ARCHITECTURES,
   Architecture,
@@ -70,17 +71,12 @@ const RESERVED_ENVIRONMENT = ["PORT", "SHUTDOWN_TIMEOUT_MS", "LOG_LEVEL"];
 const LOG_LEVELS = ["debug", "info", "warn", "error"];
 
 export interface ContainerServiceArgs {
-  /** Prefix of the physical names (cluster, service, family, log group, load balancer), e.g. `saas-dev`. */
-  readonly namePrefix: string;
-  /** Region of the stack: the awslogs region, the certificate's region and the trust policy's source ARN. */
-  readonly region: string;
-  /** Account that owns the stack, for the trust policy's confused-deputy conditions. */
-  readonly accountId: pulumi.Input<string>;
   /**
-   * AWS partition.
-   * @default "aws"
+   * The stack's name prefix (cluster, service, family, log group, load balancer), region (awslogs, the
+   * certificate's region, the trust policy's source ARN), account and partition (ARNs, confused-deputy
+   * conditions) and key: the ECR repository, the log group and exec sessions are encrypted with it.
    */
-  readonly partition?: string;
+  readonly context: StackContext;
   readonly vpcId: pulumi.Input<string>;
   /** Subnets of the load balancer (the network's public tier). */
   readonly publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -90,8 +86,6 @@ export interface ContainerServiceArgs {
   readonly loadBalancerSecurityGroupId: pulumi.Input<string>;
   /** Security group of the tasks, from the network component. */
   readonly appSecurityGroupId: pulumi.Input<string>;
-  /** The stack's KMS key: ECR repository, log group and (when given) secrets are encrypted with it. */
-  readonly kmsKeyArn: pulumi.Input<string>;
   /** Where the image comes from. */
   readonly image: ContainerImageSource;
   /**
@@ -187,8 +181,10 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function validateContainerServiceArgs(args: ContainerServiceArgs): string[] {
   const problems: string[] = [];
   const show = JSON.stringify;
-  if (!/^[a-z][a-z0-9-]{1,19}$/.test(args.namePrefix)) {
-    problems.push(`namePrefix: expected 2-20 lowercase letters, digits or '-', got ${show(args.namePrefix)}`);
+  if (!/^[a-z][a-z0-9-]{1,19}$/.test(args.context.namePrefix)) {
+    problems.push(
+      `context.namePrefix: expected 2-20 lowercase letters, digits or '-', got ${show(args.context.namePrefix)}`,
+    );
   }
   if ("uri" in args.image) {
     const problem = imageReferenceProblem(args.image.uri);
@@ -229,7 +225,7 @@ export function validateContainerServiceArgs(args: ContainerServiceArgs): string
       `logRetentionDays: expected one of CloudWatch Logs' retention periods (${LOG_RETENTION_DAYS.join(", ")}), got ${show(args.logRetentionDays)}`,
     );
   }
-  const certificate = acmCertificateArnProblem(args.certificateArn, args.region);
+  const certificate = acmCertificateArnProblem(args.certificateArn, args.context.region);
   if (certificate) {
     problems.push(`certificateArn: ${certificate}, got ${show(args.certificateArn)}`);
   }
@@ -404,7 +400,7 @@ export class ContainerService extends pulumi.ComponentResource {
       throw new ComponentArgsError(`ContainerService "${name}"`, problems);
     }
     super("saas:container-service:ContainerService", name, {}, opts);
-    const partition = args.partition ?? "aws";
+    const { partition, accountId, region } = args.context;
     const architecture = args.architecture ?? "arm64";
     const logLevel = args.logLevel ?? "info";
     const shutdownTimeoutMs = args.shutdownTimeoutMs ?? 25000;
@@ -418,7 +414,7 @@ export class ContainerService extends pulumi.ComponentResource {
     const accessLogExpirationDays = args.accessLogExpirationDays ?? 90;
     const secrets = args.secrets ?? {};
     const extraEnvironment = args.extraEnvironment ?? {};
-    const prefix = args.namePrefix;
+    const prefix = args.context.namePrefix;
     const tags = (suffix: string) => nameTags(`${prefix}-${suffix}`, args.tags);
     const platform = PLATFORMS[architecture];
 
@@ -430,7 +426,7 @@ export class ContainerService extends pulumi.ComponentResource {
         // A pushed tag can never be moved to other content: what a task definition names is what runs.
         imageTagMutability: "IMMUTABLE",
         imageScanningConfiguration: { scanOnPush: true },
-        encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: args.kmsKeyArn }],
+        encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: args.context.kmsKeyArn }],
         // A disposable stack must be destroyable with its images in it; a protected one keeps them.
         forceDelete: !deletionProtection,
         tags: tags("app"),
@@ -466,7 +462,9 @@ export class ContainerService extends pulumi.ComponentResource {
     } else {
       imageRef = pulumi.output(args.image.uri);
     }
-    const pullFrom = repository.arn.apply((arn) => pullRepositoryArns(arn, args.image, partition));
+    const pullFrom = pulumi
+      .all([repository.arn, partition])
+      .apply(([arn, partitionName]) => pullRepositoryArns(arn, args.image, partitionName));
 
     // --- logs ---
     const logGroup = new LogGroup(
@@ -474,7 +472,7 @@ export class ContainerService extends pulumi.ComponentResource {
       {
         name: `/ecs/${prefix}/app`,
         retentionInDays: args.logRetentionDays,
-        kmsKeyId: args.kmsKeyArn,
+        kmsKeyId: args.context.kmsKeyArn,
         tags: tags("app-logs"),
       },
       { parent: this },
@@ -482,8 +480,8 @@ export class ContainerService extends pulumi.ComponentResource {
 
     // --- roles ---
     const trust = pulumi
-      .output(args.accountId)
-      .apply((account) => JSON.stringify(ecsTasksTrustPolicy(partition, args.region, account)));
+      .all([partition, accountId])
+      .apply(([partitionName, account]) => JSON.stringify(ecsTasksTrustPolicy(partitionName, region, account)));
     const executionRole = new Role(
       `${name}-execution`,
       {
@@ -499,7 +497,7 @@ export class ContainerService extends pulumi.ComponentResource {
       {
         role: executionRole.id,
         policy: pulumi
-          .all([pullFrom, logGroup.arn, secretValues, pulumi.output(args.kmsKeyArn)])
+          .all([pullFrom, logGroup.arn, secretValues, pulumi.output(args.context.kmsKeyArn)])
           .apply(([repositoryArns, logGroupArn, secretArns, kmsKeyArn]) =>
             JSON.stringify(
               executionRolePolicy({
@@ -528,7 +526,7 @@ export class ContainerService extends pulumi.ComponentResource {
         {
           role: taskRole.id,
           policy: pulumi
-            .all([logGroup.arn, args.kmsKeyArn])
+            .all([logGroup.arn, args.context.kmsKeyArn])
             .apply(([logGroupArn, kmsKeyArn]) => JSON.stringify(taskRolePolicy({ logGroupArn, kmsKeyArn }))),
         },
         { parent: this },
@@ -566,7 +564,7 @@ export class ContainerService extends pulumi.ComponentResource {
                 environment,
                 secrets: Object.fromEntries(secretNames.map((n, i) => [n, secretArns[i]])),
                 logGroupName,
-                region: args.region,
+                region: args.context.region,
                 stopTimeoutSeconds,
                 enableExecuteCommand,
               }),
@@ -635,10 +633,10 @@ export class ContainerService extends pulumi.ComponentResource {
       {
         bucket: logBucket.id,
         policy: pulumi
-          .all([logBucket.arn, pulumi.output(args.accountId)])
-          .apply(([bucketArn, account]) =>
+          .all([logBucket.arn, accountId, partition])
+          .apply(([bucketArn, account, partitionName]) =>
             JSON.stringify(
-              accessLogBucketPolicy({ partition, region: args.region, account, bucketArn, prefix: accessLogPrefix }),
+              accessLogBucketPolicy({ partition: partitionName, region, account, bucketArn, prefix: accessLogPrefix }),
             ),
           ),
       },
@@ -749,7 +747,7 @@ export class ContainerService extends pulumi.ComponentResource {
           ? {
               configuration: {
                 executeCommandConfiguration: {
-                  kmsKeyId: args.kmsKeyArn,
+                  kmsKeyId: args.context.kmsKeyArn,
                   logging: "OVERRIDE",
                   logConfiguration: { cloudWatchLogGroupName: logGroup.name, cloudWatchEncryptionEnabled: true },
                 },

@@ -6,6 +6,7 @@ import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { ComponentArgsError, nameTags } from "../shared/naming";
 import { ecsTasksTrustPolicy } from "../shared/policies";
 import { logRetentionProblem } from "../shared/logs";
+import { StackContext } from "../shared/context";
 import { FARGATE_CPU_VALUES, ecrRepositoryArnOf, fargateMemoryValues } from "../container-service/fargate";
 
 /** The ECR repository ARN of an image in ECR, or undefined for any other registry (one parser for both tasks). */
@@ -21,8 +22,11 @@ export const CONTAINER_NAME = "flyway";
 export const CONTAINER_USER = "1000:1000";
 
 export interface MigrationTaskArgs {
-  /** Prefix of the physical names, e.g. `saas-dev`; the task family is `<namePrefix>-migrations`. */
-  readonly namePrefix: string;
+  /**
+   * The stack's name prefix (the task family is `<namePrefix>-migrations`), region, account and partition (the
+   * execution role's confused-deputy conditions) and key: it encrypts the migrator secret and the log group.
+   */
+  readonly context: StackContext;
   /** Host name of the database. */
   readonly databaseEndpoint: pulumi.Input<string>;
   /** Port of the database. */
@@ -31,14 +35,6 @@ export interface MigrationTaskArgs {
   readonly databaseName: pulumi.Input<string>;
   /** Secrets Manager secret `{"username","password"}` of the migrator role; the only secret the task can read. */
   readonly migratorSecretArn: pulumi.Input<string>;
-  /** ARN of the stack KMS key: it encrypts the secret and the log group. */
-  readonly kmsKeyArn: pulumi.Input<string>;
-  /** AWS account id, for the confused-deputy conditions of the execution role. */
-  readonly accountId: pulumi.Input<string>;
-  /** AWS partition, e.g. `aws`. */
-  readonly partition: pulumi.Input<string>;
-  /** Region of the task. */
-  readonly region: string;
   /** Days the migration logs are kept; one of CloudWatch Logs' retention values. */
   readonly logRetentionDays: number;
   /**
@@ -226,7 +222,7 @@ export class MigrationTask extends pulumi.ComponentResource {
     const locations = args.locations ?? "filesystem:/flyway/sql";
     const cpu = args.cpu ?? 512;
     const memory = args.memory ?? 1024;
-    const prefix = args.namePrefix;
+    const prefix = args.context.namePrefix;
     const family = `${prefix}-migrations`;
     const tags = (suffix: string) => nameTags(`${prefix}-${suffix}`, args.tags);
 
@@ -235,7 +231,7 @@ export class MigrationTask extends pulumi.ComponentResource {
       {
         name: `/ecs/${family}`,
         retentionInDays: args.logRetentionDays,
-        kmsKeyId: args.kmsKeyArn,
+        kmsKeyId: args.context.kmsKeyArn,
         tags: tags("migrations"),
       },
       { parent: this },
@@ -246,8 +242,10 @@ export class MigrationTask extends pulumi.ComponentResource {
       {
         description: `${prefix}: starts the Flyway migration task (migrator secret, logs)`,
         assumeRolePolicy: pulumi
-          .all([args.partition, args.accountId])
-          .apply(([partition, account]) => JSON.stringify(ecsTasksTrustPolicy(partition, args.region, account))),
+          .all([args.context.partition, args.context.accountId])
+          .apply(([partition, account]) =>
+            JSON.stringify(ecsTasksTrustPolicy(partition, args.context.region, account)),
+          ),
         tags: tags("migrations-execution"),
       },
       { parent: this },
@@ -257,14 +255,14 @@ export class MigrationTask extends pulumi.ComponentResource {
       {
         role: executionRole.id,
         policy: pulumi
-          .all([args.migratorSecretArn, args.kmsKeyArn, logGroup.arn, args.partition])
+          .all([args.migratorSecretArn, args.context.kmsKeyArn, logGroup.arn, args.context.partition])
           .apply(([secretArn, kmsKeyArn, logGroupArn, partition]) =>
             JSON.stringify(
               executionPolicy({
                 secretArn,
                 kmsKeyArn,
                 logGroupArn,
-                region: args.region,
+                region: args.context.region,
                 repositoryArn: ecrRepositoryArnOf(image, partition),
               }),
             ),
@@ -294,7 +292,7 @@ export class MigrationTask extends pulumi.ComponentResource {
                 locations,
                 migratorSecretArn: secretArn,
                 logGroupName,
-                region: args.region,
+                region: args.context.region,
               }),
             ]),
           ),

@@ -16,21 +16,19 @@ import {
 } from "../../components/container-service/fargate";
 import { elbLogDeliveryPrincipal, executionRolePolicy } from "../../components/container-service/policies";
 import { Planned } from "../support/plan";
+import { testContext } from "../support/context";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-a444-555555555555";
 const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
 const SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:saas-dev/db-app-AbCdEf";
 
 const ARGS: ContainerServiceArgs = {
-  namePrefix: "saas-dev",
-  region: "us-east-1",
-  accountId: "123456789012",
+  context: testContext({ kmsKeyArn: KEY }),
   vpcId: "vpc-0123456789abcdef0",
   publicSubnetIds: ["subnet-pub1", "subnet-pub2"],
   privateSubnetIds: ["subnet-priv1", "subnet-priv2"],
   loadBalancerSecurityGroupId: "sg-lb",
   appSecurityGroupId: "sg-app",
-  kmsKeyArn: KEY,
   image: { build: { context: "app", tag: "0.1.0-abcdef012345" } },
   cpu: 256,
   memory: 512,
@@ -464,6 +462,47 @@ describe("ContainerService, prod shape with a prebuilt image", () => {
         resourceLabel: `${lb.outputs.arnSuffix}/${tg.outputs.arnSuffix}`,
       },
       targetValue: 1000,
+    });
+  });
+});
+
+describe("ContainerService in another partition (AWS GovCloud)", () => {
+  // The partition comes from the stack context (getPartition in the composition); it used to default to "aws"
+  // inside the component, so every ARN it wrote in GovCloud or China would have named the wrong partition.
+  const gov = testContext({
+    kmsKeyArn: "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/11111111-2222-4333-a444-555555555555",
+    region: "us-gov-west-1",
+    partition: "aws-us-gov",
+  });
+  let p: Planned;
+  beforeAll(async () => {
+    p = await plan({
+      context: gov,
+      image: { uri: "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/shared/app:1.2.3" },
+      certificateArn: "arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b",
+    });
+  });
+
+  it("trusts ECS tasks by an aws-us-gov source ARN", () => {
+    expect(json(p.one(T.role, "svc-execution").inputs.assumeRolePolicy).Statement[0].Condition).toEqual({
+      StringEquals: { "aws:SourceAccount": "123456789012" },
+      ArnLike: { "aws:SourceArn": "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:*" },
+    });
+  });
+
+  it("grants pulls on the image's repository by its aws-us-gov ARN", () => {
+    const policy = json(p.one(T.rolePolicy, "svc-execution").inputs.policy);
+    expect(policy.Statement[0]).toMatchObject({
+      Sid: "PullImage",
+      Resource: ["arn:aws-us-gov:ecr:us-gov-west-1:123456789012:repository/shared/app"],
+    });
+  });
+
+  it("lets the log delivery service principal write access logs (GovCloud has no ELB account in the table)", () => {
+    const policy = json(p.one("aws:s3/bucketPolicy:BucketPolicy", "svc-alb-logs").inputs.policy);
+    expect(policy.Statement[0].Principal).toEqual({ Service: "logdelivery.elasticloadbalancing.amazonaws.com" });
+    expect(json(p.one(T.td, "svc-task").inputs.containerDefinitions)[0].logConfiguration.options).toMatchObject({
+      "awslogs-region": "us-gov-west-1",
     });
   });
 });

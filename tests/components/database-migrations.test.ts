@@ -8,21 +8,18 @@ import {
   isPinnedImage,
 } from "../../components/database/migrationTask";
 import { Planned } from "../support/plan";
+import { testContext } from "../support/context";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
 const SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:saas-dev/database/migrator-AbCdEf";
 const TASK = "aws:ecs/taskDefinition:TaskDefinition";
 
 const args: MigrationTaskArgs = {
-  namePrefix: "saas-dev",
+  context: testContext({ kmsKeyArn: KEY }),
   databaseEndpoint: "saas-dev-postgres.abc123.us-east-1.rds.amazonaws.com",
   databasePort: 5432,
   databaseName: "app",
   migratorSecretArn: SECRET,
-  kmsKeyArn: KEY,
-  accountId: "123456789012",
-  partition: "aws",
-  region: "us-east-1",
   logRetentionDays: 30,
 };
 
