@@ -3,46 +3,33 @@ import { Repository } from "@pulumi/aws/ecr/repository";
 import { LifecyclePolicy } from "@pulumi/aws/ecr/lifecyclePolicy";
 import { getAuthorizationTokenOutput } from "@pulumi/aws/ecr/getAuthorizationToken";
 import { Cluster } from "@pulumi/aws/ecs/cluster";
-import { TaskDefinition } from "@pulumi/aws/ecs/taskDefinition";
 import { Service } from "@pulumi/aws/ecs/service";
-import { LogGroup } from "@pulumi/aws/cloudwatch/logGroup";
 import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { LoadBalancer } from "@pulumi/aws/lb/loadBalancer";
 import { TargetGroup } from "@pulumi/aws/lb/targetGroup";
 import { Listener } from "@pulumi/aws/lb/listener";
 import { ListenerRule } from "@pulumi/aws/lb/listenerRule";
-import { Bucket } from "@pulumi/aws/s3/bucket";
-import { BucketServerSideEncryptionConfiguration } from "@pulumi/aws/s3/bucketServerSideEncryptionConfiguration";
-import { BucketPublicAccessBlock } from "@pulumi/aws/s3/bucketPublicAccessBlock";
-import { BucketOwnershipControls } from "@pulumi/aws/s3/bucketOwnershipControls";
-import { BucketVersioning } from "@pulumi/aws/s3/bucketVersioning";
-import { BucketLifecycleConfiguration } from "@pulumi/aws/s3/bucketLifecycleConfiguration";
-import { BucketPolicy } from "@pulumi/aws/s3/bucketPolicy";
 import { Target } from "@pulumi/aws/appautoscaling/target";
 import { Policy as ScalingPolicy } from "@pulumi/aws/appautoscaling/policy";
 import { Image } from "@pulumi/docker/image";
 import { ComponentArgsError, nameTags } from "../shared/naming";
 import { StackContext } from "../shared/context";
+import { PrivateBucket } from "../shared/privateBucket";
+import { logRetentionProblem } from "../shared/logs";
 import {
   ARCHITECTURES,
   Architecture,
-  LOG_RETENTION_DAYS,
   PLATFORMS,
-  acmCertificateArnProblem,
   ecrRepositoryArnOf,
-  fargateSizeProblem,
+  fargateContainer,
+  fargateSizeArgumentProblem,
   imageReferenceProblem,
-  isSecretLikeName,
-  shutdownTimelineProblems,
-} from "./fargate";
-import {
-  accessLogBucketPolicy,
-  ecrLifecyclePolicy,
-  ecsTasksTrustPolicy,
-  executionRolePolicy,
-  taskRolePolicy,
-} from "./policies";
+  imageTagProblem,
+} from "../shared/fargate";
+import { ecsTasksAssumeRolePolicy, executionRole, fargateTaskDefinition, taskLogGroup } from "../shared/fargateTask";
+import { acmCertificateArnProblem, isSecretLikeName, shutdownTimelineProblems } from "./fargate";
+import { accessLogBucketPolicy, ecrLifecyclePolicy, taskRolePolicy } from "./policies";
 
 /** Where the service's image comes from: built from a folder and pushed to the stack's repository, or prebuilt. */
 export type ContainerImageSource =
@@ -191,17 +178,18 @@ export function validateContainerServiceArgs(args: ContainerServiceArgs): string
     if (problem) {
       problems.push(`image.uri: ${problem}, got ${show(args.image.uri)}`);
     }
-  } else if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(args.image.build.tag) || args.image.build.tag === "latest") {
-    problems.push(
-      `image.build.tag: expected a docker tag other than latest (a version or content hash), got ${show(args.image.build.tag)}`,
-    );
+  } else {
+    const problem = imageTagProblem(args.image.build.tag);
+    if (problem) {
+      problems.push(`image.build.tag: ${problem}, got ${show(args.image.build.tag)}`);
+    }
   }
   if (args.architecture !== undefined && !ARCHITECTURES.includes(args.architecture)) {
     problems.push(`architecture: expected one of ${ARCHITECTURES.join(", ")}, got ${show(args.architecture)}`);
   }
-  const size = fargateSizeProblem(args.cpu, args.memory);
+  const size = fargateSizeArgumentProblem(args.cpu, args.memory);
   if (size) {
-    problems.push(`${size.key}: ${size.message}, got ${show(size.key === "cpu" ? args.cpu : args.memory)}`);
+    problems.push(size);
   }
   if (!Number.isInteger(args.port) || args.port < 1024 || args.port > 65535) {
     problems.push(`port: expected an unprivileged port from 1024 to 65535, got ${show(args.port)}`);
@@ -220,10 +208,9 @@ export function validateContainerServiceArgs(args: ContainerServiceArgs): string
   } else if (args.maxCount < 1) {
     problems.push(`maxCount: expected at least 1, got ${args.maxCount}`);
   }
-  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(args.logRetentionDays)) {
-    problems.push(
-      `logRetentionDays: expected one of CloudWatch Logs' retention periods (${LOG_RETENTION_DAYS.join(", ")}), got ${show(args.logRetentionDays)}`,
-    );
+  const retention = logRetentionProblem("logRetentionDays", args.logRetentionDays);
+  if (retention) {
+    problems.push(retention);
   }
   const certificate = acmCertificateArnProblem(args.certificateArn, args.context.region);
   if (certificate) {
@@ -281,17 +268,12 @@ export function validateContainerServiceArgs(args: ContainerServiceArgs): string
  * Repositories the execution role may pull from: the stack's own for a built image; for a prebuilt one, the ECR
  * repository its URI names (none for an image outside ECR, which ECS pulls without IAM).
  */
-export function pullRepositoryArns(ownRepositoryArn: string, image: ContainerImageSource, partition = "aws"): string[] {
+export function pullRepositoryArns(ownRepositoryArn: string, image: ContainerImageSource, partition: string): string[] {
   if ("build" in image) {
     return [ownRepositoryArn];
   }
   const arn = ecrRepositoryArnOf(image.uri, partition);
   return arn ? [arn] : [];
-}
-
-/** The Secrets Manager ARN a `valueFrom` reads, without the `:<json key>:<stage>:<version>` selector. */
-export function secretResourceArn(valueFrom: string): string {
-  return valueFrom.split(":").slice(0, 7).join(":");
 }
 
 export interface ContainerDefinitionArgs {
@@ -305,9 +287,6 @@ export interface ContainerDefinitionArgs {
   readonly enableExecuteCommand: boolean;
 }
 
-/** Writable scratch space; the root filesystem is read-only. */
-export const TMP_VOLUME = "tmp";
-
 /**
  * ECS Exec does not support a read-only root filesystem (the SSM agent ECS injects writes under /var/lib/amazon,
  * /var/log/amazon and /managed-agents, as the container's user). So a task with exec on — dev, where a shell is
@@ -319,25 +298,21 @@ export function readonlyRoot(enableExecuteCommand: boolean): boolean {
 
 /** The one container of the task. Pure, so tests read exactly what ECS receives. */
 export function containerDefinitions(a: ContainerDefinitionArgs): Record<string, unknown>[] {
-  const mounts = [{ sourceVolume: TMP_VOLUME, containerPath: "/tmp", readOnly: false }];
   const byName = (entries: Readonly<Record<string, string>>) =>
     Object.keys(entries)
       .sort()
       .map((name) => [name, entries[name]]);
   return [
-    {
+    fargateContainer({
       name: CONTAINER_NAME,
       image: a.image,
-      essential: true,
-      // Numeric, as in the Dockerfile: ECS and the policy pack can see it is not root without the image.
+      // Numeric, as in the Dockerfile.
       user: "10001:10001",
       readonlyRootFilesystem: readonlyRoot(a.enableExecuteCommand),
-      privileged: false,
       linuxParameters: { initProcessEnabled: true, capabilities: { drop: ["ALL"] } },
       portMappings: [{ name: "http", containerPort: a.port, hostPort: a.port, protocol: "tcp", appProtocol: "http" }],
       environment: byName(a.environment).map(([name, value]) => ({ name, value })),
       secrets: byName(a.secrets).map(([name, valueFrom]) => ({ name, valueFrom })),
-      mountPoints: mounts,
       // Liveness (/health), not readiness: a draining task is alive and must not be replaced (app/README.md).
       healthCheck: {
         command: ["CMD", "node", "dist/healthcheck.js"],
@@ -347,18 +322,11 @@ export function containerDefinitions(a: ContainerDefinitionArgs): Record<string,
         startPeriod: 10,
       },
       stopTimeout: a.stopTimeoutSeconds,
-      logConfiguration: {
-        logDriver: "awslogs",
-        options: {
-          "awslogs-group": a.logGroupName,
-          "awslogs-region": a.region,
-          "awslogs-stream-prefix": CONTAINER_NAME,
-          // A slow CloudWatch must not block the app's stdout; 25 MiB of lines are buffered before any is lost.
-          mode: "non-blocking",
-          "max-buffer-size": "25m",
-        },
-      },
-    },
+      logGroupName: a.logGroupName,
+      region: a.region,
+      // A slow CloudWatch must not block the app's stdout; 25 MiB of lines are buffered before any is lost.
+      logOptions: { mode: "non-blocking", "max-buffer-size": "25m" },
+    }),
   ];
 }
 
@@ -467,55 +435,28 @@ export class ContainerService extends pulumi.ComponentResource {
       .apply(([arn, partitionName]) => pullRepositoryArns(arn, args.image, partitionName));
 
     // --- logs ---
-    const logGroup = new LogGroup(
-      `${name}-logs`,
-      {
-        name: `/ecs/${prefix}/app`,
-        retentionInDays: args.logRetentionDays,
-        kmsKeyId: args.context.kmsKeyArn,
-        tags: tags("app-logs"),
-      },
-      { parent: this },
+    const logGroup = taskLogGroup(
+      this,
+      name,
+      { context: args.context, logGroupName: `/ecs/${prefix}/app`, retentionDays: args.logRetentionDays },
+      tags("app-logs"),
     );
 
     // --- roles ---
-    const trust = pulumi
-      .all([partition, accountId])
-      .apply(([partitionName, account]) => JSON.stringify(ecsTasksTrustPolicy(partitionName, region, account)));
-    const executionRole = new Role(
-      `${name}-execution`,
-      {
-        description: `${prefix}: ECS agent pulls the image, writes logs and reads the task's secrets`,
-        assumeRolePolicy: trust,
-        tags: tags("execution"),
-      },
-      { parent: this },
-    );
     const secretValues = pulumi.all(Object.values(secrets).map((v) => pulumi.output(v)));
-    new RolePolicy(
-      `${name}-execution`,
-      {
-        role: executionRole.id,
-        policy: pulumi
-          .all([pullFrom, logGroup.arn, secretValues, pulumi.output(args.context.kmsKeyArn)])
-          .apply(([repositoryArns, logGroupArn, secretArns, kmsKeyArn]) =>
-            JSON.stringify(
-              executionRolePolicy({
-                repositoryArns,
-                logGroupArn,
-                secretArns: [...new Set(secretArns.map(secretResourceArn))].sort(),
-                kmsKeyArn,
-              }),
-            ),
-          ),
-      },
-      { parent: this },
-    );
+    const execution = executionRole(this, name, {
+      context: args.context,
+      description: `${prefix}: ECS agent pulls the image, writes logs and reads the task's secrets`,
+      repositoryArns: pullFrom,
+      logGroupArn: logGroup.arn,
+      secretValueFroms: secretValues,
+      tags: tags("execution"),
+    });
     const taskRole = new Role(
       `${name}-task`,
       {
         description: `${prefix}: the app's own AWS permissions`,
-        assumeRolePolicy: trust,
+        assumeRolePolicy: ecsTasksAssumeRolePolicy(args.context),
         tags: tags("task"),
       },
       { parent: this },
@@ -541,107 +482,51 @@ export class ContainerService extends pulumi.ComponentResource {
       LOG_LEVEL: logLevel,
     };
     const secretNames = Object.keys(secrets);
-    const family = `${prefix}-app`;
-    const taskDefinition = new TaskDefinition(
-      `${name}-task`,
+    const taskDefinition = fargateTaskDefinition(
+      this,
+      name,
       {
-        family,
-        requiresCompatibilities: ["FARGATE"],
-        networkMode: "awsvpc",
-        cpu: String(args.cpu),
-        memory: String(args.memory),
-        runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: platform.cpuArchitecture },
-        executionRoleArn: executionRole.arn,
+        family: `${prefix}-app`,
+        cpu: args.cpu,
+        memory: args.memory,
+        architecture,
+        executionRoleArn: execution.role.arn,
         taskRoleArn: taskRole.arn,
-        volumes: [{ name: TMP_VOLUME }],
-        containerDefinitions: pulumi
-          .all([imageRef, logGroup.name, secretValues])
-          .apply(([image, logGroupName, secretArns]) =>
-            JSON.stringify(
-              containerDefinitions({
-                image,
-                port: args.port,
-                environment,
-                secrets: Object.fromEntries(secretNames.map((n, i) => [n, secretArns[i]])),
-                logGroupName,
-                region: args.context.region,
-                stopTimeoutSeconds,
-                enableExecuteCommand,
-              }),
-            ),
-          ),
+        containers: pulumi.all([imageRef, logGroup.name, secretValues]).apply(([image, logGroupName, secretArns]) =>
+          containerDefinitions({
+            image,
+            port: args.port,
+            environment,
+            secrets: Object.fromEntries(secretNames.map((n, i) => [n, secretArns[i]])),
+            logGroupName,
+            region,
+            stopTimeoutSeconds,
+            enableExecuteCommand,
+          }),
+        ),
         tags: tags("app"),
       },
-      { parent: this },
+      execution.policy,
     );
 
     // --- load balancer ---
-    const logBucket = new Bucket(
-      `${name}-alb-logs`,
-      { forceDestroy: !deletionProtection, tags: tags("alb-logs") },
-      {
-        parent: this,
-      },
-    );
     const accessLogPrefix = "alb";
-    new BucketOwnershipControls(
-      `${name}-alb-logs`,
-      { bucket: logBucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      { parent: this },
-    );
-    const publicAccess = new BucketPublicAccessBlock(
-      `${name}-alb-logs`,
-      {
-        bucket: logBucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      { parent: this },
-    );
-    // SSE-S3: ALB log delivery cannot write to a bucket whose default encryption is SSE-KMS.
-    new BucketServerSideEncryptionConfiguration(
-      `${name}-alb-logs`,
-      { bucket: logBucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-      { parent: this },
-    );
-    new BucketVersioning(
-      `${name}-alb-logs`,
-      { bucket: logBucket.id, versioningConfiguration: { status: "Enabled" } },
-      { parent: this },
-    );
-    new BucketLifecycleConfiguration(
-      `${name}-alb-logs`,
-      {
-        bucket: logBucket.id,
-        rules: [
-          {
-            id: "expire-access-logs",
-            status: "Enabled",
-            filter: {},
-            expiration: { days: accessLogExpirationDays },
-            noncurrentVersionExpiration: { noncurrentDays: 1 },
-            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-          },
-        ],
-      },
-      { parent: this },
-    );
-    const logBucketPolicy = new BucketPolicy(
-      `${name}-alb-logs`,
-      {
-        bucket: logBucket.id,
-        policy: pulumi
-          .all([logBucket.arn, accountId, partition])
-          .apply(([bucketArn, account, partitionName]) =>
-            JSON.stringify(
-              accessLogBucketPolicy({ partition: partitionName, region, account, bucketArn, prefix: accessLogPrefix }),
-            ),
+    const logBucket = new PrivateBucket(this, `${name}-alb-logs`, {
+      objectOwnership: "BucketOwnerEnforced",
+      // SSE-S3: ALB log delivery cannot write to a bucket whose default encryption is SSE-KMS.
+      encryption: "s3-managed",
+      lifecycle: { ruleId: "expire-access-logs", expirationDays: accessLogExpirationDays, noncurrentDays: 1 },
+      forceDestroy: !deletionProtection,
+      tags: tags("alb-logs"),
+    });
+    const logBucketPolicy = logBucket.attachPolicy(
+      pulumi
+        .all([logBucket.bucket.arn, accountId, partition])
+        .apply(([bucketArn, account, partitionName]) =>
+          JSON.stringify(
+            accessLogBucketPolicy({ partition: partitionName, region, account, bucketArn, prefix: accessLogPrefix }),
           ),
-      },
-      // The public access block first: with blockPublicPolicy the policy is checked against it when it is put.
-      { parent: this, dependsOn: [publicAccess] },
+        ),
     );
 
     const alb = new LoadBalancer(
@@ -656,7 +541,7 @@ export class ContainerService extends pulumi.ComponentResource {
         enableDeletionProtection: deletionProtection,
         // Below the app's 65 s keep-alive timeout, so the ALB never reuses a connection the app is closing.
         idleTimeout: 60,
-        accessLogs: { bucket: logBucket.id, prefix: accessLogPrefix, enabled: true },
+        accessLogs: { bucket: logBucket.bucket.id, prefix: accessLogPrefix, enabled: true },
         tags: tags("alb"),
       },
       // ELB checks that it may write to the bucket when access logging is turned on.
@@ -847,9 +732,9 @@ export class ContainerService extends pulumi.ComponentResource {
     this.logGroupName = logGroup.name;
     this.taskDefinitionFamily = taskDefinition.family;
     this.taskDefinitionArn = taskDefinition.arn;
-    this.executionRoleArn = executionRole.arn;
+    this.executionRoleArn = execution.role.arn;
     this.taskRoleArn = taskRole.arn;
-    this.accessLogBucketName = logBucket.bucket;
+    this.accessLogBucketName = logBucket.bucket.bucket;
     this.desiredCount = args.desiredCount;
     this.minCount = args.minCount;
     this.maxCount = args.maxCount;

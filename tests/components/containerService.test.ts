@@ -3,7 +3,6 @@ import {
   ContainerServiceArgs,
   containerDefinitions,
   pullRepositoryArns,
-  secretResourceArn,
   validateContainerServiceArgs,
 } from "../../components/container-service/containerService";
 import {
@@ -14,7 +13,8 @@ import {
   imageReferenceProblem,
   shutdownTimelineProblems,
 } from "../../components/container-service/fargate";
-import { elbLogDeliveryPrincipal, executionRolePolicy } from "../../components/container-service/policies";
+import { elbLogDeliveryPrincipal } from "../../components/container-service/policies";
+import { executionRolePolicy, secretResourceArn } from "../../components/shared/fargate";
 import { Planned } from "../support/plan";
 import { testContext } from "../support/context";
 
@@ -213,7 +213,8 @@ describe("ContainerService with a built image (dev shape)", () => {
         Sid: "WriteLogs",
         Effect: "Allow",
         Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: [group, `${group}:*`],
+        // IAM authorises both actions on the group ARN with the trailing :* (CloudWatch Logs docs).
+        Resource: `${group}:*`,
       },
       { Sid: "ReadSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: [SECRET] },
       {
@@ -221,9 +222,13 @@ describe("ContainerService with a built image (dev shape)", () => {
         Effect: "Allow",
         Action: "kms:Decrypt",
         Resource: KEY,
-        Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
+        Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
       },
     ]);
+  });
+
+  it("defines the task only after the execution role's policy is attached (ECS uses the role at once)", () => {
+    expect(p.one(T.td, "svc-task").dependencies).toContain(p.one(T.rolePolicy, "svc-execution").urn);
   });
 
   it("gives the task role only what ECS Exec needs when exec is on: channels, session logs, session key", () => {
@@ -655,8 +660,8 @@ describe("pure rules", () => {
     expect(secretResourceArn(`${SECRET}:password::`)).toBe(SECRET);
     expect(secretResourceArn(SECRET)).toBe(SECRET);
     const own = "arn:aws:ecr:us-east-1:123456789012:repository/saas-dev/app";
-    expect(pullRepositoryArns(own, { build: { context: "app", tag: "1" } })).toEqual([own]);
-    expect(pullRepositoryArns(own, { uri: "ghcr.io/example/app:1.0.0" })).toEqual([]);
+    expect(pullRepositoryArns(own, { build: { context: "app", tag: "1" } }, "aws")).toEqual([own]);
+    expect(pullRepositoryArns(own, { uri: "ghcr.io/example/app:1.0.0" }, "aws")).toEqual([]);
   });
 
   it("uses the ELB account in old regions and the service principal in new ones", () => {
@@ -667,7 +672,13 @@ describe("pure rules", () => {
   });
 
   it("grants no secret or key access without secrets", () => {
-    const policy = executionRolePolicy({ repositoryArns: ["r"], logGroupArn: "g", secretArns: [], kmsKeyArn: KEY });
+    const policy = executionRolePolicy({
+      repositoryArns: ["r"],
+      logGroupArn: "g",
+      secretArns: [],
+      kmsKeyArn: KEY,
+      region: "us-east-1",
+    });
     expect(policy.Statement.map((s) => s.Sid)).toEqual(["PullImage", "RegistryLogin", "WriteLogs"]);
   });
 
