@@ -196,7 +196,7 @@ export function platform(config: StackConfig) {
     taskRoleArn: service.taskRoleArn,
     serviceMinCount: service.minCount,
     serviceMaxCount: service.maxCount,
-    albAccessLogBucketName: service.accessLogBucketName,
+    albAccessLogBucketName: service.accessLogBucketName ?? "",
     cdnDomainName: cdn.domainName,
     cdnDistributionId: cdn.distributionId,
     assetsBucketName: cdn.bucketName,

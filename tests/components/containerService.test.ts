@@ -512,6 +512,159 @@ describe("ContainerService in another partition (AWS GovCloud)", () => {
   });
 });
 
+describe("ContainerService on a shared load balancer listener and an existing cluster", () => {
+  // Several dev stacks share one ALB: each adds its target group and host-matched rules to the shared HTTPS
+  // listener, and runs in the shared cluster.
+  const LISTENER =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shared-dev/50dc6c495c0c9188/f2f7dc8efc522ab2";
+  const CLUSTER = "arn:aws:ecs:us-east-1:123456789012:cluster/shared-dev";
+  const shared = {
+    arn: LISTENER,
+    loadBalancerArnSuffix: "app/shared-dev/50dc6c495c0c9188",
+    loadBalancerDnsName: "shared-dev-1234567890.us-east-1.elb.amazonaws.com",
+    loadBalancerZoneId: "Z35SXDOTRQ7X7K",
+    hostHeader: "alice.dev.example.com",
+    priority: 110,
+  };
+  const sharedArgs: Partial<ContainerServiceArgs> = {
+    listener: shared,
+    cluster: { arn: CLUSTER, name: "shared-dev" },
+    certificateArn: undefined,
+    publicSubnetIds: undefined,
+    loadBalancerSecurityGroupId: undefined,
+    requestsPerTarget: 500,
+  };
+  let p: Planned;
+  let outputs: Record<string, unknown>;
+  beforeAll(async () => {
+    p = await Planned.of({
+      stack: "dev",
+      program: () => {
+        const svc = new ContainerService("svc", { ...ARGS, ...sharedArgs });
+        return {
+          albDnsName: svc.albDnsName,
+          albArnSuffix: svc.albArnSuffix,
+          clusterName: svc.clusterName,
+          accessLogBucketName: svc.accessLogBucketName ?? "none",
+        };
+      },
+    });
+    outputs = p.run.outputs;
+  });
+
+  it("creates no load balancer, listener, access-log bucket or cluster of its own, and keeps the other names", () => {
+    expect(
+      p.resources
+        .filter((r) => r.custom && !r.type.startsWith("pulumi:providers"))
+        .map((r) => `${r.type}::${r.name}`)
+        .sort(),
+    ).toEqual([
+      "aws:appautoscaling/policy:Policy::svc-cpu-scaling",
+      "aws:appautoscaling/policy:Policy::svc-requests-scaling",
+      "aws:appautoscaling/target:Target::svc-scaling",
+      "aws:cloudwatch/logGroup:LogGroup::svc-logs",
+      "aws:ecr/lifecyclePolicy:LifecyclePolicy::svc-repo-lifecycle",
+      "aws:ecr/repository:Repository::svc-repo",
+      "aws:ecs/service:Service::svc-service",
+      "aws:ecs/taskDefinition:TaskDefinition::svc-task",
+      "aws:iam/role:Role::svc-execution",
+      "aws:iam/role:Role::svc-task",
+      "aws:iam/rolePolicy:RolePolicy::svc-execution",
+      "aws:lb/listenerRule:ListenerRule::svc-api",
+      "aws:lb/listenerRule:ListenerRule::svc-health",
+      "aws:lb/targetGroup:TargetGroup::svc-tg",
+      "docker:index/image:Image::svc-image",
+    ]);
+  });
+
+  it("adds its rules to the shared listener at its own priorities, matching its host and the app's paths", () => {
+    const tg = p.one(T.tg, "svc-tg").outputs.arn;
+    expect(p.one(T.rule, "svc-api").inputs).toMatchObject({
+      listenerArn: LISTENER,
+      priority: 110,
+      conditions: [{ hostHeader: { values: ["alice.dev.example.com"] } }, { pathPattern: { values: ["/api/*"] } }],
+      actions: [{ type: "forward", targetGroupArn: tg }],
+    });
+    expect(p.one(T.rule, "svc-health").inputs).toMatchObject({
+      listenerArn: LISTENER,
+      priority: 111,
+      conditions: [{ hostHeader: { values: ["alice.dev.example.com"] } }, { pathPattern: { values: ["/health"] } }],
+    });
+  });
+
+  it("runs in the given cluster and scales the service there", () => {
+    const service = p.one(T.service, "svc-service");
+    expect(service.inputs.cluster).toBe(CLUSTER);
+    expect(service.dependencies).toEqual(
+      expect.arrayContaining([p.one(T.rule, "svc-api").urn, p.one(T.rule, "svc-health").urn]),
+    );
+    expect(p.one("aws:appautoscaling/target:Target", "svc-scaling").inputs.resourceId).toBe(
+      "service/shared-dev/saas-dev-app",
+    );
+  });
+
+  it("scales on requests through the shared load balancer and reports it as its own", () => {
+    const tg = p.one(T.tg, "svc-tg");
+    expect(p.one(T.scaling, "svc-requests-scaling").inputs.targetTrackingScalingPolicyConfiguration).toMatchObject({
+      predefinedMetricSpecification: { resourceLabel: `app/shared-dev/50dc6c495c0c9188/${tg.outputs.arnSuffix}` },
+    });
+    expect(outputs).toEqual({
+      albDnsName: "shared-dev-1234567890.us-east-1.elb.amazonaws.com",
+      albArnSuffix: "app/shared-dev/50dc6c495c0c9188",
+      clusterName: "shared-dev",
+      accessLogBucketName: "none",
+    });
+  });
+
+  it.each<[string, Partial<ContainerServiceArgs>, string[]]>([
+    [
+      "a certificate next to a shared listener",
+      { certificateArn: CERT },
+      ["certificateArn: belongs to the shared load balancer when listener is given; remove it"],
+    ],
+    [
+      "a host header that is not a host name",
+      { listener: { ...shared, hostHeader: "alice dev" } },
+      [
+        'listener.hostHeader: expected a host name such as alice.dev.example.com (up to 128 characters), got "alice dev"',
+      ],
+    ],
+    [
+      "priority 0, below the first rule priority",
+      { listener: { ...shared, priority: 0 } },
+      ["listener.priority: expected an integer from 1 to 49999 (the service takes it and the next one), got 0"],
+    ],
+    [
+      "priority 50000, whose second rule would be past the last priority",
+      { listener: { ...shared, priority: 50000 } },
+      ["listener.priority: expected an integer from 1 to 49999 (the service takes it and the next one), got 50000"],
+    ],
+  ])("rejects %s", (_what, change, expected) => {
+    expect(validateContainerServiceArgs({ ...ARGS, ...sharedArgs, ...change })).toEqual(expected);
+  });
+
+  it("accepts the last priority that leaves room for the second rule", () => {
+    expect(validateContainerServiceArgs({ ...ARGS, ...sharedArgs, listener: { ...shared, priority: 49999 } })).toEqual(
+      [],
+    );
+  });
+
+  it("without a shared listener, needs the load balancer's certificate, subnets and security group", () => {
+    expect(
+      validateContainerServiceArgs({
+        ...ARGS,
+        certificateArn: undefined,
+        publicSubnetIds: undefined,
+        loadBalancerSecurityGroupId: undefined,
+      }),
+    ).toEqual([
+      "certificateArn: expected the ACM certificate of the HTTPS listener (or a shared listener), got none",
+      "publicSubnetIds: expected the load balancer's subnets (or a shared listener), got none",
+      "loadBalancerSecurityGroupId: expected the load balancer's security group (or a shared listener), got none",
+    ]);
+  });
+});
+
 describe("ContainerService argument errors", () => {
   it.each<[string, Partial<ContainerServiceArgs>, string[]]>([
     [
