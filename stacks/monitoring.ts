@@ -1,13 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Monitoring } from "../components/monitoring/monitoring";
+import { StackContext } from "../components/shared/context";
 import { StackConfig } from "./config";
 
 /** What the monitoring of a stack needs from the components created before it. */
 export interface MonitoringRefs {
-  /** The stack's AWS account id (the topic policy's aws:SourceAccount). */
-  readonly accountId: pulumi.Input<string>;
-  /** The stack KMS key; its key policy must list the ALERT_PUBLISHERS service principals. */
-  readonly kmsKeyArn: pulumi.Input<string>;
   /** From the container service. */
   readonly loadBalancerArnSuffix: pulumi.Input<string>;
   readonly targetGroupArnSuffix: pulumi.Input<string>;
@@ -26,14 +23,12 @@ export interface MonitoringRefs {
  * The stack's alerting, dashboard, budget and cost-anomaly detection, wired from the validated config and the
  * other components' outputs. Returns the stack outputs the runbooks use.
  */
-export function monitoring(config: StackConfig, refs: MonitoringRefs) {
+export function monitoring(config: StackConfig, context: StackContext, refs: MonitoringRefs) {
   const m = config.monitoring;
   const component = new Monitoring("monitoring", {
-    namePrefix: config.namePrefix,
+    // The stack key's policy must list the ALERT_PUBLISHERS service principals.
+    context,
     environment: config.environment,
-    accountId: refs.accountId,
-    region: config.region,
-    kmsKeyArn: refs.kmsKeyArn,
     resources: {
       loadBalancerArnSuffix: refs.loadBalancerArnSuffix,
       targetGroupArnSuffix: refs.targetGroupArnSuffix,

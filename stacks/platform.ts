@@ -17,6 +17,7 @@ import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { policyDocument } from "../components/shared/policies";
 import { ALERT_PUBLISHERS } from "../components/monitoring/alerting";
 import { getSecretVersionOutput } from "@pulumi/aws/secretsmanager/getSecretVersion";
+import { StackLocation, withStackKey } from "../components/shared/context";
 import { StackConfig } from "./config";
 import { monitoring } from "./monitoring";
 
@@ -25,16 +26,18 @@ import { monitoring } from "./monitoring";
  * Components never read config; everything they need arrives here as typed arguments.
  */
 export function platform(config: StackConfig) {
-  const identity = getCallerIdentityOutput();
-  const partition = getPartitionOutput();
+  // Where the stack lives, looked up once; with the stack key below it is every component's StackContext.
+  const location: StackLocation = {
+    namePrefix: config.namePrefix,
+    region: config.region,
+    accountId: getCallerIdentityOutput().accountId,
+    partition: getPartitionOutput().partition,
+  };
 
   const key = new StackKey(
     "stack-key",
     {
-      namePrefix: config.namePrefix,
-      accountId: identity.accountId,
-      region: config.region,
-      partition: partition.partition,
+      context: location,
       // CloudFront reads the SSE-KMS assets through OAC; CloudFront log delivery writes SSE-KMS log objects.
       // CloudWatch alarms, Budgets and Cost Anomaly Detection publish to the encrypted alert topic.
       servicePrincipals: ["cloudfront.amazonaws.com", "delivery.logs.amazonaws.com", ...ALERT_PUBLISHERS],
@@ -42,27 +45,22 @@ export function platform(config: StackConfig) {
     // Every encrypted store and snapshot of the stack depends on this key: in prod Pulumi may never delete it.
     { protect: config.isProduction },
   );
+  const context = withStackKey(location, key.keyArn);
 
   const network = new Network("network", {
-    namePrefix: config.namePrefix,
+    context,
     vpcCidr: config.network.vpcCidr,
     azCount: config.network.azCount,
     natGateways: config.network.natGateways,
     appPort: config.service.port,
     flowLogRetentionDays: config.network.flowLogRetentionDays,
     interfaceEndpoints: config.network.interfaceEndpoints,
-    kmsKeyArn: key.keyArn,
-    region: config.region,
   });
 
   const database = new Database("database", {
-    namePrefix: config.namePrefix,
+    context,
     isolatedSubnetIds: network.isolatedSubnetIds,
     securityGroupId: network.databaseSecurityGroupId,
-    kmsKeyArn: key.keyArn,
-    accountId: identity.accountId,
-    partition: partition.partition,
-    region: config.region,
     databaseName: config.database.name,
     instanceClass: config.database.instanceClass,
     allocatedStorageGiB: config.database.allocatedStorageGiB,
@@ -82,30 +80,23 @@ export function platform(config: StackConfig) {
   });
 
   const migrations = new MigrationTask("migrations", {
-    namePrefix: config.namePrefix,
+    context,
     databaseEndpoint: database.endpoint,
     databasePort: database.port,
     databaseName: database.databaseName,
     migratorSecretArn: database.migratorSecretArn,
-    kmsKeyArn: key.keyArn,
-    accountId: identity.accountId,
-    partition: partition.partition,
-    region: config.region,
     logRetentionDays: config.database.logRetentionDays,
     image: config.database.migrationImage,
   });
 
   const appDir = path.join(__dirname, "..", "app");
   const service = new ContainerService("service", {
-    namePrefix: config.namePrefix,
-    region: config.region,
-    accountId: identity.accountId,
+    context,
     vpcId: network.vpcId,
     publicSubnetIds: network.publicSubnetIds,
     privateSubnetIds: network.privateSubnetIds,
     loadBalancerSecurityGroupId: network.loadBalancerSecurityGroupId,
     appSecurityGroupId: network.appSecurityGroupId,
-    kmsKeyArn: key.keyArn,
     image: config.service.image
       ? { uri: config.service.image }
       : // Relative to the project folder (where Pulumi runs the program), so state is the same on every machine.
@@ -129,8 +120,7 @@ export function platform(config: StackConfig) {
   });
 
   const cdn = new Cdn("cdn", {
-    namePrefix: config.namePrefix,
-    kmsKeyArn: key.keyArn,
+    context,
     corsAllowedOrigins: config.service.cdn.corsAllowedOrigins,
     certificateArn: config.service.cdn.certificateArn,
     aliases: config.service.cdn.aliases,
@@ -203,9 +193,7 @@ export function platform(config: StackConfig) {
     { parent: service },
   );
 
-  const alerting = monitoring(config, {
-    accountId: identity.accountId,
-    kmsKeyArn: key.keyArn,
+  const alerting = monitoring(config, context, {
     loadBalancerArnSuffix: service.albArnSuffix,
     targetGroupArnSuffix: service.targetGroupArnSuffix,
     clusterName: service.clusterName,
@@ -262,7 +250,7 @@ export function platform(config: StackConfig) {
     taskRoleArn: service.taskRoleArn,
     serviceMinCount: service.minCount,
     serviceMaxCount: service.maxCount,
-    albAccessLogBucketName: service.accessLogBucketName,
+    albAccessLogBucketName: service.accessLogBucketName ?? "",
     cdnDomainName: cdn.domainName,
     cdnDistributionId: cdn.distributionId,
     assetsBucketName: cdn.bucketName,

@@ -1,11 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Bucket } from "@pulumi/aws/s3/bucket";
-import { BucketServerSideEncryptionConfiguration } from "@pulumi/aws/s3/bucketServerSideEncryptionConfiguration";
-import { BucketPublicAccessBlock } from "@pulumi/aws/s3/bucketPublicAccessBlock";
-import { BucketOwnershipControls } from "@pulumi/aws/s3/bucketOwnershipControls";
-import { BucketVersioning } from "@pulumi/aws/s3/bucketVersioning";
-import { BucketLifecycleConfiguration } from "@pulumi/aws/s3/bucketLifecycleConfiguration";
-import { BucketPolicy } from "@pulumi/aws/s3/bucketPolicy";
 import { Distribution } from "@pulumi/aws/cloudfront/distribution";
 import { OriginAccessControl } from "@pulumi/aws/cloudfront/originAccessControl";
 import { ResponseHeadersPolicy } from "@pulumi/aws/cloudfront/responseHeadersPolicy";
@@ -13,6 +6,8 @@ import { OpenIdConnectProvider } from "@pulumi/aws/iam/openIdConnectProvider";
 import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { ComponentArgsError, nameTags } from "../shared/naming";
+import { StackContext } from "../shared/context";
+import { PrivateBucket, PrivateBucketArgs } from "../shared/privateBucket";
 import { acmCertificateArnProblem, corsOriginProblem } from "../container-service/fargate";
 import { branchProblem, githubBranchSubject, githubRepositoryProblem } from "./github";
 import { assetsBucketPolicy, frontendDeployPolicy, githubTrustPolicy, logBucketPolicy } from "./policies";
@@ -25,10 +20,11 @@ export const CORS_S3_ORIGIN_REQUEST_POLICY_ID = "88a5eaf4-2fd4-4709-b370-b4c650e
 const GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com";
 
 export interface CdnArgs {
-  /** Prefix of the physical names, e.g. `saas-dev`. */
-  readonly namePrefix: string;
-  /** The stack's KMS key; the assets and log buckets encrypt with it (its policy must admit CloudFront). */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * The stack's name prefix and key: the assets and log buckets encrypt with the key (its policy must admit
+   * CloudFront).
+   */
+  readonly context: StackContext;
   /**
    * Origins (`https://host[:port]`, no path) browsers may call the assets from.
    * @default [] - no CORS headers
@@ -83,8 +79,10 @@ export interface CdnArgs {
 export function validateCdnArgs(args: CdnArgs): string[] {
   const problems: string[] = [];
   const show = JSON.stringify;
-  if (!/^[a-z][a-z0-9-]{1,19}$/.test(args.namePrefix)) {
-    problems.push(`namePrefix: expected 2-20 lowercase letters, digits or '-', got ${show(args.namePrefix)}`);
+  if (!/^[a-z][a-z0-9-]{1,19}$/.test(args.context.namePrefix)) {
+    problems.push(
+      `context.namePrefix: expected 2-20 lowercase letters, digits or '-', got ${show(args.context.namePrefix)}`,
+    );
   }
   (args.corsAllowedOrigins ?? []).forEach((origin, i) => {
     const problem = corsOriginProblem(origin);
@@ -159,70 +157,22 @@ export class Cdn extends pulumi.ComponentResource {
     const priceClass = args.priceClass ?? "PriceClass_100";
     const logExpirationDays = args.logExpirationDays ?? 90;
     const forceDestroy = args.forceDestroy ?? true;
-    const prefix = args.namePrefix;
+    const prefix = args.context.namePrefix;
     const tags = (suffix: string) => nameTags(`${prefix}-${suffix}`, args.tags);
 
-    /** A private bucket encrypted with the stack key, with the given ownership rule, expiry and policy. */
+    // Both buckets are private and encrypted with the stack key.
     const privateBucket = (
       role: string,
-      ownership: "BucketOwnerEnforced" | "BucketOwnerPreferred",
+      objectOwnership: PrivateBucketArgs["objectOwnership"],
       lifecycle: { expirationDays?: number; noncurrentDays: number },
-    ) => {
-      const bucket = new Bucket(`${name}-${role}`, { forceDestroy, tags: tags(role) }, { parent: this });
-      const controls = new BucketOwnershipControls(
-        `${name}-${role}`,
-        { bucket: bucket.id, rule: { objectOwnership: ownership } },
-        { parent: this },
-      );
-      const block = new BucketPublicAccessBlock(
-        `${name}-${role}`,
-        {
-          bucket: bucket.id,
-          blockPublicAcls: true,
-          blockPublicPolicy: true,
-          ignorePublicAcls: true,
-          restrictPublicBuckets: true,
-        },
-        { parent: this },
-      );
-      new BucketServerSideEncryptionConfiguration(
-        `${name}-${role}`,
-        {
-          bucket: bucket.id,
-          rules: [
-            {
-              applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn },
-              // One data key per bucket instead of per object: far fewer KMS calls (and KMS charges).
-              bucketKeyEnabled: true,
-            },
-          ],
-        },
-        { parent: this },
-      );
-      new BucketVersioning(
-        `${name}-${role}`,
-        { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-        { parent: this },
-      );
-      new BucketLifecycleConfiguration(
-        `${name}-${role}`,
-        {
-          bucket: bucket.id,
-          rules: [
-            {
-              id: "expire",
-              status: "Enabled",
-              filter: {},
-              ...(lifecycle.expirationDays ? { expiration: { days: lifecycle.expirationDays } } : {}),
-              noncurrentVersionExpiration: { noncurrentDays: lifecycle.noncurrentDays },
-              abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-            },
-          ],
-        },
-        { parent: this },
-      );
-      return { bucket, controls, block };
-    };
+    ) =>
+      new PrivateBucket(this, `${name}-${role}`, {
+        objectOwnership,
+        encryption: { kmsKeyArn: args.context.kmsKeyArn },
+        lifecycle: { ruleId: "expire", ...lifecycle },
+        forceDestroy,
+        tags: tags(role),
+      });
 
     // Old versions of assets are kept a month, so a bad deployment can be restored object by object.
     const assets = privateBucket("assets", "BucketOwnerEnforced", { noncurrentDays: 30 });
@@ -230,11 +180,7 @@ export class Cdn extends pulumi.ComponentResource {
       expirationDays: logExpirationDays,
       noncurrentDays: 1,
     });
-    new BucketPolicy(
-      `${name}-logs`,
-      { bucket: logs.bucket.id, policy: logs.bucket.arn.apply((arn) => JSON.stringify(logBucketPolicy(arn))) },
-      { parent: this, dependsOn: [logs.block] },
-    );
+    logs.attachPolicy(logs.bucket.arn.apply((arn) => JSON.stringify(logBucketPolicy(arn))));
 
     const oac = new OriginAccessControl(
       `${name}-oac`,
@@ -322,18 +268,13 @@ export class Cdn extends pulumi.ComponentResource {
         tags: tags("cdn"),
       },
       // Logging is refused until the log bucket accepts ACLs.
-      { parent: this, dependsOn: [logs.controls] },
+      { parent: this, dependsOn: [logs.ownershipControls] },
     );
 
-    new BucketPolicy(
-      `${name}-assets`,
-      {
-        bucket: assets.bucket.id,
-        policy: pulumi
-          .all([assets.bucket.arn, distribution.arn])
-          .apply(([bucketArn, distributionArn]) => JSON.stringify(assetsBucketPolicy(bucketArn, distributionArn))),
-      },
-      { parent: this, dependsOn: [assets.block] },
+    assets.attachPolicy(
+      pulumi
+        .all([assets.bucket.arn, distribution.arn])
+        .apply(([bucketArn, distributionArn]) => JSON.stringify(assetsBucketPolicy(bucketArn, distributionArn))),
     );
 
     let deployRoleArn: pulumi.Output<string> | undefined;
@@ -363,7 +304,7 @@ export class Cdn extends pulumi.ComponentResource {
         {
           role: role.id,
           policy: pulumi
-            .all([assets.bucket.arn, distribution.arn, pulumi.output(args.kmsKeyArn)])
+            .all([assets.bucket.arn, distribution.arn, pulumi.output(args.context.kmsKeyArn)])
             .apply(([bucketArn, distributionArn, keyArn]) =>
               JSON.stringify(frontendDeployPolicy(bucketArn, distributionArn, keyArn)),
             ),

@@ -2,8 +2,6 @@
 
 import { PolicyDocument as Document, denyInsecureTransport, policyDocument as doc } from "../shared/policies";
 
-export { denyInsecureTransport };
-
 /** Only this distribution, signing through its Origin Access Control, may read objects; nobody may use plain HTTP. */
 export function assetsBucketPolicy(bucketArn: string, distributionArn: string): Document {
   return doc([

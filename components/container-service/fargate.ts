@@ -4,75 +4,16 @@
  */
 
 export { LOG_RETENTION_DAYS } from "../shared/logs";
-
-export const ARCHITECTURES = ["arm64", "x86_64"] as const;
-export type Architecture = (typeof ARCHITECTURES)[number];
-
-/** The task definition's `cpuArchitecture` and the docker build platform for each architecture: they must agree. */
-export const PLATFORMS: Readonly<Record<Architecture, { readonly cpuArchitecture: string; readonly docker: string }>> =
-  {
-    arm64: { cpuArchitecture: "ARM64", docker: "linux/arm64" },
-    x86_64: { cpuArchitecture: "X86_64", docker: "linux/amd64" },
-  };
-
-/** Fargate's task sizes: for each CPU value, the memory range (MiB) and its step. */
-const FARGATE_SIZES: Readonly<Record<number, { readonly min: number; readonly max: number; readonly step: number }>> = {
-  256: { min: 512, max: 2048, step: 512 },
-  512: { min: 1024, max: 4096, step: 1024 },
-  1024: { min: 2048, max: 8192, step: 1024 },
-  2048: { min: 4096, max: 16384, step: 1024 },
-  4096: { min: 8192, max: 30720, step: 1024 },
-  8192: { min: 16384, max: 61440, step: 4096 },
-  16384: { min: 32768, max: 122880, step: 8192 },
-};
-
-/** The CPU values Fargate accepts, ascending. */
-export const FARGATE_CPU_VALUES: readonly number[] = Object.keys(FARGATE_SIZES)
-  .map(Number)
-  .sort((a, b) => a - b);
-
-/** Memory values (MiB) Fargate accepts with `cpu`; empty for a CPU value Fargate does not offer. */
-export function fargateMemoryValues(cpu: number): number[] {
-  const size = FARGATE_SIZES[cpu];
-  if (!size) {
-    return [];
-  }
-  if (cpu === 256) {
-    // The one irregular row: 0.5, 1 and 2 GB, but not 1.5 GB.
-    return [512, 1024, 2048];
-  }
-  const values: number[] = [];
-  for (let m = size.min; m <= size.max; m += size.step) {
-    values.push(m);
-  }
-  return values;
-}
-
-/** What is wrong with a cpu/memory pair, or undefined when Fargate accepts it. */
-export function fargateSizeProblem(
-  cpu: number,
-  memory: number,
-): { key: "cpu" | "memory"; message: string } | undefined {
-  if (!FARGATE_SIZES[cpu]) {
-    return { key: "cpu", message: `expected one of Fargate's CPU values ${FARGATE_CPU_VALUES.join(", ")}` };
-  }
-  const values = fargateMemoryValues(cpu);
-  if (!values.includes(memory)) {
-    return {
-      key: "memory",
-      message: `expected a memory size Fargate offers with ${cpu} CPU units: ${describeValues(values)}`,
-    };
-  }
-  return undefined;
-}
-
-function describeValues(values: readonly number[]): string {
-  if (values.length <= 8) {
-    return values.join(", ");
-  }
-  const step = values[1] - values[0];
-  return `${values[0]} to ${values[values.length - 1]} in steps of ${step}`;
-}
+// The Fargate rules every task shares live in components/shared/fargate.ts; re-exported for the config schema.
+export type { Architecture } from "../shared/fargate";
+export {
+  ARCHITECTURES,
+  FARGATE_CPU_VALUES,
+  PLATFORMS,
+  fargateMemoryValues,
+  fargateSizeProblem,
+  imageReferenceProblem,
+} from "../shared/fargate";
 
 /**
  * The order a task is stopped in (see app/README.md): the ALB drains the target for the deregistration delay,
@@ -115,38 +56,6 @@ export function shutdownTimelineProblems(t: {
     );
   }
   return problems;
-}
-
-const DIGEST = /@sha256:[0-9a-f]{64}$/;
-
-/**
- * What is wrong with a prebuilt image reference, or undefined when it is pinned: by an `@sha256:` digest, or by
- * a tag other than `latest` (a moving tag changes what a running service pulls on its next task start).
- */
-export function imageReferenceProblem(image: string): string | undefined {
-  if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(image) || image.includes("//")) {
-    return "expected an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.2.3 or <repository>@sha256:<64 hex digits>";
-  }
-  if (image.includes("@")) {
-    return DIGEST.test(image) ? undefined : "expected a digest of the form @sha256:<64 lowercase hex digits>";
-  }
-  const lastSegment = image.slice(image.lastIndexOf("/") + 1);
-  const colon = lastSegment.indexOf(":");
-  const tag = colon >= 0 ? lastSegment.slice(colon + 1) : "";
-  if (tag === "" || tag === "latest") {
-    return "expected an image pinned by a release tag other than latest or by an @sha256: digest";
-  }
-  return undefined;
-}
-
-/** The ARN of the ECR repository an image lives in, or undefined for an image outside ECR (e.g. Docker Hub). */
-export function ecrRepositoryArnOf(image: string, partition = "aws"): string | undefined {
-  const match = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(image);
-  if (!match) {
-    return undefined;
-  }
-  const [, account, region, repository] = match;
-  return `arn:${partition}:ecr:${region}:${account}:repository/${repository}`;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,75 +1,10 @@
 /**
  * IAM and resource policy documents of the container service, as pure functions of ARNs: the tests read them
- * statement by statement, and the component only serialises them.
+ * statement by statement, and the component only serialises them. The execution role's policy is every task's,
+ * in components/shared/fargate.ts.
  */
 
-import {
-  PolicyDocument as Document,
-  Statement,
-  denyInsecureTransport,
-  ecsTasksTrustPolicy,
-  policyDocument as doc,
-} from "../shared/policies";
-
-export { denyInsecureTransport, ecsTasksTrustPolicy };
-
-export interface ExecutionPolicyArgs {
-  /** Repositories the task's image may be pulled from. */
-  readonly repositoryArns: readonly string[];
-  readonly logGroupArn: string;
-  /** Secrets Manager ARNs injected through the container's `secrets`. */
-  readonly secretArns: readonly string[];
-  /** The key that encrypts those secrets. */
-  readonly kmsKeyArn: string;
-}
-
-/**
- * What the ECS agent needs to start the task: pull this image, write to this log group, and read these secrets.
- * Nothing for the app itself (that is the task role).
- */
-export function executionRolePolicy(a: ExecutionPolicyArgs): Document {
-  const statements: Statement[] = [
-    {
-      Sid: "PullImage",
-      Effect: "Allow",
-      Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-      Resource: [...a.repositoryArns],
-    },
-    {
-      // GetAuthorizationToken is account-wide by design: it returns a registry login, not access to a repository,
-      // and IAM does not accept a resource for it. What the token can pull is limited by PullImage above.
-      Sid: "RegistryLogin",
-      Effect: "Allow",
-      Action: "ecr:GetAuthorizationToken",
-      Resource: "*",
-    },
-    {
-      Sid: "WriteLogs",
-      Effect: "Allow",
-      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-      // CreateLogStream is authorised on the group, PutLogEvents on its streams (`<group arn>:log-stream:<name>`).
-      Resource: [a.logGroupArn, `${a.logGroupArn}:*`],
-    },
-  ];
-  if (a.repositoryArns.length === 0) {
-    // An image outside ECR needs neither statement.
-    statements.splice(0, 2);
-  }
-  if (a.secretArns.length > 0) {
-    statements.push(
-      { Sid: "ReadSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: [...a.secretArns] },
-      {
-        Sid: "DecryptSecrets",
-        Effect: "Allow",
-        Action: "kms:Decrypt",
-        Resource: a.kmsKeyArn,
-        // Only when Secrets Manager decrypts on the agent's behalf, never a direct Decrypt call.
-        Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
-      },
-    );
-  }
-  return doc(statements);
-}
+import { PolicyDocument as Document, denyInsecureTransport, policyDocument as doc } from "../shared/policies";
 
 /**
  * The app's own permissions. The reference app calls no AWS API, so it has none; ECS Exec (dev only) needs the

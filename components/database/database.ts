@@ -13,6 +13,7 @@ import { Provider } from "@pulumi/aws/provider";
 import { ComponentArgsError, nameTags } from "../shared/naming";
 import { serviceTrustPolicy } from "../shared/policies";
 import { logRetentionProblem } from "../shared/logs";
+import { StackContext } from "../shared/context";
 import { isKnownRegion } from "../network/regions";
 import {
   DatabasePoolSettings,
@@ -58,20 +59,16 @@ export interface BackupReplicaArgs {
 }
 
 export interface DatabaseArgs {
-  /** Prefix of the physical names, e.g. `saas-dev`; the instance identifier is `<namePrefix>-postgres`. */
-  readonly namePrefix: string;
+  /**
+   * The stack's name prefix (the instance identifier is `<namePrefix>-postgres`), region, account and partition
+   * (the monitoring role's confused-deputy conditions), and key: storage, master secret, migrator secret,
+   * Performance Insights and logs.
+   */
+  readonly context: StackContext;
   /** Isolated (no route out) subnets, one per zone, for the DB subnet group. */
   readonly isolatedSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** The database security group (the network's): it admits 5432 from the service tasks only. */
   readonly securityGroupId: pulumi.Input<string>;
-  /** ARN of the stack KMS key: storage, master secret, migrator secret, Performance Insights and logs. */
-  readonly kmsKeyArn: pulumi.Input<string>;
-  /** AWS account id, for the confused-deputy conditions of the monitoring role. */
-  readonly accountId: pulumi.Input<string>;
-  /** AWS partition, e.g. `aws`. */
-  readonly partition: pulumi.Input<string>;
-  /** Region of the database. */
-  readonly region: string;
   /** RDS instance class, one of INSTANCE_CLASSES (components/database/sizing.ts), e.g. `db.t4g.micro`. */
   readonly instanceClass: string;
   /** Storage allocated at creation, GiB (gp3, 20-65536). */
@@ -233,9 +230,9 @@ export function validateDatabaseArgs(args: DatabaseArgs): string[] {
     const { region, retentionDays } = args.backupReplica;
     if (!isKnownRegion(region)) {
       problems.push(`backupReplica.region: expected an AWS region such as us-west-2, got ${show(region)}`);
-    } else if (region === args.region) {
+    } else if (region === args.context.region) {
       problems.push(
-        `backupReplica.region: expected a region other than the database's own (${args.region}), got ${show(region)}`,
+        `backupReplica.region: expected a region other than the database's own (${args.context.region}), got ${show(region)}`,
       );
     }
     if (!isIntIn(retentionDays, 1, 35)) {
@@ -337,7 +334,7 @@ export class Database extends pulumi.ComponentResource {
     const migratorUsername = args.migratorUsername ?? "migrator";
     const performanceInsightsRetentionDays = args.performanceInsightsRetentionDays ?? 7;
     const pool = args.pool ?? poolSettings(10);
-    const prefix = args.namePrefix;
+    const prefix = args.context.namePrefix;
     const identifier = `${prefix}-postgres`;
     const tags = (suffix: string) => nameTags(`${prefix}-${suffix}`, args.tags);
 
@@ -373,7 +370,7 @@ export class Database extends pulumi.ComponentResource {
           {
             name: `/aws/rds/instance/${identifier}/${log}`,
             retentionInDays: args.logRetentionDays,
-            kmsKeyId: args.kmsKeyArn,
+            kmsKeyId: args.context.kmsKeyArn,
             tags: tags(`db-${log}`),
           },
           { parent: this },
@@ -385,9 +382,9 @@ export class Database extends pulumi.ComponentResource {
       {
         description: `${prefix}: RDS enhanced monitoring of ${identifier}`,
         assumeRolePolicy: pulumi
-          .all([args.partition, args.accountId])
+          .all([args.context.partition, args.context.accountId])
           .apply(([partition, account]) =>
-            JSON.stringify(monitoringTrustPolicy(partition, args.region, account, identifier)),
+            JSON.stringify(monitoringTrustPolicy(partition, args.context.region, account, identifier)),
           ),
         tags: tags("db-monitoring"),
       },
@@ -397,7 +394,7 @@ export class Database extends pulumi.ComponentResource {
       `${name}-monitoring`,
       {
         role: monitoringRole.name,
-        policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:${ENHANCED_MONITORING_POLICY}`,
+        policyArn: pulumi.interpolate`arn:${args.context.partition}:iam::aws:${ENHANCED_MONITORING_POLICY}`,
       },
       { parent: this },
     );
@@ -409,7 +406,7 @@ export class Database extends pulumi.ComponentResource {
       {
         name: `${prefix}/database/${migratorUsername}`,
         description: `${prefix}: credentials of the ${migratorUsername} role (Flyway), {"username","password"}; set by the DBA`,
-        kmsKeyId: args.kmsKeyArn,
+        kmsKeyId: args.context.kmsKeyArn,
         // A fixed name cannot be reused during the default 30-day recovery window, so a disposable stack deletes
         // its secret at once; a protected one keeps the window.
         recoveryWindowInDays: deletionProtection ? 30 : 0,
@@ -431,11 +428,11 @@ export class Database extends pulumi.ComponentResource {
         allocatedStorage: args.allocatedStorageGiB,
         maxAllocatedStorage: args.maxAllocatedStorageGiB,
         storageEncrypted: true,
-        kmsKeyId: args.kmsKeyArn,
+        kmsKeyId: args.context.kmsKeyArn,
         dbName: databaseName,
         username: masterUsername,
         manageMasterUserPassword: true,
-        masterUserSecretKmsKeyId: args.kmsKeyArn,
+        masterUserSecretKmsKeyId: args.context.kmsKeyArn,
         iamDatabaseAuthenticationEnabled: true,
         port: POSTGRES_PORT,
         dbSubnetGroupName: subnetGroup.name,
@@ -455,7 +452,7 @@ export class Database extends pulumi.ComponentResource {
         // With a final snapshot the point-in-time history is kept too; a disposable stack drops both.
         deleteAutomatedBackups: skipFinalSnapshot,
         performanceInsightsEnabled: true,
-        performanceInsightsKmsKeyId: args.kmsKeyArn,
+        performanceInsightsKmsKeyId: args.context.kmsKeyArn,
         performanceInsightsRetentionPeriod: performanceInsightsRetentionDays,
         monitoringInterval: 60,
         monitoringRoleArn: monitoringRole.arn,
@@ -529,11 +526,11 @@ export class Database extends pulumi.ComponentResource {
       const key = new Key(
         `${name}-dr-key`,
         {
-          description: `${args.namePrefix}: replicated database backups from ${args.region}`,
+          description: `${args.context.namePrefix}: replicated database backups from ${args.context.region}`,
           enableKeyRotation: true,
           deletionWindowInDays: 30,
           policy: pulumi
-            .all([args.partition, args.accountId])
+            .all([args.context.partition, args.context.accountId])
             .apply(([partition, account]) => JSON.stringify(replicaKeyPolicy(partition, account))),
           tags: tags("db-dr"),
         },
@@ -541,7 +538,7 @@ export class Database extends pulumi.ComponentResource {
       );
       new Alias(
         `${name}-dr-alias`,
-        { name: `alias/${args.namePrefix}-db-dr`, targetKeyId: key.keyId },
+        { name: `alias/${args.context.namePrefix}-db-dr`, targetKeyId: key.keyId },
         { parent: this, provider },
       );
       keyArn = key.arn;

@@ -1,15 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { TaskDefinition } from "@pulumi/aws/ecs/taskDefinition";
-import { LogGroup } from "@pulumi/aws/cloudwatch/logGroup";
-import { Role } from "@pulumi/aws/iam/role";
-import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { ComponentArgsError, nameTags } from "../shared/naming";
-import { ecsTasksTrustPolicy } from "../shared/policies";
 import { logRetentionProblem } from "../shared/logs";
-import { FARGATE_CPU_VALUES, ecrRepositoryArnOf, fargateMemoryValues } from "../container-service/fargate";
-
-/** The ECR repository ARN of an image in ECR, or undefined for any other registry (one parser for both tasks). */
-export { ecrRepositoryArnOf as ecrRepositoryArn } from "../container-service/fargate";
+import { StackContext } from "../shared/context";
+import {
+  ecrRepositoryArnOf,
+  fargateContainer,
+  fargateSizeArgumentProblem,
+  imageReferenceProblem,
+} from "../shared/fargate";
+import { executionRole, fargateTaskDefinition, taskLogGroup } from "../shared/fargateTask";
 
 /**
  * The last Flyway 10 release (10.22.0, November 2024), pinned by its exact tag. Flyway 11 changed defaults and
@@ -21,8 +20,11 @@ export const CONTAINER_NAME = "flyway";
 export const CONTAINER_USER = "1000:1000";
 
 export interface MigrationTaskArgs {
-  /** Prefix of the physical names, e.g. `saas-dev`; the task family is `<namePrefix>-migrations`. */
-  readonly namePrefix: string;
+  /**
+   * The stack's name prefix (the task family is `<namePrefix>-migrations`), region, account and partition (the
+   * execution role's confused-deputy conditions) and key: it encrypts the migrator secret and the log group.
+   */
+  readonly context: StackContext;
   /** Host name of the database. */
   readonly databaseEndpoint: pulumi.Input<string>;
   /** Port of the database. */
@@ -31,14 +33,6 @@ export interface MigrationTaskArgs {
   readonly databaseName: pulumi.Input<string>;
   /** Secrets Manager secret `{"username","password"}` of the migrator role; the only secret the task can read. */
   readonly migratorSecretArn: pulumi.Input<string>;
-  /** ARN of the stack KMS key: it encrypts the secret and the log group. */
-  readonly kmsKeyArn: pulumi.Input<string>;
-  /** AWS account id, for the confused-deputy conditions of the execution role. */
-  readonly accountId: pulumi.Input<string>;
-  /** AWS partition, e.g. `aws`. */
-  readonly partition: pulumi.Input<string>;
-  /** Region of the task. */
-  readonly region: string;
   /** Days the migration logs are kept; one of CloudWatch Logs' retention values. */
   readonly logRetentionDays: number;
   /**
@@ -66,15 +60,9 @@ export interface MigrationTaskArgs {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-/** An image reference that names a release: a digest, or a tag other than `latest`. */
+/** An image reference that names a release: a digest, or a tag other than `latest` (the one shared check). */
 export function isPinnedImage(image: string): boolean {
-  if (image.includes("@")) {
-    return /@sha256:[0-9a-f]{64}$/.test(image);
-  }
-  const last = image.slice(image.lastIndexOf("/") + 1);
-  const colon = last.indexOf(":");
-  const tag = colon >= 0 ? last.slice(colon + 1) : "";
-  return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) && tag !== "latest";
+  return imageReferenceProblem(image) === undefined;
 }
 
 /** Problems with the arguments, one message each, in the order of the fields. */
@@ -85,20 +73,13 @@ export function validateMigrationTaskArgs(args: MigrationTaskArgs): string[] {
     problems.push(retention);
   }
 
-  if (args.image !== undefined && !isPinnedImage(args.image)) {
-    problems.push(
-      `image: expected an image pinned by a release tag or a digest (e.g. ${FLYWAY_IMAGE}), got ${JSON.stringify(args.image)}`,
-    );
+  const image = args.image === undefined ? undefined : imageReferenceProblem(args.image);
+  if (image) {
+    problems.push(`image: ${image} (e.g. ${FLYWAY_IMAGE}), got ${JSON.stringify(args.image)}`);
   }
-  const cpu = args.cpu ?? 512;
-  const memory = args.memory ?? 1024;
-  const memories = FARGATE_CPU_VALUES.includes(cpu) ? fargateMemoryValues(cpu) : undefined;
-  if (!memories) {
-    problems.push(`cpu: expected one of ${FARGATE_CPU_VALUES.join(", ")}, got ${JSON.stringify(args.cpu)}`);
-  } else if (!memories.includes(memory)) {
-    problems.push(
-      `memory: expected one of ${memories.join(", ")} MiB with ${cpu} CPU units (Fargate's sizes), got ${JSON.stringify(memory)}`,
-    );
+  const size = fargateSizeArgumentProblem(args.cpu ?? 512, args.memory ?? 1024);
+  if (size) {
+    problems.push(size);
   }
   return problems;
 }
@@ -127,13 +108,10 @@ export const SCHEMA_GUARD =
  * created, owned and granted by the tenant-schemas component.
  */
 export function flywayContainer(input: FlywayContainerInput) {
-  return {
+  return fargateContainer({
     name: CONTAINER_NAME,
     image: input.image,
-    essential: true,
     user: CONTAINER_USER,
-    readonlyRootFilesystem: true,
-    privileged: false,
     entryPoint: ["/bin/sh", "-c", SCHEMA_GUARD, "flyway"],
     command: ["migrate"],
     environment: [
@@ -149,58 +127,9 @@ export function flywayContainer(input: FlywayContainerInput) {
       { name: "FLYWAY_USER", valueFrom: `${input.migratorSecretArn}:username::` },
       { name: "FLYWAY_PASSWORD", valueFrom: `${input.migratorSecretArn}:password::` },
     ],
-    mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
-    logConfiguration: {
-      logDriver: "awslogs",
-      options: {
-        "awslogs-group": input.logGroupName,
-        "awslogs-region": input.region,
-        "awslogs-stream-prefix": "flyway",
-      },
-    },
-  };
-}
-
-/**
- * What ECS needs to start the task: the migrator secret (decrypted with the stack key, through Secrets Manager
- * only), its own log group, and, for an ECR image, that one repository. `ecr:GetAuthorizationToken` has no
- * resource-level permissions, so it is the one statement on "*"; it grants a registry login, not an image.
- */
-export function executionPolicy(input: {
-  secretArn: string;
-  kmsKeyArn: string;
-  logGroupArn: string;
-  region: string;
-  repositoryArn?: string;
-}) {
-  const statements: Record<string, unknown>[] = [
-    { Sid: "ReadMigratorSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: input.secretArn },
-    {
-      Sid: "DecryptMigratorSecret",
-      Effect: "Allow",
-      Action: "kms:Decrypt",
-      Resource: input.kmsKeyArn,
-      Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${input.region}.amazonaws.com` } },
-    },
-    {
-      Sid: "WriteMigrationLogs",
-      Effect: "Allow",
-      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-      Resource: `${input.logGroupArn}:*`,
-    },
-  ];
-  if (input.repositoryArn) {
-    statements.push(
-      {
-        Sid: "PullMigrationImage",
-        Effect: "Allow",
-        Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-        Resource: input.repositoryArn,
-      },
-      { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-    );
-  }
-  return { Version: "2012-10-17", Statement: statements };
+    logGroupName: input.logGroupName,
+    region: input.region,
+  });
 }
 
 /**
@@ -226,88 +155,59 @@ export class MigrationTask extends pulumi.ComponentResource {
     const locations = args.locations ?? "filesystem:/flyway/sql";
     const cpu = args.cpu ?? 512;
     const memory = args.memory ?? 1024;
-    const prefix = args.namePrefix;
+    const prefix = args.context.namePrefix;
     const family = `${prefix}-migrations`;
     const tags = (suffix: string) => nameTags(`${prefix}-${suffix}`, args.tags);
 
-    const logGroup = new LogGroup(
-      `${name}-logs`,
-      {
-        name: `/ecs/${family}`,
-        retentionInDays: args.logRetentionDays,
-        kmsKeyId: args.kmsKeyArn,
-        tags: tags("migrations"),
-      },
-      { parent: this },
+    const logGroup = taskLogGroup(
+      this,
+      name,
+      { context: args.context, logGroupName: `/ecs/${family}`, retentionDays: args.logRetentionDays },
+      tags("migrations"),
     );
+    const execution = executionRole(this, name, {
+      context: args.context,
+      description: `${prefix}: starts the Flyway migration task (migrator secret, logs)`,
+      repositoryArns: pulumi.output(args.context.partition).apply((partition) => {
+        const arn = ecrRepositoryArnOf(image, partition);
+        return arn ? [arn] : [];
+      }),
+      logGroupArn: logGroup.arn,
+      // The only secret the task reads; both valueFroms select keys of it.
+      secretValueFroms: pulumi.output(args.migratorSecretArn).apply((arn) => [arn]),
+      tags: tags("migrations-execution"),
+    });
 
-    const executionRole = new Role(
-      `${name}-execution`,
-      {
-        description: `${prefix}: starts the Flyway migration task (migrator secret, logs)`,
-        assumeRolePolicy: pulumi
-          .all([args.partition, args.accountId])
-          .apply(([partition, account]) => JSON.stringify(ecsTasksTrustPolicy(partition, args.region, account))),
-        tags: tags("migrations-execution"),
-      },
-      { parent: this },
-    );
-    const executionRolePolicy = new RolePolicy(
-      `${name}-execution`,
-      {
-        role: executionRole.id,
-        policy: pulumi
-          .all([args.migratorSecretArn, args.kmsKeyArn, logGroup.arn, args.partition])
-          .apply(([secretArn, kmsKeyArn, logGroupArn, partition]) =>
-            JSON.stringify(
-              executionPolicy({
-                secretArn,
-                kmsKeyArn,
-                logGroupArn,
-                region: args.region,
-                repositoryArn: ecrRepositoryArnOf(image, partition),
-              }),
-            ),
-          ),
-      },
-      { parent: this },
-    );
-
-    const taskDefinition = new TaskDefinition(
-      `${name}-task`,
+    const taskDefinition = fargateTaskDefinition(
+      this,
+      name,
       {
         family,
-        requiresCompatibilities: ["FARGATE"],
-        networkMode: "awsvpc",
-        cpu: String(cpu),
-        memory: String(memory),
-        runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
-        executionRoleArn: executionRole.arn,
-        volumes: [{ name: "tmp" }],
-        containerDefinitions: pulumi
+        cpu,
+        memory,
+        architecture: "x86_64",
+        executionRoleArn: execution.role.arn,
+        containers: pulumi
           .all([args.databaseEndpoint, args.databasePort, args.databaseName, args.migratorSecretArn, logGroup.name])
-          .apply(([host, port, database, secretArn, logGroupName]) =>
-            JSON.stringify([
-              flywayContainer({
-                image,
-                jdbcUrl: `jdbc:postgresql://${host}:${port}/${database}?sslmode=require`,
-                locations,
-                migratorSecretArn: secretArn,
-                logGroupName,
-                region: args.region,
-              }),
-            ]),
-          ),
+          .apply(([host, port, database, secretArn, logGroupName]) => [
+            flywayContainer({
+              image,
+              jdbcUrl: `jdbc:postgresql://${host}:${port}/${database}?sslmode=require`,
+              locations,
+              migratorSecretArn: secretArn,
+              logGroupName,
+              region: args.context.region,
+            }),
+          ]),
         tags: tags("migrations"),
       },
-      // The policy must exist before ECS first uses the role to start a task.
-      { parent: this, dependsOn: [executionRolePolicy] },
+      execution.policy,
     );
 
     this.family = taskDefinition.family;
     this.taskDefinitionArn = taskDefinition.arn;
     this.logGroupName = logGroup.name;
-    this.executionRoleArn = executionRole.arn;
+    this.executionRoleArn = execution.role.arn;
     this.containerName = CONTAINER_NAME;
     this.registerOutputs({
       family: this.family,

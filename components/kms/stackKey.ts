@@ -2,16 +2,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { Key } from "@pulumi/aws/kms/key";
 import { Alias } from "@pulumi/aws/kms/alias";
 import { nameTags } from "../shared/naming";
+import { StackLocation } from "../shared/context";
 
 export interface StackKeyArgs {
-  /** Prefix of the physical names, e.g. `saas-dev`; the alias is `alias/<namePrefix>`. */
-  readonly namePrefix: string;
-  /** AWS account id that owns the key; its IAM policies may delegate use of the key. */
-  readonly accountId: pulumi.Input<string>;
-  /** Region of the key; CloudWatch Logs in this region may use it for the account's log groups. */
-  readonly region: pulumi.Input<string>;
-  /** AWS partition, e.g. `aws`. */
-  readonly partition: pulumi.Input<string>;
+  /**
+   * The stack's name prefix (the alias is `alias/<namePrefix>`), account (whose IAM policies may delegate use of
+   * the key), region (CloudWatch Logs there may use it for the account's log groups) and partition.
+   */
+  readonly context: StackLocation;
   /**
    * Service principals (e.g. `cloudwatch.amazonaws.com`) that may generate data keys and decrypt with this key,
    * restricted to callers from this account.
@@ -42,7 +40,7 @@ export class StackKey extends pulumi.ComponentResource {
     const servicePrincipals = args.servicePrincipals ?? [];
 
     const policy = pulumi
-      .all([args.accountId, args.region, args.partition])
+      .all([args.context.accountId, args.context.region, args.context.partition])
       .apply(([account, region, partition]) =>
         JSON.stringify(stackKeyPolicy(account, region, partition, servicePrincipals)),
       );
@@ -50,17 +48,17 @@ export class StackKey extends pulumi.ComponentResource {
     const key = new Key(
       `${name}-key`,
       {
-        description: `${args.namePrefix}: encryption of logs, database, secrets and alerts`,
+        description: `${args.context.namePrefix}: encryption of logs, database, secrets and alerts`,
         enableKeyRotation: true,
         deletionWindowInDays,
         policy,
-        tags: nameTags(args.namePrefix, args.tags),
+        tags: nameTags(args.context.namePrefix, args.tags),
       },
       { parent: this },
     );
     const alias = new Alias(
       `${name}-alias`,
-      { name: `alias/${args.namePrefix}`, targetKeyId: key.keyId },
+      { name: `alias/${args.context.namePrefix}`, targetKeyId: key.keyId },
       { parent: this },
     );
 

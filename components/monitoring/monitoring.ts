@@ -10,6 +10,7 @@ import { Budget } from "@pulumi/aws/budgets/budget";
 import { AnomalyMonitor } from "@pulumi/aws/costexplorer/anomalyMonitor";
 import { AnomalySubscription } from "@pulumi/aws/costexplorer/anomalySubscription";
 import { ComponentArgsError, nameTags } from "../shared/naming";
+import { StackContext } from "../shared/context";
 import {
   APP_ERRORS_METRIC,
   AlarmKey,
@@ -40,16 +41,14 @@ import {
 export const APP_ERROR_PATTERN = '{ $.level = "error" }';
 
 export interface MonitoringArgs {
-  /** Prefix of the physical names (topic, alarms, dashboard, budget), e.g. `saas-dev`. */
-  readonly namePrefix: string;
+  /**
+   * The stack's name prefix (topic, alarms, dashboard, budget), account (the aws:SourceAccount the topic policy
+   * allows to publish), region (the dashboard's widgets) and key (it encrypts the alert topic; its key policy must
+   * let the publishers use it).
+   */
+  readonly context: StackContext;
   /** Environment of the stack; picks the alarm, budget and cost-tag defaults. */
   readonly environment: MonitoringEnvironment;
-  /** AWS account id of the stack: the aws:SourceAccount the topic policy allows to publish. */
-  readonly accountId: pulumi.Input<string>;
-  /** Region of the stack, for the dashboard's widgets. */
-  readonly region: string;
-  /** ARN of the stack's KMS key, which encrypts the alert topic. Its key policy must let the publishers use it. */
-  readonly kmsKeyArn: pulumi.Input<string>;
   /** The resources to watch, created by the container service and database components. */
   readonly resources: MonitoredResources<pulumi.Input<string>>;
   /** Fewest tasks the service runs (its desired count, or its autoscaling minimum). 0 leaves out the "below minimum" alarms. */
@@ -98,9 +97,9 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s.]+$/;
 export function validateMonitoringArgs(args: MonitoringArgs): string[] {
   const problems: string[] = [];
   const show = (v: unknown) => JSON.stringify(v);
-  if (typeof args.namePrefix !== "string" || !/^[a-z][a-z0-9-]{1,39}$/.test(args.namePrefix)) {
+  if (typeof args.context.namePrefix !== "string" || !/^[a-z][a-z0-9-]{1,39}$/.test(args.context.namePrefix)) {
     problems.push(
-      `namePrefix: expected 2-40 lowercase letters, digits or '-', starting with a letter, got ${show(args.namePrefix)}`,
+      `context.namePrefix: expected 2-40 lowercase letters, digits or '-', starting with a letter, got ${show(args.context.namePrefix)}`,
     );
   }
   if (!(MONITORING_ENVIRONMENTS as readonly unknown[]).includes(args.environment)) {
@@ -189,7 +188,7 @@ export class Monitoring extends pulumi.ComponentResource {
       throw new ComponentArgsError(`Monitoring "${name}"`, problems);
     }
     super("saas:monitoring:Monitoring", name, {}, opts);
-    const prefix = args.namePrefix;
+    const prefix = args.context.namePrefix;
     const defaults = alarmDefaults(args.environment);
     const thresholds: AlarmThresholds = { ...defaults.thresholds, ...(args.alarmThresholds ?? {}) };
     const emails = args.alertEmails ?? [];
@@ -202,7 +201,7 @@ export class Monitoring extends pulumi.ComponentResource {
 
     const topic = new Topic(
       `${name}-alerts`,
-      { name: `${prefix}-alerts`, kmsMasterKeyId: args.kmsKeyArn, tags: tags("alerts") },
+      { name: `${prefix}-alerts`, kmsMasterKeyId: args.context.kmsKeyArn, tags: tags("alerts") },
       { parent: this },
     );
     const topicPolicy = new TopicPolicy(
@@ -210,7 +209,7 @@ export class Monitoring extends pulumi.ComponentResource {
       {
         arn: topic.arn,
         policy: pulumi
-          .all([topic.arn, args.accountId])
+          .all([topic.arn, args.context.accountId])
           .apply(([arn, account]) => JSON.stringify(alertTopicPolicy(arn, account))),
       },
       { parent: this },
@@ -317,7 +316,7 @@ export class Monitoring extends pulumi.ComponentResource {
           JSON.stringify(
             dashboardBody({
               ...resolved,
-              region: args.region,
+              region: args.context.region,
               appMetricNamespace,
               budgetName,
               monthlyBudgetUsd,

@@ -20,6 +20,7 @@ import { getAvailabilityZonesOutput } from "@pulumi/aws/getAvailabilityZones";
 import { ComponentArgsError, nameTags } from "../shared/naming";
 import { serviceTrustPolicy } from "../shared/policies";
 import { logRetentionProblem } from "../shared/logs";
+import { StackContext } from "../shared/context";
 import { MAX_AZ_COUNT, SUBNET_TIERS, SubnetTier, planSubnets, vpcCidrProblem } from "./subnets";
 
 export type NatGatewayStrategy = "none" | "single" | "onePerAz";
@@ -28,8 +29,11 @@ export type NatGatewayStrategy = "none" | "single" | "onePerAz";
 export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
 
 export interface NetworkArgs {
-  /** Prefix of the physical names (Name tags, log group), e.g. `saas-dev`. */
-  readonly namePrefix: string;
+  /**
+   * The stack's name prefix (Name tags, log group), region (endpoint service names) and key (it encrypts the flow
+   * log group).
+   */
+  readonly context: StackContext;
   /**
    * IPv4 block of the VPC: an RFC 1918 network from /16 to /22. A plain value, because the subnet layout is
    * computed from it when the program runs.
@@ -46,8 +50,6 @@ export interface NetworkArgs {
   readonly appPort: number;
   /** Days the VPC flow logs are kept; one of CloudWatch Logs' retention values. */
   readonly flowLogRetentionDays: number;
-  /** ARN of the KMS key that encrypts the flow log group. */
-  readonly kmsKeyArn: pulumi.Input<string>;
   /**
    * Create interface endpoints for ECR, CloudWatch Logs and Secrets Manager in the private subnets, and limit
    * the app's HTTPS egress to them and S3.
@@ -59,8 +61,6 @@ export interface NetworkArgs {
    * @default - the first `azCount` zones `getAvailabilityZones` reports as available in the provider's region
    */
   readonly availabilityZones?: pulumi.Input<string[]>;
-  /** Region of the VPC, for endpoint service names. */
-  readonly region: string;
   /** Extra tags; cost tags come from the provider's defaultTags. */
   readonly tags?: Readonly<Record<string, string>>;
 }
@@ -123,7 +123,7 @@ export class Network extends pulumi.ComponentResource {
     super("saas:network:Network", name, {}, opts);
     const natStrategy = args.natGateways ?? "single";
     const interfaceEndpoints = args.interfaceEndpoints ?? false;
-    const prefix = args.namePrefix;
+    const prefix = args.context.namePrefix;
     const tags = (suffix: string) => nameTags(`${prefix}-${suffix}`, args.tags);
     const layout = planSubnets(args.vpcCidr, args.azCount);
     const zones = Array.from({ length: args.azCount }, (_, i) => i);
@@ -230,7 +230,7 @@ export class Network extends pulumi.ComponentResource {
       `${name}-s3`,
       {
         vpcId: vpc.id,
-        serviceName: `com.amazonaws.${args.region}.s3`,
+        serviceName: `com.amazonaws.${args.context.region}.s3`,
         vpcEndpointType: "Gateway",
         routeTableIds: privateRoutes.map((t) => t.id),
         tags: tags("s3"),
@@ -316,7 +316,7 @@ export class Network extends pulumi.ComponentResource {
           `${name}-${service.replace(".", "-")}`,
           {
             vpcId: vpc.id,
-            serviceName: `com.amazonaws.${args.region}.${service}`,
+            serviceName: `com.amazonaws.${args.context.region}.${service}`,
             vpcEndpointType: "Interface",
             privateDnsEnabled: true,
             subnetIds: subnets.private.map((s) => s.id),
@@ -351,7 +351,7 @@ export class Network extends pulumi.ComponentResource {
       {
         name: `/aws/vpc/flow-logs/${prefix}`,
         retentionInDays: args.flowLogRetentionDays,
-        kmsKeyId: args.kmsKeyArn,
+        kmsKeyId: args.context.kmsKeyArn,
         tags: tags("flow-logs"),
       },
       { parent: this },

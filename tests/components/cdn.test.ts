@@ -1,12 +1,12 @@
 import { Cdn, CdnArgs, validateCdnArgs } from "../../components/cdn/cdn";
 import { githubBranchSubject } from "../../components/cdn/github";
 import { Planned } from "../support/plan";
+import { testContext } from "../support/context";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-a444-555555555555";
 const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/7c6b5a49-3827-4165-9e4d-3c2b1a0f9e8d";
 const ARGS: CdnArgs = {
-  namePrefix: "saas-dev",
-  kmsKeyArn: KEY,
+  context: testContext({ kmsKeyArn: KEY }),
   corsAllowedOrigins: ["https://app.example.com"],
   certificateArn: CERT,
   aliases: ["static.example.com"],

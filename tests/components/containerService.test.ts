@@ -3,7 +3,6 @@ import {
   ContainerServiceArgs,
   containerDefinitions,
   pullRepositoryArns,
-  secretResourceArn,
   validateContainerServiceArgs,
 } from "../../components/container-service/containerService";
 import {
@@ -14,23 +13,22 @@ import {
   imageReferenceProblem,
   shutdownTimelineProblems,
 } from "../../components/container-service/fargate";
-import { elbLogDeliveryPrincipal, executionRolePolicy } from "../../components/container-service/policies";
+import { elbLogDeliveryPrincipal } from "../../components/container-service/policies";
+import { executionRolePolicy, secretResourceArn } from "../../components/shared/fargate";
 import { Planned } from "../support/plan";
+import { testContext } from "../support/context";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-a444-555555555555";
 const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
 const SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:saas-dev/db-app-AbCdEf";
 
 const ARGS: ContainerServiceArgs = {
-  namePrefix: "saas-dev",
-  region: "us-east-1",
-  accountId: "123456789012",
+  context: testContext({ kmsKeyArn: KEY }),
   vpcId: "vpc-0123456789abcdef0",
   publicSubnetIds: ["subnet-pub1", "subnet-pub2"],
   privateSubnetIds: ["subnet-priv1", "subnet-priv2"],
   loadBalancerSecurityGroupId: "sg-lb",
   appSecurityGroupId: "sg-app",
-  kmsKeyArn: KEY,
   image: { build: { context: "app", tag: "0.1.0-abcdef012345" } },
   cpu: 256,
   memory: 512,
@@ -215,7 +213,8 @@ describe("ContainerService with a built image (dev shape)", () => {
         Sid: "WriteLogs",
         Effect: "Allow",
         Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: [group, `${group}:*`],
+        // IAM authorises both actions on the group ARN with the trailing :* (CloudWatch Logs docs).
+        Resource: `${group}:*`,
       },
       { Sid: "ReadSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: [SECRET] },
       {
@@ -223,9 +222,13 @@ describe("ContainerService with a built image (dev shape)", () => {
         Effect: "Allow",
         Action: "kms:Decrypt",
         Resource: KEY,
-        Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
+        Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
       },
     ]);
+  });
+
+  it("defines the task only after the execution role's policy is attached (ECS uses the role at once)", () => {
+    expect(p.one(T.td, "svc-task").dependencies).toContain(p.one(T.rolePolicy, "svc-execution").urn);
   });
 
   it("gives the task role only what ECS Exec needs when exec is on: channels, session logs, session key", () => {
@@ -468,6 +471,200 @@ describe("ContainerService, prod shape with a prebuilt image", () => {
   });
 });
 
+describe("ContainerService in another partition (AWS GovCloud)", () => {
+  // The partition comes from the stack context (getPartition in the composition); it used to default to "aws"
+  // inside the component, so every ARN it wrote in GovCloud or China would have named the wrong partition.
+  const gov = testContext({
+    kmsKeyArn: "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/11111111-2222-4333-a444-555555555555",
+    region: "us-gov-west-1",
+    partition: "aws-us-gov",
+  });
+  let p: Planned;
+  beforeAll(async () => {
+    p = await plan({
+      context: gov,
+      image: { uri: "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/shared/app:1.2.3" },
+      certificateArn: "arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b",
+    });
+  });
+
+  it("trusts ECS tasks by an aws-us-gov source ARN", () => {
+    expect(json(p.one(T.role, "svc-execution").inputs.assumeRolePolicy).Statement[0].Condition).toEqual({
+      StringEquals: { "aws:SourceAccount": "123456789012" },
+      ArnLike: { "aws:SourceArn": "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:*" },
+    });
+  });
+
+  it("grants pulls on the image's repository by its aws-us-gov ARN", () => {
+    const policy = json(p.one(T.rolePolicy, "svc-execution").inputs.policy);
+    expect(policy.Statement[0]).toMatchObject({
+      Sid: "PullImage",
+      Resource: ["arn:aws-us-gov:ecr:us-gov-west-1:123456789012:repository/shared/app"],
+    });
+  });
+
+  it("lets the log delivery service principal write access logs (GovCloud has no ELB account in the table)", () => {
+    const policy = json(p.one("aws:s3/bucketPolicy:BucketPolicy", "svc-alb-logs").inputs.policy);
+    expect(policy.Statement[0].Principal).toEqual({ Service: "logdelivery.elasticloadbalancing.amazonaws.com" });
+    expect(json(p.one(T.td, "svc-task").inputs.containerDefinitions)[0].logConfiguration.options).toMatchObject({
+      "awslogs-region": "us-gov-west-1",
+    });
+  });
+});
+
+describe("ContainerService on a shared load balancer listener and an existing cluster", () => {
+  // Several dev stacks share one ALB: each adds its target group and host-matched rules to the shared HTTPS
+  // listener, and runs in the shared cluster.
+  const LISTENER =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shared-dev/50dc6c495c0c9188/f2f7dc8efc522ab2";
+  const CLUSTER = "arn:aws:ecs:us-east-1:123456789012:cluster/shared-dev";
+  const shared = {
+    arn: LISTENER,
+    loadBalancerArnSuffix: "app/shared-dev/50dc6c495c0c9188",
+    loadBalancerDnsName: "shared-dev-1234567890.us-east-1.elb.amazonaws.com",
+    loadBalancerZoneId: "Z35SXDOTRQ7X7K",
+    hostHeader: "alice.dev.example.com",
+    priority: 110,
+  };
+  const sharedArgs: Partial<ContainerServiceArgs> = {
+    listener: shared,
+    cluster: { arn: CLUSTER, name: "shared-dev" },
+    certificateArn: undefined,
+    publicSubnetIds: undefined,
+    loadBalancerSecurityGroupId: undefined,
+    requestsPerTarget: 500,
+  };
+  let p: Planned;
+  let outputs: Record<string, unknown>;
+  beforeAll(async () => {
+    p = await Planned.of({
+      stack: "dev",
+      program: () => {
+        const svc = new ContainerService("svc", { ...ARGS, ...sharedArgs });
+        return {
+          albDnsName: svc.albDnsName,
+          albArnSuffix: svc.albArnSuffix,
+          clusterName: svc.clusterName,
+          accessLogBucketName: svc.accessLogBucketName ?? "none",
+        };
+      },
+    });
+    outputs = p.run.outputs;
+  });
+
+  it("creates no load balancer, listener, access-log bucket or cluster of its own, and keeps the other names", () => {
+    expect(
+      p.resources
+        .filter((r) => r.custom && !r.type.startsWith("pulumi:providers"))
+        .map((r) => `${r.type}::${r.name}`)
+        .sort(),
+    ).toEqual([
+      "aws:appautoscaling/policy:Policy::svc-cpu-scaling",
+      "aws:appautoscaling/policy:Policy::svc-requests-scaling",
+      "aws:appautoscaling/target:Target::svc-scaling",
+      "aws:cloudwatch/logGroup:LogGroup::svc-logs",
+      "aws:ecr/lifecyclePolicy:LifecyclePolicy::svc-repo-lifecycle",
+      "aws:ecr/repository:Repository::svc-repo",
+      "aws:ecs/service:Service::svc-service",
+      "aws:ecs/taskDefinition:TaskDefinition::svc-task",
+      "aws:iam/role:Role::svc-execution",
+      "aws:iam/role:Role::svc-task",
+      "aws:iam/rolePolicy:RolePolicy::svc-execution",
+      "aws:lb/listenerRule:ListenerRule::svc-api",
+      "aws:lb/listenerRule:ListenerRule::svc-health",
+      "aws:lb/targetGroup:TargetGroup::svc-tg",
+      "docker:index/image:Image::svc-image",
+    ]);
+  });
+
+  it("adds its rules to the shared listener at its own priorities, matching its host and the app's paths", () => {
+    const tg = p.one(T.tg, "svc-tg").outputs.arn;
+    expect(p.one(T.rule, "svc-api").inputs).toMatchObject({
+      listenerArn: LISTENER,
+      priority: 110,
+      conditions: [{ hostHeader: { values: ["alice.dev.example.com"] } }, { pathPattern: { values: ["/api/*"] } }],
+      actions: [{ type: "forward", targetGroupArn: tg }],
+    });
+    expect(p.one(T.rule, "svc-health").inputs).toMatchObject({
+      listenerArn: LISTENER,
+      priority: 111,
+      conditions: [{ hostHeader: { values: ["alice.dev.example.com"] } }, { pathPattern: { values: ["/health"] } }],
+    });
+  });
+
+  it("runs in the given cluster and scales the service there", () => {
+    const service = p.one(T.service, "svc-service");
+    expect(service.inputs.cluster).toBe(CLUSTER);
+    expect(service.dependencies).toEqual(
+      expect.arrayContaining([p.one(T.rule, "svc-api").urn, p.one(T.rule, "svc-health").urn]),
+    );
+    expect(p.one("aws:appautoscaling/target:Target", "svc-scaling").inputs.resourceId).toBe(
+      "service/shared-dev/saas-dev-app",
+    );
+  });
+
+  it("scales on requests through the shared load balancer and reports it as its own", () => {
+    const tg = p.one(T.tg, "svc-tg");
+    expect(p.one(T.scaling, "svc-requests-scaling").inputs.targetTrackingScalingPolicyConfiguration).toMatchObject({
+      predefinedMetricSpecification: { resourceLabel: `app/shared-dev/50dc6c495c0c9188/${tg.outputs.arnSuffix}` },
+    });
+    expect(outputs).toEqual({
+      albDnsName: "shared-dev-1234567890.us-east-1.elb.amazonaws.com",
+      albArnSuffix: "app/shared-dev/50dc6c495c0c9188",
+      clusterName: "shared-dev",
+      accessLogBucketName: "none",
+    });
+  });
+
+  it.each<[string, Partial<ContainerServiceArgs>, string[]]>([
+    [
+      "a certificate next to a shared listener",
+      { certificateArn: CERT },
+      ["certificateArn: belongs to the shared load balancer when listener is given; remove it"],
+    ],
+    [
+      "a host header that is not a host name",
+      { listener: { ...shared, hostHeader: "alice dev" } },
+      [
+        'listener.hostHeader: expected a host name such as alice.dev.example.com (up to 128 characters), got "alice dev"',
+      ],
+    ],
+    [
+      "priority 0, below the first rule priority",
+      { listener: { ...shared, priority: 0 } },
+      ["listener.priority: expected an integer from 1 to 49999 (the service takes it and the next one), got 0"],
+    ],
+    [
+      "priority 50000, whose second rule would be past the last priority",
+      { listener: { ...shared, priority: 50000 } },
+      ["listener.priority: expected an integer from 1 to 49999 (the service takes it and the next one), got 50000"],
+    ],
+  ])("rejects %s", (_what, change, expected) => {
+    expect(validateContainerServiceArgs({ ...ARGS, ...sharedArgs, ...change })).toEqual(expected);
+  });
+
+  it("accepts the last priority that leaves room for the second rule", () => {
+    expect(validateContainerServiceArgs({ ...ARGS, ...sharedArgs, listener: { ...shared, priority: 49999 } })).toEqual(
+      [],
+    );
+  });
+
+  it("without a shared listener, needs the load balancer's certificate, subnets and security group", () => {
+    expect(
+      validateContainerServiceArgs({
+        ...ARGS,
+        certificateArn: undefined,
+        publicSubnetIds: undefined,
+        loadBalancerSecurityGroupId: undefined,
+      }),
+    ).toEqual([
+      "certificateArn: expected the ACM certificate of the HTTPS listener (or a shared listener), got none",
+      "publicSubnetIds: expected the load balancer's subnets (or a shared listener), got none",
+      "loadBalancerSecurityGroupId: expected the load balancer's security group (or a shared listener), got none",
+    ]);
+  });
+});
+
 describe("ContainerService argument errors", () => {
   it.each<[string, Partial<ContainerServiceArgs>, string[]]>([
     [
@@ -616,8 +813,8 @@ describe("pure rules", () => {
     expect(secretResourceArn(`${SECRET}:password::`)).toBe(SECRET);
     expect(secretResourceArn(SECRET)).toBe(SECRET);
     const own = "arn:aws:ecr:us-east-1:123456789012:repository/saas-dev/app";
-    expect(pullRepositoryArns(own, { build: { context: "app", tag: "1" } })).toEqual([own]);
-    expect(pullRepositoryArns(own, { uri: "ghcr.io/example/app:1.0.0" })).toEqual([]);
+    expect(pullRepositoryArns(own, { build: { context: "app", tag: "1" } }, "aws")).toEqual([own]);
+    expect(pullRepositoryArns(own, { uri: "ghcr.io/example/app:1.0.0" }, "aws")).toEqual([]);
   });
 
   it("uses the ELB account in old regions and the service principal in new ones", () => {
@@ -628,7 +825,13 @@ describe("pure rules", () => {
   });
 
   it("grants no secret or key access without secrets", () => {
-    const policy = executionRolePolicy({ repositoryArns: ["r"], logGroupArn: "g", secretArns: [], kmsKeyArn: KEY });
+    const policy = executionRolePolicy({
+      repositoryArns: ["r"],
+      logGroupArn: "g",
+      secretArns: [],
+      kmsKeyArn: KEY,
+      region: "us-east-1",
+    });
     expect(policy.Statement.map((s) => s.Sid)).toEqual(["PullImage", "RegistryLogin", "WriteLogs"]);
   });
 

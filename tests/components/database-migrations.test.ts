@@ -3,26 +3,22 @@ import {
   MigrationTask,
   MigrationTaskArgs,
   SCHEMA_GUARD,
-  ecrRepositoryArn,
-  executionPolicy,
   isPinnedImage,
 } from "../../components/database/migrationTask";
+import { FARGATE_CPU_VALUES, ecrRepositoryArnOf, executionRolePolicy } from "../../components/shared/fargate";
 import { Planned } from "../support/plan";
+import { testContext } from "../support/context";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
 const SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:saas-dev/database/migrator-AbCdEf";
 const TASK = "aws:ecs/taskDefinition:TaskDefinition";
 
 const args: MigrationTaskArgs = {
-  namePrefix: "saas-dev",
+  context: testContext({ kmsKeyArn: KEY }),
   databaseEndpoint: "saas-dev-postgres.abc123.us-east-1.rds.amazonaws.com",
   databasePort: 5432,
   databaseName: "app",
   migratorSecretArn: SECRET,
-  kmsKeyArn: KEY,
-  accountId: "123456789012",
-  partition: "aws",
-  region: "us-east-1",
   logRetentionDays: 30,
 };
 
@@ -138,19 +134,19 @@ describe("MigrationTask with the defaults", () => {
     expect(JSON.parse(policy.inputs.policy as string)).toEqual({
       Version: "2012-10-17",
       Statement: [
-        { Sid: "ReadMigratorSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: SECRET },
         {
-          Sid: "DecryptMigratorSecret",
+          Sid: "WriteLogs",
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: `${logGroupArn}:*`,
+        },
+        { Sid: "ReadSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: [SECRET] },
+        {
+          Sid: "DecryptSecrets",
           Effect: "Allow",
           Action: "kms:Decrypt",
           Resource: KEY,
           Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
-        },
-        {
-          Sid: "WriteMigrationLogs",
-          Effect: "Allow",
-          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-          Resource: `${logGroupArn}:*`,
         },
       ],
     });
@@ -183,14 +179,21 @@ describe("MigrationTask with an ECR image", () => {
     const statements = JSON.parse(
       p.one("aws:iam/rolePolicy:RolePolicy", "migrations-execution").inputs.policy as string,
     ).Statement as { Sid: string; Action: unknown; Resource: unknown }[];
-    expect(statements.slice(3)).toEqual([
+    expect(statements.slice(0, 2)).toEqual([
       {
-        Sid: "PullMigrationImage",
+        Sid: "PullImage",
         Effect: "Allow",
-        Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-        Resource: "arn:aws:ecr:us-east-1:123456789012:repository/saas-migrations",
+        Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        Resource: ["arn:aws:ecr:us-east-1:123456789012:repository/saas-migrations"],
       },
       { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    ]);
+    expect(statements.map((s) => s.Sid)).toEqual([
+      "PullImage",
+      "RegistryLogin",
+      "WriteLogs",
+      "ReadSecrets",
+      "DecryptSecrets",
     ]);
   });
 });
@@ -220,17 +223,17 @@ describe("migration task helpers", () => {
     ],
     ["flyway/flyway:10.22.0", undefined],
     ["public.ecr.aws/flyway/flyway:10.22.0", undefined],
-  ])("ecrRepositoryArn(%s)", (image, arn) => {
-    expect(ecrRepositoryArn(image, "aws")).toBe(arn);
+  ])("ecrRepositoryArnOf(%s)", (image, arn) => {
+    expect(ecrRepositoryArnOf(image, "aws")).toBe(arn);
   });
 
   it("grants nothing sensitive on *", () => {
-    const doc = executionPolicy({
-      secretArn: SECRET,
+    const doc = executionRolePolicy({
+      secretArns: [SECRET],
       kmsKeyArn: KEY,
       logGroupArn: "arn:l",
       region: "us-east-1",
-      repositoryArn: "arn:r",
+      repositoryArns: ["arn:r"],
     });
     const onStar = doc.Statement.filter((s) => s.Resource === "*").map((s) => s.Action);
     expect(onStar).toEqual(["ecr:GetAuthorizationToken"]);
@@ -255,8 +258,8 @@ describe("migration task helpers", () => {
       [
         'MigrationTask "migrations": invalid arguments:',
         "  - logRetentionDays: expected one of CloudWatch Logs' retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653), got 0",
-        '  - image: expected an image pinned by a release tag or a digest (e.g. flyway/flyway:10.22.0), got "flyway/flyway:latest"',
-        "  - memory: expected one of 1024, 2048, 3072, 4096 MiB with 512 CPU units (Fargate's sizes), got 512",
+        '  - image: expected an image pinned by a release tag other than latest or by an @sha256: digest (e.g. flyway/flyway:10.22.0), got "flyway/flyway:latest"',
+        "  - memory: expected a memory size Fargate offers with 512 CPU units: 1024, 2048, 3072, 4096, got 512",
       ].join("\n"),
     );
     expect(registered).toEqual(["pulumi:pulumi:Stack"]);
@@ -264,7 +267,7 @@ describe("migration task helpers", () => {
 
   it("rejects a CPU size it does not know", async () => {
     await expect(plan({ ...args, cpu: 300 })).rejects.toThrow(
-      "cpu: expected one of 256, 512, 1024, 2048, 4096, 8192, 16384, got 300",
+      `cpu: expected one of Fargate's CPU values ${FARGATE_CPU_VALUES.join(", ")}, got 300`,
     );
   });
 });

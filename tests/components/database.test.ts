@@ -7,19 +7,16 @@ import {
 } from "../../components/database/database";
 import { poolSettings } from "../../components/database/sizing";
 import { Planned } from "../support/plan";
+import { testContext } from "../support/context";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
 const INSTANCE = "aws:rds/instance:Instance";
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 
 const args: DatabaseArgs = {
-  namePrefix: "saas-dev",
+  context: testContext({ kmsKeyArn: KEY }),
   isolatedSubnetIds: ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
   securityGroupId: "sg-0dddddddddddddddd",
-  kmsKeyArn: KEY,
-  accountId: "123456789012",
-  partition: "aws",
-  region: "us-east-1",
   instanceClass: "db.t4g.micro",
   allocatedStorageGiB: 20,
   maxAllocatedStorageGiB: 100,
@@ -237,7 +234,7 @@ describe("Database in a production shape", () => {
       program: () => {
         const db = new Database("db", {
           ...args,
-          namePrefix: "saas-prod",
+          context: testContext({ kmsKeyArn: KEY, namePrefix: "saas-prod" }),
           instanceClass: "db.m7g.large",
           multiAz: true,
           backupRetentionDays: 30,

@@ -16,6 +16,7 @@ import { parseConfig } from "../../stacks/config";
 import { loadStackSettings, ProjectError } from "../../tools/engine/project";
 import { REPO_ROOT } from "../../tools/engine/run";
 import { Planned } from "../support/plan";
+import { testContext } from "../support/context";
 import { PlannedResource } from "../../tools/engine/types";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
@@ -38,11 +39,8 @@ const TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:saas-dev-alerts";
 const PAGER = "https://events.example.com/integration/0123abcd/enqueue";
 
 const ARGS: MonitoringArgs = {
-  namePrefix: "saas-dev",
+  context: testContext({ kmsKeyArn: KEY_ARN }),
   environment: "dev",
-  accountId: "123456789012",
-  region: "us-east-1",
-  kmsKeyArn: KEY_ARN,
   resources: RESOURCES,
   minTaskCount: 2,
   databaseMaxConnections: 400,
@@ -531,7 +529,11 @@ describe("Monitoring defaults and options", () => {
   const alarm = (p: Planned, key: string) => p.one(ALARM, `mon-alarm-${key}`).inputs;
 
   it("uses prod's tighter thresholds, faster evaluation and larger budget", async () => {
-    const p = await plan({ ...ARGS, namePrefix: "saas-prod", environment: "prod" });
+    const p = await plan({
+      ...ARGS,
+      context: testContext({ kmsKeyArn: KEY_ARN, namePrefix: "saas-prod" }),
+      environment: "prod",
+    });
     expect(alarm(p, "target-p99-latency")).toMatchObject({
       threshold: 1.5,
       evaluationPeriods: 3,
@@ -621,7 +623,7 @@ describe("Monitoring arguments", () => {
         program: () =>
           new Monitoring("mon", {
             ...ARGS,
-            namePrefix: "Saas",
+            context: testContext({ kmsKeyArn: KEY_ARN, namePrefix: "Saas" }),
             environment: "qa" as never,
             minTaskCount: -1,
             databaseMaxConnections: 0,
@@ -636,7 +638,7 @@ describe("Monitoring arguments", () => {
     ).rejects.toThrow(
       [
         'Monitoring "mon": invalid arguments:',
-        `  - namePrefix: expected 2-40 lowercase letters, digits or '-', starting with a letter, got "Saas"`,
+        `  - context.namePrefix: expected 2-40 lowercase letters, digits or '-', starting with a letter, got "Saas"`,
         '  - environment: expected one of dev, staging, prod, got "qa"',
         "  - minTaskCount: expected a whole number of tasks, 0 or more, got -1",
         "  - databaseMaxConnections: expected the instance's max_connections, a positive integer, got 0",
@@ -738,10 +740,8 @@ describe("stacks/monitoring.ts", () => {
     const p = await Planned.of({
       stack: "dev",
       program: () => {
-        outputs = monitoring(config, {
+        outputs = monitoring(config, testContext({ kmsKeyArn: KEY_ARN, namePrefix: config.namePrefix }), {
           ...RESOURCES,
-          accountId: "123456789012",
-          kmsKeyArn: KEY_ARN,
           minTaskCount: 1,
           databaseMaxConnections: 100,
         });

@@ -1,6 +1,7 @@
 import { Network, NetworkArgs, flowLogDeliveryPolicy } from "../../components/network/network";
 import { ComponentArgsError } from "../../components/shared/naming";
 import { Planned } from "../support/plan";
+import { testContext } from "../support/context";
 import { PlannedResource } from "../../tools/engine/types";
 
 const SUBNET = "aws:ec2/subnet:Subnet";
@@ -356,13 +357,11 @@ describe("Network in the prod stack", () => {
 
 describe("Network arguments", () => {
   const args: NetworkArgs = {
-    namePrefix: "t",
+    context: testContext({ namePrefix: "t", kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/x" }),
     vpcCidr: "10.0.0.0/16",
     azCount: 2,
     appPort: 8080,
     flowLogRetentionDays: 14,
-    kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/x",
-    region: "us-east-1",
     availabilityZones: ["us-east-1a", "us-east-1b"],
   };
 
