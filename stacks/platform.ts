@@ -146,10 +146,7 @@ export function platform(config: StackConfig) {
   const provisioner = new TenantProvisioner(
     "tenant-provisioner",
     {
-      namePrefix: config.namePrefix,
-      region: config.region,
-      partition: partition.partition,
-      kmsKeyArn: key.keyArn,
+      context,
       vpcId: network.vpcId,
       subnetIds: network.privateSubnetIds,
       databaseSecurityGroupId: network.databaseSecurityGroupId,
@@ -166,6 +163,7 @@ export function platform(config: StackConfig) {
       logRetentionDays: config.database.logRetentionDays,
       exportRetentionDays: config.database.tenantExportRetentionDays,
       protectExports: config.isProduction,
+      ...(database.disasterRecovery ? { exportReplica: database.disasterRecovery } : {}),
     },
     { dependsOn: tenantSchemas ? [tenantSchemas] : [] },
   );
@@ -176,7 +174,7 @@ export function platform(config: StackConfig) {
     {
       role: service.taskRoleArn.apply((arn) => arn.split("/").pop() ?? arn),
       policy: pulumi
-        .all([partition.partition, identity.accountId, database.resourceId])
+        .all([context.partition, context.accountId, database.resourceId])
         .apply(([p, account, resourceId]) =>
           JSON.stringify(
             policyDocument([

@@ -314,6 +314,15 @@ export class Database extends pulumi.ComponentResource {
   public readonly parameterGroupName: pulumi.Output<string>;
   /** ARN of the replicated automated backups in the DR region; undefined without `backupReplica`. */
   public readonly backupReplicationArn?: pulumi.Output<string>;
+  /**
+   * The DR region, its provider and key, when backups are replicated: what another store of the stack (the
+   * tenant export bucket) replicates to, so the stack has one DR region and one DR key.
+   */
+  public disasterRecovery?: {
+    readonly region: string;
+    readonly provider: Provider;
+    readonly kmsKeyArn: pulumi.Input<string>;
+  };
   /** Non-secret connection settings for a service task: host, port, database, TLS mode and the pool. */
   public readonly clientEnvironment: pulumi.Output<{ name: string; value: string }[]>;
   public readonly pool: DatabasePoolSettings;
@@ -543,6 +552,7 @@ export class Database extends pulumi.ComponentResource {
       );
       keyArn = key.arn;
     }
+    this.disasterRecovery = { region: replica.region, provider, kmsKeyArn: keyArn };
     const replication = new InstanceAutomatedBackupsReplication(
       `${name}-backup-replication`,
       { sourceDbInstanceArn: instance.arn, kmsKeyId: keyArn, retentionPeriod: replica.retentionDays },

@@ -27,6 +27,13 @@ export interface PrivateBucketArgs {
   };
   /** Let `pulumi destroy` empty and delete the bucket. */
   readonly forceDestroy: boolean;
+  /**
+   * Pulumi refuses to delete the bucket (`protect`), for a bucket that may hold the only copy of some data.
+   * @default false
+   */
+  readonly protect?: boolean;
+  /** The provider of another region (a disaster-recovery replica). @default - the stack's provider */
+  readonly provider?: pulumi.ProviderResource;
   readonly tags: Record<string, string>;
 }
 
@@ -40,14 +47,21 @@ export class PrivateBucket {
   readonly bucket: Bucket;
   readonly ownershipControls: BucketOwnershipControls;
   readonly publicAccessBlock: BucketPublicAccessBlock;
+  readonly versioning: BucketVersioning;
+  private readonly provider?: pulumi.ProviderResource;
 
   constructor(
     private readonly parent: pulumi.Resource,
     private readonly name: string,
     args: PrivateBucketArgs,
   ) {
-    const opts = { parent };
-    this.bucket = new Bucket(name, { forceDestroy: args.forceDestroy, tags: args.tags }, opts);
+    this.provider = args.provider;
+    const opts = { parent, ...(args.provider ? { provider: args.provider } : {}) };
+    this.bucket = new Bucket(
+      name,
+      { forceDestroy: args.forceDestroy, tags: args.tags },
+      { ...opts, protect: args.protect ?? false },
+    );
     const bucket = this.bucket.id;
     this.ownershipControls = new BucketOwnershipControls(
       name,
@@ -78,7 +92,7 @@ export class PrivateBucket {
       },
       opts,
     );
-    new BucketVersioning(name, { bucket, versioningConfiguration: { status: "Enabled" } }, opts);
+    this.versioning = new BucketVersioning(name, { bucket, versioningConfiguration: { status: "Enabled" } }, opts);
     const { ruleId, expirationDays, noncurrentDays } = args.lifecycle;
     new BucketLifecycleConfiguration(
       name,
@@ -104,7 +118,11 @@ export class PrivateBucket {
     return new BucketPolicy(
       this.name,
       { bucket: this.bucket.id, policy },
-      { parent: this.parent, dependsOn: [this.publicAccessBlock] },
+      {
+        parent: this.parent,
+        ...(this.provider ? { provider: this.provider } : {}),
+        dependsOn: [this.publicAccessBlock],
+      },
     );
   }
 }

@@ -7,28 +7,22 @@ import { LogGroup } from "@pulumi/aws/cloudwatch/logGroup";
 import { SecurityGroup } from "@pulumi/aws/ec2/securityGroup";
 import { SecurityGroupIngressRule } from "@pulumi/aws/vpc/securityGroupIngressRule";
 import { SecurityGroupEgressRule } from "@pulumi/aws/vpc/securityGroupEgressRule";
-import { Bucket } from "@pulumi/aws/s3/bucket";
-import { BucketOwnershipControls } from "@pulumi/aws/s3/bucketOwnershipControls";
-import { BucketPublicAccessBlock } from "@pulumi/aws/s3/bucketPublicAccessBlock";
-import { BucketServerSideEncryptionConfiguration } from "@pulumi/aws/s3/bucketServerSideEncryptionConfiguration";
-import { BucketVersioning } from "@pulumi/aws/s3/bucketVersioning";
-import { BucketLifecycleConfiguration } from "@pulumi/aws/s3/bucketLifecycleConfiguration";
-import { BucketPolicy } from "@pulumi/aws/s3/bucketPolicy";
+import { StackContext } from "../shared/context";
+import { PrivateBucket } from "../shared/privateBucket";
+import { BucketReplicationConfig } from "@pulumi/aws/s3/bucketReplicationConfig";
 import { ComponentArgsError, nameTags } from "../shared/naming";
 import { logRetentionProblem } from "../shared/logs";
-import { denyInsecureTransport, policyDocument } from "../shared/policies";
+import { denyInsecureTransport, policyDocument, serviceTrustPolicy } from "../shared/policies";
 import { TenantSpec, validateTenants } from "../tenant-schemas/model";
 import { HandlerBundle, bundleHandler, provisionerEvent } from "./bundle";
 import { ProvisionerEvent, ProvisionerMode, renderProvisionerEvent } from "./event";
 
 export interface TenantProvisionerArgs {
-  /** Prefix of the physical names; the function is `<namePrefix>-tenant-provisioner`. */
-  readonly namePrefix: string;
-  /** Region of the stack (the Secrets Manager and S3 endpoints the function's role is limited to). */
-  readonly region: string;
-  readonly partition: pulumi.Input<string>;
-  /** ARN of the stack KMS key: the log group and the export bucket are encrypted with it. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * The stack: the function is `<namePrefix>-tenant-provisioner`; its role is limited to the region's Secrets
+   * Manager and S3; the log group and the export bucket are encrypted with the stack key.
+   */
+  readonly context: StackContext;
   readonly vpcId: pulumi.Input<string>;
   /** Private subnets the function runs in (it needs the database and Secrets Manager, nothing else). */
   readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -68,12 +62,24 @@ export interface TenantProvisionerArgs {
    * @default false
    */
   readonly protectExports?: boolean;
+  /**
+   * Replicate exports to the stack's disaster-recovery region (its provider and key, from the database): after a
+   * purge the export is the only copy of the tenant's data.
+   * @default - no replication
+   */
+  readonly exportReplica?: {
+    readonly region: string;
+    readonly provider: pulumi.ProviderResource;
+    readonly kmsKeyArn: pulumi.Input<string>;
+  };
 }
 
 /** The function's memory: `pg` and the catalog of 1,000 tenants fit well; more memory is also more CPU. */
-export const PROVISIONER_MEMORY_MB = 1024;
+const MEMORY_MB = 1024;
+export const PROVISIONER_MEMORY_MB = MEMORY_MB;
 /** Lambda's maximum: an apply from scratch at 1,000 tenants is far inside it (docs/benchmarks.md). */
-export const PROVISIONER_TIMEOUT_SECONDS = 900;
+const TIMEOUT_SECONDS = 900;
+export const PROVISIONER_TIMEOUT_SECONDS = TIMEOUT_SECONDS;
 const DEFAULT_EXPORT_RETENTION_DAYS = 365;
 
 export function provisionerFunctionName(namePrefix: string): string {
@@ -88,8 +94,8 @@ export function provisionerFunctionName(namePrefix: string): string {
  *
  * Child names (a public contract): `<name>-sg`, `<name>-out-db`, `<name>-db-in`, `<name>-out-https`,
  * `<name>-out-s3`, `<name>-endpoints-in` (with endpoints), `<name>-logs`, `<name>-role`, `<name>-policy`,
- * `<name>-exports` and its `-ownership`, `-public-access`, `-encryption`, `-versioning`, `-lifecycle`,
- * `-policy`, `<name>-function`, `<name>-apply`.
+ * `<name>-exports` (the bucket and each of its settings, components/shared/privateBucket.ts),
+ * `<name>-function`, `<name>-apply`.
  */
 export class TenantProvisioner extends pulumi.ComponentResource {
   public readonly functionName: pulumi.Output<string>;
@@ -106,6 +112,7 @@ export class TenantProvisioner extends pulumi.ComponentResource {
     const exportRetentionDays = args.exportRetentionDays ?? DEFAULT_EXPORT_RETENTION_DAYS;
     const protectExports = args.protectExports ?? false;
 
+    const { namePrefix, region, kmsKeyArn } = args.context;
     const problems = [...validateTenants(args.tenants)];
     const retention = logRetentionProblem("logRetentionDays", args.logRetentionDays);
     if (retention) problems.push(retention);
@@ -115,18 +122,18 @@ export class TenantProvisioner extends pulumi.ComponentResource {
     if (!Number.isInteger(exportRetentionDays) || exportRetentionDays < 1 || exportRetentionDays > 3650) {
       problems.push(`exportRetentionDays: ${JSON.stringify(exportRetentionDays)} must be an integer from 1 to 3650`);
     }
-    if (!/^[a-z0-9][a-z0-9-]{0,38}$/.test(args.namePrefix)) {
+    if (!/^[a-z0-9][a-z0-9-]{0,38}$/.test(namePrefix)) {
       problems.push(
-        `namePrefix: ${JSON.stringify(args.namePrefix)} must be 1-39 lowercase letters, digits or '-' (the function name adds "-tenant-provisioner")`,
+        `context.namePrefix: ${JSON.stringify(namePrefix)} must be 1-39 lowercase letters, digits or '-' (the function name adds "-tenant-provisioner")`,
       );
     }
     if (problems.length > 0) throw new ComponentArgsError(`TenantProvisioner "${name}"`, problems);
 
     super("saas:tenants:TenantProvisioner", name, {}, opts);
     const child = { parent: this };
-    const tags = (what: string) => nameTags(`${args.namePrefix}-tenant-provisioner-${what}`);
-    const functionName = provisionerFunctionName(args.namePrefix);
-    const partition = pulumi.output(args.partition);
+    const tags = (what: string) => nameTags(`${namePrefix}-tenant-provisioner-${what}`);
+    const functionName = provisionerFunctionName(namePrefix);
+    const partition = pulumi.output(args.context.partition);
 
     const sg = new SecurityGroup(
       `${name}-sg`,
@@ -217,75 +224,26 @@ export class TenantProvisioner extends pulumi.ComponentResource {
       {
         name: `/aws/lambda/${functionName}`,
         retentionInDays: args.logRetentionDays,
-        kmsKeyId: args.kmsKeyArn,
+        kmsKeyId: kmsKeyArn,
         tags: tags("logs"),
       },
       child,
     );
 
-    const bucket = new Bucket(
-      `${name}-exports`,
-      { forceDestroy: !protectExports, tags: tags("exports") },
-      { ...child, protect: protectExports },
-    );
-    new BucketOwnershipControls(
-      `${name}-exports-ownership`,
-      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      child,
-    );
-    new BucketPublicAccessBlock(
-      `${name}-exports-public-access`,
-      {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      child,
-    );
-    new BucketServerSideEncryptionConfiguration(
-      `${name}-exports-encryption`,
-      {
-        bucket: bucket.id,
-        rules: [
-          {
-            applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn },
-            bucketKeyEnabled: true,
-          },
-        ],
-      },
-      child,
-    );
-    new BucketVersioning(
-      `${name}-exports-versioning`,
-      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-      child,
-    );
-    new BucketLifecycleConfiguration(
-      `${name}-exports-lifecycle`,
-      {
-        bucket: bucket.id,
-        rules: [
-          {
-            id: "expire-exports",
-            status: "Enabled",
-            filter: { prefix: "tenant-exports/" },
-            expiration: { days: exportRetentionDays },
-            noncurrentVersionExpiration: { noncurrentDays: exportRetentionDays },
-          },
-        ],
-      },
-      child,
-    );
-    new BucketPolicy(
-      `${name}-exports-policy`,
-      {
-        bucket: bucket.id,
-        policy: bucket.arn.apply((arn) => JSON.stringify(policyDocument([denyInsecureTransport(arn)]))),
-      },
-      child,
-    );
+    // May hold the only copy of a purged tenant's data: protected in production, expired after the retention.
+    const exports = new PrivateBucket(this, `${name}-exports`, {
+      objectOwnership: "BucketOwnerEnforced",
+      encryption: { kmsKeyArn },
+      lifecycle: { ruleId: "expire-exports", expirationDays: exportRetentionDays, noncurrentDays: exportRetentionDays },
+      forceDestroy: !protectExports,
+      protect: protectExports,
+      tags: tags("exports"),
+    });
+    const bucket = exports.bucket;
+    exports.attachPolicy(bucket.arn.apply((arn) => JSON.stringify(policyDocument([denyInsecureTransport(arn)]))));
+    if (args.exportReplica !== undefined) {
+      this.replicateExports(name, args.context, args.exportReplica, exports, protectExports, exportRetentionDays, tags);
+    }
 
     const role = new Role(
       `${name}-role`,
@@ -311,14 +269,14 @@ export class TenantProvisioner extends pulumi.ComponentResource {
             partition,
             logGroup.arn,
             pulumi.output(args.database.masterSecretArn),
-            pulumi.output(args.kmsKeyArn),
+            pulumi.output(kmsKeyArn),
             bucket.arn,
           ])
           .apply(([p, logArn, secretArn, keyArn, bucketArn]) =>
             JSON.stringify(
               provisionerPolicy({
                 partition: p,
-                region: args.region,
+                region,
                 logGroupArn: logArn,
                 secretArn,
                 keyArn,
@@ -342,8 +300,8 @@ export class TenantProvisioner extends pulumi.ComponentResource {
         code: bundle.then((b) => new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(b.code) })),
         sourceCodeHash: bundle.then((b) => b.sha256),
         role: role.arn,
-        memorySize: PROVISIONER_MEMORY_MB,
-        timeout: PROVISIONER_TIMEOUT_SECONDS,
+        memorySize: MEMORY_MB,
+        timeout: TIMEOUT_SECONDS,
         // One at a time: two deploys (or a deploy and a purge) never interleave. The handler also takes an
         // advisory lock, which covers `npm run tenants:apply` from a workstation.
         reservedConcurrentExecutions: 1,
@@ -403,6 +361,140 @@ export class TenantProvisioner extends pulumi.ComponentResource {
       result: this.result,
     });
   }
+
+  private replicateExports(
+    name: string,
+    context: StackContext,
+    replica: NonNullable<TenantProvisionerArgs["exportReplica"]>,
+    source: PrivateBucket,
+    protect: boolean,
+    retentionDays: number,
+    tags: (what: string) => Record<string, string>,
+  ): void {
+    const target = new PrivateBucket(this, `${name}-exports-replica`, {
+      objectOwnership: "BucketOwnerEnforced",
+      encryption: { kmsKeyArn: replica.kmsKeyArn },
+      lifecycle: { ruleId: "expire-exports", expirationDays: retentionDays, noncurrentDays: retentionDays },
+      forceDestroy: !protect,
+      protect,
+      provider: replica.provider,
+      tags: tags("exports-replica"),
+    });
+    target.attachPolicy(target.bucket.arn.apply((arn) => JSON.stringify(policyDocument([denyInsecureTransport(arn)]))));
+    const role = new Role(
+      `${name}-exports-replication`,
+      {
+        assumeRolePolicy: pulumi
+          .all([pulumi.output(context.accountId), source.bucket.arn])
+          .apply(([account, arn]) => JSON.stringify(serviceTrustPolicy("s3.amazonaws.com", account, arn))),
+        description: "S3 replication of tenant exports to the disaster-recovery region",
+        tags: tags("exports-replication"),
+      },
+      { parent: this },
+    );
+    new RolePolicy(
+      `${name}-exports-replication`,
+      {
+        role: role.id,
+        policy: pulumi
+          .all([
+            source.bucket.arn,
+            target.bucket.arn,
+            pulumi.output(context.kmsKeyArn),
+            pulumi.output(replica.kmsKeyArn),
+          ])
+          .apply(([sourceBucketArn, replicaBucketArn, sourceKeyArn, replicaKeyArn]) =>
+            JSON.stringify(
+              exportReplicationPolicy({
+                sourceBucketArn,
+                replicaBucketArn,
+                sourceKeyArn,
+                replicaKeyArn,
+                sourceRegion: context.region,
+                replicaRegion: replica.region,
+              }),
+            ),
+          ),
+      },
+      { parent: this },
+    );
+    new BucketReplicationConfig(
+      `${name}-exports-replication`,
+      {
+        bucket: source.bucket.id,
+        role: role.arn,
+        rules: [
+          {
+            id: "exports-to-dr-region",
+            status: "Enabled",
+            filter: { prefix: "tenant-exports/" },
+            deleteMarkerReplication: { status: "Disabled" },
+            sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
+            destination: {
+              bucket: target.bucket.arn,
+              storageClass: "STANDARD",
+              encryptionConfiguration: { replicaKmsKeyId: replica.kmsKeyArn },
+            },
+          },
+        ],
+      },
+      // S3 accepts a replication configuration only on a versioned bucket, on both sides.
+      { parent: this, dependsOn: [source.versioning, target.versioning] },
+    );
+  }
+}
+
+export interface ExportReplicationPolicyInput {
+  readonly sourceBucketArn: string;
+  readonly replicaBucketArn: string;
+  readonly sourceKeyArn: string;
+  readonly replicaKeyArn: string;
+  readonly sourceRegion: string;
+  readonly replicaRegion: string;
+}
+
+/** What S3 replication needs of SSE-KMS objects (S3 User Guide, "Replicating encrypted objects"). */
+export function exportReplicationPolicy(input: ExportReplicationPolicyInput) {
+  return policyDocument([
+    {
+      Sid: "ReadSourceConfiguration",
+      Effect: "Allow",
+      Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+      Resource: input.sourceBucketArn,
+    },
+    {
+      Sid: "ReadSourceVersions",
+      Effect: "Allow",
+      Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+      Resource: `${input.sourceBucketArn}/*`,
+    },
+    {
+      Sid: "WriteReplicas",
+      Effect: "Allow",
+      Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+      Resource: `${input.replicaBucketArn}/*`,
+    },
+    {
+      Sid: "DecryptSourceThroughS3",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: input.sourceKeyArn,
+      Condition: {
+        StringEquals: { "kms:ViaService": `s3.${input.sourceRegion}.amazonaws.com` },
+        StringLike: { "kms:EncryptionContext:aws:s3:arn": `${input.sourceBucketArn}/*` },
+      },
+    },
+    {
+      Sid: "EncryptReplicasThroughS3",
+      Effect: "Allow",
+      Action: ["kms:Encrypt", "kms:GenerateDataKey"],
+      Resource: input.replicaKeyArn,
+      Condition: {
+        StringEquals: { "kms:ViaService": `s3.${input.replicaRegion}.amazonaws.com` },
+        StringLike: { "kms:EncryptionContext:aws:s3:arn": `${input.replicaBucketArn}/*` },
+      },
+    },
+  ]);
 }
 
 export interface ProvisionerPolicyInput {

@@ -21,6 +21,9 @@ const line = (i: {
 const sorted = (lines: Line[]) => [...lines].sort((a, b) => a[0].localeCompare(b[0]));
 
 const DEV: Line[] = [
+  ["Log group tenant-provisioner-logs (STANDARD): ingestion", 5, "GB", 0.5, 2.5],
+  ["Log group tenant-provisioner-logs (STANDARD): storage", 2.301, "GB-months", 0.03, 0.07],
+  ["S3 bucket tenant-provisioner-exports", 50, "GB-months", 0.023, 1.15],
   ["Application load balancer service-alb", 730, "hours", 0.0225, 16.43],
   ["Application load balancer service-alb: capacity units", 730, "LCU-hours", 0.008, 5.84],
   ["Application load balancer service-alb: public IPv4", 1460, "address-hours", 0.005, 7.3],
@@ -71,6 +74,10 @@ const DEV: Line[] = [
 ];
 
 const PROD: Line[] = [
+  ["S3 bucket tenant-provisioner-exports-replica", 50, "GB-months", 0.023, 1.15],
+  ["Log group tenant-provisioner-logs (STANDARD): ingestion", 5, "GB", 0.5, 2.5],
+  ["Log group tenant-provisioner-logs (STANDARD): storage", 14.795, "GB-months", 0.03, 0.44],
+  ["S3 bucket tenant-provisioner-exports", 50, "GB-months", 0.023, 1.15],
   ["Application load balancer service-alb", 730, "hours", 0.0225, 16.43],
   ["Application load balancer service-alb: capacity units", 730, "LCU-hours", 0.008, 5.84],
   ["Application load balancer service-alb: public IPv4", 2190, "address-hours", 0.005, 10.95],
@@ -137,15 +144,18 @@ const PROD: Line[] = [
 ];
 
 describe.each<[string, Line[], number, string[]]>([
-  ["dev", DEV, 133.86, ["aws:ecs/cluster:Cluster"]],
+  ["dev", DEV, 137.58, ["aws:ecs/cluster:Cluster", "aws:lambda/function:Function", "aws:lambda/invocation:Invocation"]],
   [
     "prod",
     PROD,
-    589.21,
+    594.45,
     [
       "aws:ecs/cluster:Cluster",
+      "aws:lambda/function:Function",
+      "aws:lambda/invocation:Invocation",
       "aws:rds/instance:Instance",
       "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
+      "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
     ],
   ],
 ])("the %s stack's monthly cost", (stack, expected, total, unpriced) => {

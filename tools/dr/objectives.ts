@@ -42,7 +42,8 @@ export interface RecoveryObjectives {
 }
 
 /** What a bucket holds, derived from who uses it (tools/dr/stores.ts). */
-export type BucketRole = "data" | "logs" | "origin";
+/** `replica`: the destination of another bucket's cross-region replication (it is the copy, not the original). */
+export type BucketRole = "data" | "logs" | "origin" | "replica";
 
 const HOUR = 60;
 const DAY = 24 * HOUR;

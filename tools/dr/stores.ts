@@ -146,10 +146,13 @@ export function bucketRole(
       (n) => s === n || s.startsWith(`${n}.s3`) || s === `arn:aws:s3:::${n}` || s.startsWith(`arn:aws:s3:::${n}/`),
     );
   const roles = new Set<BucketRole>();
+  let owner = "";
   const walk = (value: unknown, keyPath: string) => {
     if (typeof value === "string") {
       if (matches(value)) {
-        if (/log/i.test(keyPath)) {
+        if (/^\.rules\.destination\.bucket$/.test(keyPath) && REPLICATION_TYPES.includes(owner)) {
+          roles.add("replica");
+        } else if (/log/i.test(keyPath)) {
           roles.add("logs");
         } else if (/origin/i.test(keyPath)) {
           roles.add("origin");
@@ -165,6 +168,7 @@ export function bucketRole(
   };
   for (const r of resources) {
     if (r.urn !== bucket.urn) {
+      owner = r.type;
       walk(r.inputs, "");
     }
   }
