@@ -28,7 +28,13 @@ export interface ProvisionReport {
   readonly suspended: readonly string[];
   readonly orphaned: readonly string[];
   readonly notes: readonly string[];
-  readonly checks: { readonly total: number; readonly failed: number; readonly failures: readonly CheckResult[] };
+  readonly checks: {
+    readonly total: number;
+    readonly failed: number;
+    readonly failures: readonly CheckResult[];
+    /** `all`, or `N of M tenants`: which tenants got the per-tenant checks (see verificationScope). */
+    readonly scope?: string;
+  };
   readonly durationMs: number;
   /** Only with `dryRun` or `includeStatements`: the SQL in execution order. */
   readonly sql?: readonly string[];
@@ -54,6 +60,29 @@ export class ProvisioningCheckError extends Error {
       `tenant provisioning rolled back: ${report.checks.failed} of ${report.checks.total} isolation checks failed:\n  - ${[...list, ...more].join("\n  - ")}`,
     );
   }
+}
+
+/** Up to this many tenants, every run checks every tenant; beyond it, see verificationScope. */
+export const FULL_VERIFICATION_LIMIT = 50;
+
+/**
+ * Which tenants get the per-tenant checks. Every tenant on a first run, after a change of the handler's code,
+ * and up to FULL_VERIFICATION_LIMIT tenants; otherwise the tenants this run created, changed or suspended. The
+ * database-wide checks (which roles app can become, which tenant roles can log in, every cross-tenant grant
+ * and membership, PUBLIC's rights) always cover every tenant. `npm run verify:tenants` checks everything.
+ */
+export function verificationScope(
+  event: ProvisionerEvent,
+  plan: {
+    readonly created: readonly string[];
+    readonly changed: readonly string[];
+    readonly suspended: readonly string[];
+  },
+): "all" | ReadonlySet<string> {
+  const previous = event.tf?.prev_input as { handlerSha256?: unknown } | undefined | null;
+  const sameCode = previous?.handlerSha256 === event.handlerSha256;
+  if (event.tenants.length <= FULL_VERIFICATION_LIMIT || event.tf?.action !== "update" || !sameCode) return "all";
+  return new Set([...plan.created, ...plan.changed, ...plan.suspended]);
 }
 
 export async function provisionTenants(
@@ -123,10 +152,12 @@ export async function provisionTenants(
         }
       }
     }
+    const scope = verificationScope(event, plan);
     const results = await verifyTenants(client, event.tenants, {
       migratorRole: model.migratorRole,
       appRole: model.appRole,
       inTransaction: true,
+      ...(scope === "all" ? {} : { scope }),
     });
     const failures = results.filter((r) => !r.ok);
     const report: ProvisionReport = {
@@ -139,7 +170,12 @@ export async function provisionTenants(
       suspended: plan.suspended,
       orphaned: plan.orphaned,
       notes: plan.notes,
-      checks: { total: results.length, failed: failures.length, failures },
+      checks: {
+        total: results.length,
+        failed: failures.length,
+        failures,
+        scope: scope === "all" ? "all" : `${scope.size} of ${model.tenants.length} tenants`,
+      },
       durationMs: Math.round(now() - started),
       ...(opts.dryRun || opts.includeStatements ? { sql: statements.map((s) => s.sql) } : {}),
     };

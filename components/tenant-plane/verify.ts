@@ -75,25 +75,41 @@ class Session {
       const err = e as { message: string; code?: string };
       return { message: err.message, code: err.code };
     } finally {
-      // Also undoes the SET LOCAL ROLE, so the next attempt starts as the connecting user.
+      // Also undoes the SET LOCAL ROLE, so the next attempt starts as the connecting user. RELEASE too: a
+      // savepoint left open nests the next one inside it, and each open level that wrote keeps a lock until
+      // the transaction ends (thousands of attempts would fill the shared lock table).
       await this.client.query("ROLLBACK TO SAVEPOINT verify_attempt");
+      await this.client.query("RELEASE SAVEPOINT verify_attempt");
     }
   }
 
-  /** Like `attempt`, but a successful statement stays until the final rollback. */
-  async keep(role: string, sql: string): Promise<{ message: string; code?: string } | null> {
-    await this.client.query("SAVEPOINT verify_keep");
+  /**
+   * Runs `sql` as `role`, then `body` while its effect stands, then undoes both: the probe tables live only as
+   * long as their checks, so their locks are released at once instead of piling up until the end.
+   */
+  async withProbe<T>(
+    role: string,
+    sql: string,
+    body: (err: { message: string; code?: string } | null) => Promise<T>,
+  ): Promise<T> {
+    await this.client.query("SAVEPOINT verify_probe");
     try {
-      await this.client.query(`SET LOCAL ROLE ${quoteIdent(role)}`);
-      await this.client.query(sql);
-      // RESET before RELEASE: a released savepoint keeps its SET LOCAL for the rest of the transaction.
-      await this.client.query("RESET ROLE");
-      await this.client.query("RELEASE SAVEPOINT verify_keep");
-      return null;
-    } catch (e) {
-      await this.client.query("ROLLBACK TO SAVEPOINT verify_keep");
-      const err = e as { message: string; code?: string };
-      return { message: err.message, code: err.code };
+      let err: { message: string; code?: string } | null = null;
+      try {
+        await this.client.query("SAVEPOINT verify_probe_create");
+        await this.client.query(`SET LOCAL ROLE ${quoteIdent(role)}`);
+        await this.client.query(sql);
+        await this.client.query("RESET ROLE");
+        await this.client.query("RELEASE SAVEPOINT verify_probe_create");
+      } catch (e) {
+        await this.client.query("ROLLBACK TO SAVEPOINT verify_probe_create");
+        await this.client.query("RELEASE SAVEPOINT verify_probe_create");
+        err = { message: (e as Error).message, code: (e as { code?: string }).code };
+      }
+      return await body(err);
+    } finally {
+      await this.client.query("ROLLBACK TO SAVEPOINT verify_probe");
+      await this.client.query("RELEASE SAVEPOINT verify_probe");
     }
   }
 }
@@ -146,7 +162,12 @@ export async function discoverTenants(client: ClientBase, opts: TenantModelOptio
   return rows.map((r) => ({ id: r.id, tier: r.login ? "dedicated" : "shared" }));
 }
 
-async function catalogChecks(s: Session, model: TenantModel, database: string): Promise<CheckResult[]> {
+async function catalogChecks(
+  s: Session,
+  model: TenantModel,
+  database: string,
+  inScope: (t: TenantPlan) => boolean,
+): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   const add = (check: string, tenant: string, expected: string, actual: string) =>
     out.push({ check, tenant, expected, actual, ok: expected === actual });
@@ -223,6 +244,43 @@ async function catalogChecks(s: Session, model: TenantModel, database: string): 
     list(logins.map((r) => r.rolname)),
   );
 
+  // Set-based sweeps over every tenant, whatever the scope: a direct grant to a tenant role on another tenant's
+  // schema or relations, and a tenant role that is a member of another.
+  const crossGrants = await s.rows<{ grant: string }>(
+    `SELECT DISTINCT format('%s on %s', g.rolname, o.name) AS grant
+       FROM (SELECT n.nspname AS owner_schema, format('schema %I', n.nspname) AS name, n.nspacl AS acl
+               FROM pg_catalog.pg_namespace n WHERE n.nspname LIKE $1
+             UNION ALL
+             SELECT n.nspname, format('%I.%I', n.nspname, c.relname), c.relacl
+               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname LIKE $1) o
+       CROSS JOIN LATERAL aclexplode(o.acl) x
+       JOIN pg_catalog.pg_roles g ON g.oid = x.grantee
+      WHERE g.rolname LIKE $1 AND g.rolname <> o.owner_schema
+      ORDER BY 1`,
+    [`${TENANT_PREFIX.replace("_", "\\_")}%`],
+  );
+  add(
+    "catalog: grants to a tenant role on another tenant's objects",
+    "*",
+    "none",
+    list(crossGrants.map((r) => r.grant)),
+  );
+  const crossMembers = await s.rows<{ pair: string }>(
+    `SELECT format('%s in %s', m.rolname, r.rolname) AS pair
+       FROM pg_catalog.pg_auth_members am
+       JOIN pg_catalog.pg_roles r ON r.oid = am.roleid
+       JOIN pg_catalog.pg_roles m ON m.oid = am.member
+      WHERE r.rolname LIKE $1 AND m.rolname LIKE $1 ORDER BY 1`,
+    [`${TENANT_PREFIX.replace("_", "\\_")}%`],
+  );
+  add(
+    "catalog: tenant roles that are members of another tenant role",
+    "*",
+    "none",
+    list(crossMembers.map((r) => r.pair)),
+  );
+
   const creators = await s.rows<{ rolname: string }>(
     `SELECT 'PUBLIC' AS rolname WHERE has_schema_privilege('public', 'public', 'CREATE')
      UNION ALL
@@ -280,7 +338,7 @@ async function catalogChecks(s: Session, model: TenantModel, database: string): 
   }
 
   for (const t of model.tenants) {
-    out.push(...(await tenantCatalogChecks(s, model, t, database)));
+    if (inScope(t)) out.push(...(await tenantCatalogChecks(s, model, t, database)));
   }
   return out;
 }
@@ -457,29 +515,19 @@ function attackTargets(order: readonly string[], i: number): Set<string> {
   return new Set([order[(i + 1) % order.length], order[(i + order.length - 1) % order.length]]);
 }
 
-async function behaviourChecks(s: Session, model: TenantModel): Promise<CheckResult[]> {
+async function behaviourChecks(
+  s: Session,
+  model: TenantModel,
+  inScope: (t: TenantPlan) => boolean,
+): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   const add = (check: string, tenant: string, expected: string, actual: string) =>
     out.push({ check, tenant, expected, actual, ok: expected === actual });
   const { migratorRole: migrator, appRole: app } = model;
-
-  // The probe is created the way Flyway creates tables, so it proves the default privileges.
-  const probed = new Set<string>();
-  for (const t of model.tenants) {
-    const err = await s.keep(
-      migrator,
-      `CREATE TABLE ${quoteIdent(t.schemaName)}.${quoteIdent(PROBE_TABLE)} (id bigserial PRIMARY KEY, note text)`,
-    );
-    if (err === null) probed.add(t.id);
-    add(
-      `behaviour: ${migrator} creates a table in the schema`,
-      t.id,
-      "allowed",
-      err === null ? "allowed" : err.message,
-    );
-  }
-  const schemas = model.tenants.map((t) => t.schemaName);
-  const tables = await tablesIn(s, schemas);
+  const tables = await tablesIn(
+    s,
+    model.tenants.map((t) => t.schemaName),
+  );
 
   const tryOps = async (role: string, targets: readonly TableRef[], ops: readonly Dml[]) => {
     const allowed: string[] = [];
@@ -496,7 +544,14 @@ async function behaviourChecks(s: Session, model: TenantModel): Promise<CheckRes
   };
 
   const order = model.tenants.map((t) => t.schemaName);
+  const byRole = new Map(model.tenants.map((t) => [t.schemaName, t]));
+  // What each tenant could do to another tenant's tables (real ones and the probes), gathered per attacker.
+  const leaks = new Map<string, string[]>();
+  const leak = (attacker: string, allowed: readonly string[]) =>
+    leaks.set(attacker, [...(leaks.get(attacker) ?? []), ...allowed]);
+
   for (const [i, t] of model.tenants.entries()) {
+    if (!inScope(t)) continue;
     const own = tables.filter((x) => x.schema === t.schemaName && x.name !== FLYWAY_HISTORY_TABLE);
     const targets = attackTargets(order, i);
     const others = tables.filter((x) => targets.has(x.schema));
@@ -507,20 +562,38 @@ async function behaviourChecks(s: Session, model: TenantModel): Promise<CheckRes
       `allowed on ${own.length} tables`,
       ownResult.denied.length === 0 ? `allowed on ${own.length} tables` : `denied: ${ownResult.denied.join("; ")}`,
     );
-    if (probed.has(t.id)) {
-      const err = await s.attempt(
-        t.roleName,
-        `INSERT INTO ${quoteIdent(t.schemaName)}.${quoteIdent(PROBE_TABLE)} (note) VALUES ('probe') RETURNING id`,
-      );
-      add("behaviour: INSERT using own sequence (table created later)", t.id, "allowed", err?.message ?? "allowed");
-    }
-    const otherResult = await tryOps(t.roleName, others, [...DML, "TRUNCATE"]);
-    add(
-      "behaviour: any DML on other tenants' tables",
-      t.id,
-      "denied",
-      otherResult.allowed.length === 0 ? "denied" : `allowed: ${otherResult.allowed.join("; ")}`,
+    // The probe is created the way Flyway creates tables, so it proves the default privileges; while it exists,
+    // the neighbours attack it too (an empty schema has nothing else to attack).
+    const probe: TableRef = { schema: t.schemaName, name: PROBE_TABLE, column: "note" };
+    await s.withProbe(
+      migrator,
+      `CREATE TABLE ${quoteIdent(t.schemaName)}.${quoteIdent(PROBE_TABLE)} (id bigserial PRIMARY KEY, note text)`,
+      async (err) => {
+        add(
+          `behaviour: ${migrator} creates a table in the schema`,
+          t.id,
+          "allowed",
+          err === null ? "allowed" : err.message,
+        );
+        if (err !== null) return;
+        const insert = await s.attempt(
+          t.roleName,
+          `INSERT INTO ${quoteIdent(t.schemaName)}.${quoteIdent(PROBE_TABLE)} (note) VALUES ('probe') RETURNING id`,
+        );
+        add(
+          "behaviour: INSERT using own sequence (table created later)",
+          t.id,
+          "allowed",
+          insert?.message ?? "allowed",
+        );
+        for (const schema of targets) {
+          const attacker = byRole.get(schema);
+          if (attacker !== undefined)
+            leak(attacker.id, (await tryOps(attacker.roleName, [probe], [...DML, "TRUNCATE"])).allowed);
+        }
+      },
     );
+    leak(t.id, (await tryOps(t.roleName, others, [...DML, "TRUNCATE"])).allowed);
     for (const [label, sql] of [
       ["CREATE TABLE in own schema", `CREATE TABLE ${quoteIdent(t.schemaName)}.__verify_create (id int)`],
       ["CREATE TABLE in public", `CREATE TABLE public.__verify_create (id int)`],
@@ -530,6 +603,16 @@ async function behaviourChecks(s: Session, model: TenantModel): Promise<CheckRes
       const err = await s.attempt(t.roleName, sql);
       add(`behaviour: ${label}`, t.id, "denied", err === null ? "allowed" : "denied");
     }
+  }
+  for (const t of model.tenants) {
+    if (!leaks.has(t.id)) continue;
+    const allowed = leaks.get(t.id) ?? [];
+    add(
+      "behaviour: any DML on other tenants' tables",
+      t.id,
+      "denied",
+      allowed.length === 0 ? "denied" : `allowed: ${allowed.join("; ")}`,
+    );
   }
 
   const appResult = await tryOps(app, tables, ["SELECT"]);
@@ -558,6 +641,12 @@ export interface VerifyOptions extends TenantModelOptions {
    * @default false - the verifier opens and rolls back its own transaction
    */
   readonly inTransaction?: boolean;
+  /**
+   * Only these tenants get the per-tenant checks (catalog and behaviour); the database-wide checks, which cover
+   * every tenant in a few set-based queries, always run. The provisioner passes the tenants its run touched.
+   * @default - every tenant
+   */
+  readonly scope?: ReadonlySet<string>;
 }
 
 export async function verifyTenants(
@@ -597,7 +686,8 @@ export async function verifyTenants(
           );
         }
       }
-      return [...(await catalogChecks(s, model, database)), ...(await behaviourChecks(s, model))];
+      const inScope = (t: TenantPlan) => opts.scope === undefined || opts.scope.has(t.id);
+      return [...(await catalogChecks(s, model, database, inScope)), ...(await behaviourChecks(s, model, inScope))];
     } finally {
       await client.query(inTransaction ? "ROLLBACK TO SAVEPOINT verify_all" : "ROLLBACK");
     }

@@ -291,6 +291,11 @@ describe("GIVEN three tenants (gamma dedicated) provisioned from the planned eve
       await root.query("GRANT SELECT ON tenant_beta.customers TO tenant_alpha");
       expect(failures(await verifyTenants(admin, TENANTS))).toEqual([
         expect.objectContaining({
+          check: "catalog: grants to a tenant role on another tenant's objects",
+          tenant: "*",
+          actual: "tenant_alpha on tenant_beta.customers",
+        }),
+        expect.objectContaining({
           check: "catalog: privileges on other schemas' relations",
           tenant: "alpha",
           actual: "tenant_beta.customers",
@@ -303,6 +308,7 @@ describe("GIVEN three tenants (gamma dedicated) provisioned from the planned eve
       await root.query("GRANT SELECT ON tenant_beta.customers TO tenant_alpha");
       const failed = failures(await verifyTenants(admin, TENANTS)).map((r) => `${r.tenant}: ${r.check}`);
       expect(failed).toEqual([
+        "*: catalog: grants to a tenant role on another tenant's objects",
         "alpha: catalog: schemas the tenant role can use",
         "alpha: catalog: privileges on other schemas' relations",
         "alpha: behaviour: any DML on other tenants' tables",

@@ -308,7 +308,7 @@ describe("WHEN a run cannot be applied safely", () => {
     const run = provisionTenants(master, withEpsilon);
     await expect(run).rejects.toBeInstanceOf(ProvisioningCheckError);
     await expect(run).rejects.toThrow(
-      /tenant provisioning rolled back: 3 of \d+ isolation checks failed:\n {2}- beta: catalog: schemas the tenant role can use: expected tenant_beta, got tenant_beta, tenant_delta\n {2}- beta: catalog: privileges on other schemas' relations: expected none, got tenant_delta\.secrets\n {2}- beta: behaviour: any DML on other tenants' tables: expected denied, got allowed: SELECT tenant_delta\.secrets/,
+      /tenant provisioning rolled back: 4 of \d+ isolation checks failed:\n {2}- \*: catalog: grants to a tenant role on another tenant's objects: expected none, got tenant_beta on schema tenant_delta, tenant_beta on tenant_delta\.secrets\n {2}- beta: catalog: schemas the tenant role can use: expected tenant_beta, got tenant_beta, tenant_delta\n {2}- beta: catalog: privileges on other schemas' relations: expected none, got tenant_delta\.secrets\n {2}- beta: behaviour: any DML on other tenants' tables: expected denied, got allowed: SELECT tenant_delta\.secrets/,
     );
     // epsilon's role and schema were created in the run, and are gone with its rollback.
     expect(await roles()).not.toContain("tenant_epsilon");

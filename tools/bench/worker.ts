@@ -105,10 +105,13 @@ async function sameProgramUnderSdkMocks(stack: string, config: Record<string, st
   return { ms, resources };
 }
 
-/** The dev plan with `count` tenants: how the plan grows with tenants (config override of saas:tenants). */
+/**
+ * The dev plan with `count` tenants as it ships (the provisioner applies them: they are only the Invocation's
+ * input, no resources), through a config override of saas:tenants.
+ */
 async function tenants(count: number, runs: number, sameProgramFloor: boolean) {
   const list = Array.from({ length: count }, (_, i) => ({ id: `t${String(i).padStart(4, "0")}` }));
-  const config = { "saas:tenants": JSON.stringify(list), "saas:databaseManageTenants": "true" };
+  const config = { "saas:tenants": JSON.stringify(list) };
   let resources = 0;
   let tenantResources = 0;
   if (sameProgramFloor) {
