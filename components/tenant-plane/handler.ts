@@ -47,6 +47,8 @@ export interface HandlerDependencies {
   /** Builds the database client; the tests replace TLS, which the embedded server does not offer. */
   readonly newClient: (config: ClientConfig) => Client;
   readonly exportSink?: (bucket: string) => S3ExportSink;
+  /** One structured line per entry in the function's log. @default - JSON on stdout (Lambda's JSON log format) */
+  readonly log?: (entry: Record<string, unknown>) => void;
 }
 
 interface MasterCredentials {
@@ -93,21 +95,32 @@ async function connect(deps: HandlerDependencies, env: HandlerEnvironment): Prom
 }
 
 export function createHandler(deps: HandlerDependencies, env: () => HandlerEnvironment) {
+  const log = deps.log ?? ((entry: Record<string, unknown>) => console.log(JSON.stringify(entry)));
   return async (event: unknown): Promise<ProvisionReport | PurgeReport> => {
     const settings = env();
+    // The function's log group is the audit trail: every event (it carries no secret) and every outcome.
+    log({ msg: "event", event });
     const client = await connect(deps, settings);
     try {
-      if (isPurgeEvent(event)) {
-        if (settings.exportBucket === undefined || deps.exportSink === undefined) {
-          throw new Error("purge needs EXPORT_BUCKET: the export destination is not configured");
-        }
-        return await purgeTenant(client, event, deps.exportSink(settings.exportBucket));
-      }
-      return await provisionTenants(client, event);
+      const report = isPurgeEvent(event)
+        ? await purge(deps, settings, client, event)
+        : await provisionTenants(client, event);
+      log({ msg: "done", report });
+      return report;
+    } catch (e) {
+      log({ msg: "failed", error: (e as Error).message });
+      throw e;
     } finally {
       await client.end();
     }
   };
+}
+
+async function purge(deps: HandlerDependencies, settings: HandlerEnvironment, client: Client, event: unknown) {
+  if (settings.exportBucket === undefined || deps.exportSink === undefined) {
+    throw new Error("purge needs EXPORT_BUCKET: the export destination is not configured");
+  }
+  return purgeTenant(client, event, deps.exportSink(settings.exportBucket));
 }
 
 let cached: ReturnType<typeof createHandler> | undefined;
@@ -117,7 +130,7 @@ export async function handler(event: unknown): Promise<ProvisionReport | PurgeRe
   if (cached === undefined) {
     // Loaded lazily so the core stays importable where the S3 client is not needed.
     const { S3Client } = await import("@aws-sdk/client-s3");
-    const s3 = new S3Client({});
+    const s3 = new S3Client({ maxAttempts: 3, requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 } });
     const { s3ExportSink } = await import("./s3Export");
     cached = createHandler(
       {

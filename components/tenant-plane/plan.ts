@@ -16,7 +16,7 @@ import {
   TenantModel,
   TenantPlan,
 } from "../tenant-schemas/model";
-import { Catalog } from "./catalog";
+import { Catalog, CatalogMembership } from "./catalog";
 import { quoteIdent } from "./sql";
 
 export interface PlannedStatement {
@@ -47,8 +47,20 @@ export interface PlanOptions {
 
 const ident = quoteIdent;
 
-function membershipOf(catalog: Catalog, role: string, member: string) {
-  return catalog.memberships.filter((m) => m.role === role && m.member === member);
+const membershipIndex = new WeakMap<Catalog, Map<string, CatalogMembership[]>>();
+
+/** The rows of one membership (one per grantor), from an index built once per catalog: O(1) per tenant. */
+function membershipOf(catalog: Catalog, role: string, member: string): readonly CatalogMembership[] {
+  let index = membershipIndex.get(catalog);
+  if (index === undefined) {
+    index = new Map();
+    for (const m of catalog.memberships) {
+      const key = `${m.role}\u0000${m.member}`;
+      index.set(key, [...(index.get(key) ?? []), m]);
+    }
+    membershipIndex.set(catalog, index);
+  }
+  return index.get(`${role}\u0000${member}`) ?? [];
 }
 
 function grantMembership(m: Pick<MembershipSpec, "role" | "member" | "inherit" | "set">): string {
@@ -171,12 +183,19 @@ export function planProvisioning(model: TenantModel, catalog: Catalog, opts: Pla
   const created: string[] = [];
   const changed = new Set<string>();
   const suspended: string[] = [];
+  const gapsBySchema = new Map<string, Catalog["relationGaps"][number][]>();
+  for (const gap of catalog.relationGaps) gapsBySchema.set(gap.schema, [...(gapsBySchema.get(gap.schema) ?? []), gap]);
+  const databaseGrants = new Set(catalog.databaseGrants);
+  const touchedEarlier = new Set(statements.map((s) => s.tenant));
   for (const t of model.tenants) {
-    const before = statements.filter((s) => s.tenant === t.id).length;
+    // A tenant's own statements are the ones planTenant appends now; the operator's SET grant on its role
+    // (above) also counts as a change of it.
+    const before = statements.length;
+    const earlier = touchedEarlier.has(t.id);
     const isNew = !catalog.roles.has(t.roleName) || !catalog.schemas.has(t.schemaName);
-    planTenant(model, catalog, t, statements, db, rdsIam);
+    planTenant(model, catalog, t, statements, db, rdsIam, gapsBySchema.get(t.schemaName) ?? [], databaseGrants);
     if (isNew) created.push(t.id);
-    else if (statements.filter((s) => s.tenant === t.id).length > before) changed.add(t.id);
+    else if (statements.length > before || earlier) changed.add(t.id);
     if (t.status === "suspended" && !isNew && hasAccess(model, catalog, t.roleName)) suspended.push(t.id);
   }
 
@@ -222,6 +241,34 @@ function revokeAccess(model: TenantModel, catalog: Catalog, role: string, db: st
   return out;
 }
 
+interface TenantItems {
+  readonly grants: TenantModel["grants"][number][];
+  readonly defaults: TenantModel["defaultPrivileges"][number][];
+  readonly memberships: TenantModel["memberships"][number][];
+}
+const itemIndex = new WeakMap<TenantModel, Map<string, TenantItems>>();
+
+/** The model's items grouped by tenant, once per model: planning stays linear in the tenant count. */
+function byTenant(model: TenantModel): Map<string, TenantItems> {
+  let index = itemIndex.get(model);
+  if (index === undefined) {
+    index = new Map();
+    const of = (id: string) => {
+      let items = index?.get(id);
+      if (items === undefined) {
+        items = { grants: [], defaults: [], memberships: [] };
+        index?.set(id, items);
+      }
+      return items;
+    };
+    for (const g of model.grants) if (g.tenantId !== undefined) of(g.tenantId).grants.push(g);
+    for (const d of model.defaultPrivileges) of(d.tenantId).defaults.push(d);
+    for (const m of model.memberships) if (m.tenantId !== undefined) of(m.tenantId).memberships.push(m);
+    itemIndex.set(model, index);
+  }
+  return index;
+}
+
 function planTenant(
   model: TenantModel,
   catalog: Catalog,
@@ -229,6 +276,8 @@ function planTenant(
   out: PlannedStatement[],
   db: string,
   rdsIam: boolean,
+  gaps: Catalog["relationGaps"],
+  databaseGrants: ReadonlySet<string>,
 ): void {
   const add = (sql: string) => out.push({ tenant: t.id, sql });
   const role = ident(t.roleName);
@@ -250,7 +299,8 @@ function planTenant(
   }
   const schemaGrants = haveSchema?.grants ?? [];
 
-  for (const g of model.grants.filter((x) => x.tenantId === t.id)) {
+  const own = byTenant(model).get(t.id) ?? { grants: [], defaults: [], memberships: [] };
+  for (const g of own.grants) {
     switch (g.objectType) {
       case "schema": {
         const need = missing(g.privileges, schemaGrants, t.roleName);
@@ -258,7 +308,7 @@ function planTenant(
         break;
       }
       case "database": {
-        const need = missing(g.privileges, catalog.databaseGrants, t.roleName);
+        const need = g.privileges.filter((p) => !databaseGrants.has(`${t.roleName}:${p}`));
         if (need.length > 0) add(`GRANT ${need.join(", ")} ON DATABASE ${db} TO ${role}`);
         break;
       }
@@ -266,7 +316,7 @@ function planTenant(
       case "sequence": {
         // Per object, for objects that exist without the grant (created before the default privileges, or by
         // another role). Flyway's history table is never among them (catalog.ts leaves it out).
-        for (const gap of catalog.relationGaps.filter((x) => x.schema === t.schemaName && x.kind === g.objectType)) {
+        for (const gap of gaps.filter((x) => x.kind === g.objectType)) {
           const need = g.privileges.filter((p) => gap.missing.includes(p));
           if (need.length > 0) {
             add(
@@ -278,10 +328,10 @@ function planTenant(
       }
     }
   }
-  if (!t.login && catalog.databaseGrants.includes(`${t.roleName}:CONNECT`)) {
+  if (!t.login && databaseGrants.has(`${t.roleName}:CONNECT`)) {
     add(`REVOKE CONNECT ON DATABASE ${db} FROM ${role}`);
   }
-  for (const d of model.defaultPrivileges.filter((x) => x.tenantId === t.id)) {
+  for (const d of own.defaults) {
     const have =
       catalog.defaultPrivileges.get(`${t.schemaName}|${d.objectType === "table" ? "r" : "S"}|${t.roleName}`) ?? [];
     const need = d.privileges.filter((p) => !have.includes(p));
@@ -292,7 +342,7 @@ function planTenant(
     }
   }
 
-  const appMember = model.memberships.find((m) => m.tenantId === t.id && m.member === model.appRole);
+  const appMember = own.memberships.find((m) => m.member === model.appRole);
   const appRows = membershipOf(catalog, t.roleName, model.appRole);
   if (appMember !== undefined) {
     const exact =
@@ -308,7 +358,7 @@ function planTenant(
     for (const sql of revokeMembership(catalog, t.roleName, model.appRole)) add(sql);
   }
   if (rdsIam) {
-    for (const m of model.memberships.filter((x) => x.tenantId === t.id && x.rdsOnly)) {
+    for (const m of own.memberships.filter((x) => x.rdsOnly)) {
       if (membershipOf(catalog, m.role, m.member).length === 0) add(grantMembership(m));
     }
   }

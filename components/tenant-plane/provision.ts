@@ -120,15 +120,15 @@ export async function provisionTenants(
   await client.query("BEGIN");
   let committed = false;
   try {
-    await client.query("SELECT pg_advisory_xact_lock($1)", [PROVISIONER_LOCK_KEY]);
-    // A non-superuser creator (the RDS master user) gets SET, not INHERIT, on each role it creates.
-    await client.query("SET LOCAL createrole_self_grant = 'set'");
     const version = Number((await client.query("SHOW server_version_num")).rows[0].server_version_num);
     if (version < 160000) {
       throw new TenantInputError(
         `the tenant model needs PostgreSQL 16 or later (GRANT ... WITH INHERIT/SET); this server is ${version}`,
       );
     }
+    await client.query("SELECT pg_advisory_xact_lock($1)", [PROVISIONER_LOCK_KEY]);
+    // A non-superuser creator (the RDS master user) gets SET, not INHERIT, on each role it creates.
+    await client.query("SET LOCAL createrole_self_grant = 'set'");
     let statements: readonly PlannedStatement[] = [];
     let plan = { ...empty } as Omit<ReturnType<typeof planProvisioning>, "statements">;
     if (event.mode === "apply") {

@@ -112,7 +112,7 @@ export async function purgeTenant(
       await client.query(`SET LOCAL ROLE ${quoteIdent(migrator)}`);
       const rels = await q<{ name: string }>(
         `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY 1`,
+          WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1`,
         [schema],
       );
       for (const rel of rels) {
@@ -145,7 +145,9 @@ export async function purgeTenant(
     const history = tables.some((t) => t.name === FLYWAY_HISTORY_TABLE)
       ? (
           await q<{ version: string | null }>(
-            `SELECT max(version) AS version FROM ${quoteIdent(schema)}.${quoteIdent(FLYWAY_HISTORY_TABLE)} WHERE success`,
+            // The last successful versioned migration; versions are text ("10" sorts before "9").
+            `SELECT version FROM ${quoteIdent(schema)}.${quoteIdent(FLYWAY_HISTORY_TABLE)}
+              WHERE success AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1`,
           )
         )[0]?.version
       : null;
@@ -160,7 +162,8 @@ export async function purgeTenant(
           exportedAt: now().toISOString(),
           requestedBy: event.requestedBy,
           flywayVersion: history ?? null,
-          format: "one JSON object per line (row_to_json), split every 50,000 rows",
+          format:
+            "one JSON object per line (row_to_json), split every 50,000 rows; a partitioned table once, under its parent",
           tables: tables.map((t) => ({ name: t.name, rows: t.rows, parts: t.parts, columns: t.columns })),
         },
         null,

@@ -675,16 +675,15 @@ export async function verifyTenants(
     const inTransaction = opts.inTransaction ?? false;
     await client.query(inTransaction ? "SAVEPOINT verify_all" : "BEGIN");
     try {
-      for (const role of [model.migratorRole, model.appRole, ...model.tenants.map((t) => t.roleName)]) {
-        const [row] = await s.rows<{ exists: boolean; can: boolean }>(
-          `SELECT true AS exists, pg_has_role(current_user, oid, 'SET') AS can FROM pg_catalog.pg_roles WHERE rolname = $1`,
-          [role],
+      const [blocked] = await s.rows<{ rolname: string }>(
+        `SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY($1) AND NOT pg_has_role(current_user, oid, 'SET')
+          ORDER BY rolname LIMIT 1`,
+        [[model.migratorRole, model.appRole, ...model.tenants.map((t) => t.roleName)]],
+      );
+      if (blocked !== undefined) {
+        throw new Error(
+          `the connecting user cannot SET ROLE ${blocked.rolname}; connect as a superuser or the user the provisioner runs as`,
         );
-        if (row !== undefined && !row.can) {
-          throw new Error(
-            `the connecting user cannot SET ROLE ${role}; connect as a superuser or the user the provisioner runs as`,
-          );
-        }
       }
       const inScope = (t: TenantPlan) => opts.scope === undefined || opts.scope.has(t.id);
       return [...(await catalogChecks(s, model, database, inScope)), ...(await behaviourChecks(s, model, inScope))];
