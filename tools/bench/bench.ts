@@ -2,11 +2,15 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { benchOnly, tenantProvisionerSection } from "./tenants";
 
 /**
  * `npm run bench`: the performance figures, all measured in one run on this machine so their ratios compare like
  * with like (the machine is shared and noisy; absolute times are indicative only). Each measurement runs in a
  * fresh process. Results go to docs/benchmarks.md.
+ *
+ * `BENCH_ONLY=tenants npm run bench` measures only the tenant provisioner (tools/bench/tenants.ts, a real
+ * PostgreSQL) and replaces just its section of docs/benchmarks.md, for a quick check.
  */
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -38,6 +42,8 @@ const versionOf = (pkg: string) =>
 const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 
 function main() {
+  const file = path.join(REPO, "docs", "benchmarks.md");
+  if (process.env.BENCH_ONLY !== undefined) return benchOnly(process.env.BENCH_ONLY, file);
   const started = new Date();
   const rows: string[] = [];
   const log = (line: string) => {
@@ -144,7 +150,8 @@ function main() {
     `| synthetic (prod resources repeated) | ${synthetic.resources} | ${fmtMs(synthetic.ms)} | ${synthetic.violations} |`,
     "",
   );
-  const file = path.join(REPO, "docs", "benchmarks.md");
+  log("tenant provisioner: a real PostgreSQL at 10, 100 and 1,000 tenants …");
+  rows.push(...tenantProvisionerSection());
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, rows.join("\n"));
   log(`wrote ${path.relative(REPO, file)}`);

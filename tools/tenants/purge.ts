@@ -6,7 +6,8 @@
  * provisioner function (inside the VPC), which exports every row of every table of the tenant's schema to the
  * stack's export bucket (`s3://<tenantExportBucketName>/tenant-exports/<id>/<time>/`, manifest last), then drops
  * the schema and the role in the same transaction. Break-glass or a local database: `--database-url <url>
- * [--export-dir <dir>]` runs the same code here and writes the export to that folder (default ./tenant-exports).
+ * [--export-dir <dir>]` runs the same code here and writes the export under that folder (default: here), in
+ * `<dir>/tenant-exports/<id>/<time>/`.
  *
  * Every purge is logged: the function's log group records the event and the report; this command prints both.
  * Exit status: 0 purged, 1 refused or failed in the function, 2 usage or configuration error.
@@ -88,7 +89,7 @@ export async function run(argv: readonly string[], deps: PurgeDependencies): Pro
     const config = parseConfig(settings.config, { project: settings.project, stack });
     const configured = config.database.tenants.find((t) => t.id === tenant);
     if (configured !== undefined) {
-      throw new UsageError(
+      throw new TenantInputError(
         `tenant ${tenant} is still in saas:tenants of stack ${stack} (status ${configured.status ?? "active"}); remove it from Pulumi.${stack}.yaml and run pulumi up first, so the provisioner suspends it (runbooks/tenant-offboarding.md)`,
       );
     }
@@ -108,9 +109,7 @@ export async function run(argv: readonly string[], deps: PurgeDependencies): Pro
         throw new UsageError(`cannot connect to the database: ${(e as Error).message}`);
       }
       try {
-        deps.out(
-          formatPurge(await purgeTenant(client, event, directoryExportSink(flags["export-dir"] ?? "tenant-exports"))),
-        );
+        deps.out(formatPurge(await purgeTenant(client, event, directoryExportSink(flags["export-dir"] ?? "."))));
         return 0;
       } finally {
         await client.end();
