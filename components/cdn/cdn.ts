@@ -9,7 +9,7 @@ import { BucketPolicy } from "@pulumi/aws/s3/bucketPolicy";
 import { Distribution } from "@pulumi/aws/cloudfront/distribution";
 import { OriginAccessControl } from "@pulumi/aws/cloudfront/originAccessControl";
 import { ResponseHeadersPolicy } from "@pulumi/aws/cloudfront/responseHeadersPolicy";
-import { OpenIdConnectProvider } from "@pulumi/aws/iam/openIdConnectProvider";
+import { getOpenIdConnectProviderOutput } from "@pulumi/aws/iam/getOpenIdConnectProvider";
 import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { ComponentArgsError, nameTags } from "../shared/naming";
@@ -56,8 +56,10 @@ export interface CdnArgs {
    */
   readonly frontendBranch?: string;
   /**
-   * The account's GitHub Actions OIDC provider.
-   * @default - one is created (an account has only one per URL: set this in every other stack of the account)
+   * The account's GitHub Actions OIDC provider. It is never created here: an account holds one provider per URL,
+   * CI itself signs in through it, and a stack that owned it would delete it on destroy (see
+   * runbooks/account-bootstrap.md for the once-per-account creation).
+   * @default - looked up by its URL with getOpenIdConnectProvider; the lookup fails when the account has none
    */
   readonly githubOidcProviderArn?: pulumi.Input<string>;
   /**
@@ -341,11 +343,7 @@ export class Cdn extends pulumi.ComponentResource {
       const providerArn =
         args.githubOidcProviderArn !== undefined
           ? pulumi.output(args.githubOidcProviderArn)
-          : new OpenIdConnectProvider(
-              `${name}-github`,
-              { url: GITHUB_OIDC_URL, clientIdLists: ["sts.amazonaws.com"], tags: tags("github-oidc") },
-              { parent: this },
-            ).arn;
+          : getOpenIdConnectProviderOutput({ url: GITHUB_OIDC_URL }, { parent: this }).arn;
       const subject = githubBranchSubject(args.frontendRepository, frontendBranch);
       const role = new Role(
         `${name}-deploy`,

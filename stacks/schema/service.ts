@@ -117,7 +117,7 @@ export const SERVICE_KEYS: readonly ConfigKey[] = [
     type: "string",
     default: "",
     description:
-      "ARN of the account's existing GitHub Actions OIDC provider; empty creates one (an account holds only one per URL).",
+      "ARN of the account's GitHub Actions OIDC provider, created once per account outside every stack (runbooks/account-bootstrap.md); empty looks it up by its URL.",
   },
 ];
 
@@ -190,7 +190,7 @@ export interface CdnConfig {
   /** `owner/repo`; undefined creates no deploy role. */
   readonly frontendRepository?: string;
   readonly frontendBranch: string;
-  /** Existing GitHub OIDC provider; undefined creates one. */
+  /** The account's GitHub OIDC provider; undefined looks it up by URL (never created by a stack). */
   readonly githubOidcProviderArn?: string;
 }
 

@@ -39,7 +39,6 @@ describe("Cdn", () => {
         "aws:cloudfront/distribution:Distribution::cdn-distribution",
         "aws:cloudfront/originAccessControl:OriginAccessControl::cdn-oac",
         "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy::cdn-headers",
-        "aws:iam/openIdConnectProvider:OpenIdConnectProvider::cdn-github",
         "aws:iam/role:Role::cdn-deploy",
         "aws:iam/rolePolicy:RolePolicy::cdn-deploy",
         "aws:s3/bucket:Bucket::cdn-assets",
@@ -171,12 +170,24 @@ describe("Cdn", () => {
     });
   });
 
+  it("never creates the account's GitHub OIDC provider: it looks it up by URL", () => {
+    // An account holds one provider per URL and CI signs in through it: a stack that created it would fail with
+    // EntityAlreadyExists, and destroying that stack would delete what CI and every other stack trust.
+    expect(p.ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider")).toEqual([]);
+    expect(
+      p.run.invokes.filter((i) => i.token === "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"),
+    ).toEqual([
+      {
+        token: "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider",
+        args: { url: "https://token.actions.githubusercontent.com" },
+      },
+    ]);
+  });
+
   it("lets only the repository's main branch deploy, to this bucket and distribution", () => {
-    const provider = p.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "cdn-github");
-    expect(provider.inputs).toMatchObject({
-      url: "https://token.actions.githubusercontent.com",
-      clientIdLists: ["sts.amazonaws.com"],
-    });
+    const provider = {
+      outputs: { arn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" },
+    };
     const role = p.one(T.role, "cdn-deploy");
     expect(json(role.inputs.assumeRolePolicy).Statement).toEqual([
       {
@@ -223,6 +234,9 @@ describe("Cdn variants", () => {
     });
     expect(p.one(T.dist, "cdn-distribution").inputs.viewerCertificate).toEqual({ cloudfrontDefaultCertificate: true });
     expect(p.ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider")).toEqual([]);
+    expect(p.run.invokes.map((i) => i.token)).not.toContain(
+      "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider",
+    );
     const trust = json(p.one(T.role, "cdn-deploy").inputs.assumeRolePolicy).Statement[0];
     expect(trust.Principal).toEqual({ Federated: providerArn });
     expect(trust.Condition.StringEquals["token.actions.githubusercontent.com:sub"]).toBe(
