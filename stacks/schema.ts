@@ -27,6 +27,9 @@ export type NatStrategy = (typeof NAT_STRATEGIES)[number];
 /** The cost tags every resource carries, through the AWS provider's `defaultTags`. */
 export const REQUIRED_TAGS = ["Environment", "Project", "Owner", "CostCenter", "ManagedBy"] as const;
 
+/** An ALB needs subnets in two zones, and so does an RDS DB subnet group: a one-zone stack cannot be deployed. */
+export const MIN_AZ_COUNT = 2;
+
 const FOUNDATION_KEYS: readonly ConfigKey[] = [
   {
     key: "aws:region",
@@ -60,13 +63,13 @@ const FOUNDATION_KEYS: readonly ConfigKey[] = [
     key: "azCount",
     type: "integer",
     default: 2,
-    description: `Availability zones to spread subnets over: 1-${MAX_AZ_COUNT}, no more than the region has, at least 2 in prod.`,
+    description: `Availability zones to spread subnets over: ${MIN_AZ_COUNT}-${MAX_AZ_COUNT}, no more than the region has (the load balancer and the database subnet group each need two).`,
   },
   {
     key: "natGateways",
     type: "string",
     default: "single",
-    description: `NAT gateways for the private subnets: ${NAT_STRATEGIES.join(", ")} (onePerAz survives the loss of a zone).`,
+    description: `NAT gateways for the private subnets: ${NAT_STRATEGIES.join(", ")} (onePerAz survives the loss of a zone; none needs interfaceEndpoints).`,
   },
   {
     key: "flowLogRetentionDays",
@@ -131,7 +134,11 @@ export const configSchema = z.object({
         ctx.addIssue({ code: "custom", message: problem });
       }
     }),
-    azCount: integer(1, MAX_AZ_COUNT),
+    azCount: integer(
+      MIN_AZ_COUNT,
+      MAX_AZ_COUNT,
+      `an integer from ${MIN_AZ_COUNT} to ${MAX_AZ_COUNT} (an application load balancer and an RDS subnet group each need subnets in at least two availability zones)`,
+    ),
     natGateways: oneOf(NAT_STRATEGIES),
     flowLogRetentionDays: logRetentionDays(),
     interfaceEndpoints: z.boolean({ error: "expected true or false" }),
@@ -161,17 +168,19 @@ function foundationProblems(values: RawValues): ConfigProblem[] {
   const azCount = saas.azCount;
   const environment = saas.environment;
   const zones = typeof region === "string" ? REGION_AZ_COUNT[region] : undefined;
-  const validAz = typeof azCount === "number" && Number.isInteger(azCount) && azCount >= 1 && azCount <= MAX_AZ_COUNT;
+  const validAz =
+    typeof azCount === "number" && Number.isInteger(azCount) && azCount >= MIN_AZ_COUNT && azCount <= MAX_AZ_COUNT;
   if (zones !== undefined && validAz && azCount > zones) {
     problems.push({
       path: ["saas", "azCount"],
       message: `expected at most ${zones}: ${region} has ${zones} availability zones`,
     });
   }
-  if (environment === "prod" && validAz && azCount < 2) {
+  if (saas.natGateways === "none" && saas.interfaceEndpoints === false) {
     problems.push({
-      path: ["saas", "azCount"],
-      message: "expected at least 2 in prod: a single zone cannot survive the loss of that zone",
+      path: ["saas", "natGateways"],
+      message:
+        "expected single or onePerAz while saas:interfaceEndpoints is false: with neither NAT nor interface endpoints the private subnets reach no AWS API, so tasks cannot pull their image from ECR, ship logs to CloudWatch Logs or read their secrets (set saas:interfaceEndpoints to true to run without NAT)",
     });
   }
   if (

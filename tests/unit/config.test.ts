@@ -133,10 +133,31 @@ describe("parseConfig", () => {
       { "saas:vpcCidr": "10.0.0.0/24" },
       'saas:vpcCidr: "10.0.0.0/24" is too small for the subnets it must hold: its public and database subnets would be /30, smaller than the /28 AWS allows; use /22 or larger (e.g. 10.0.0.0/16)',
     ],
-    ["zero zones", { "saas:azCount": "0" }, "saas:azCount: expected an integer from 1 to 6, got 0"],
-    ["seven zones", { "saas:azCount": "7" }, "saas:azCount: expected an integer from 1 to 6, got 7"],
-    ["a string for a number", { "saas:azCount": "two" }, 'saas:azCount: expected an integer from 1 to 6, got "two"'],
-    ["a fraction", { "saas:azCount": "2.5" }, "saas:azCount: expected an integer from 1 to 6, got 2.5"],
+    [
+      "zero zones",
+      { "saas:azCount": "0" },
+      "saas:azCount: expected an integer from 2 to 6 (an application load balancer and an RDS subnet group each need subnets in at least two availability zones), got 0",
+    ],
+    [
+      "one zone",
+      { "saas:azCount": "1" },
+      "saas:azCount: expected an integer from 2 to 6 (an application load balancer and an RDS subnet group each need subnets in at least two availability zones), got 1",
+    ],
+    [
+      "seven zones",
+      { "saas:azCount": "7" },
+      "saas:azCount: expected an integer from 2 to 6 (an application load balancer and an RDS subnet group each need subnets in at least two availability zones), got 7",
+    ],
+    [
+      "a string for a number",
+      { "saas:azCount": "two" },
+      'saas:azCount: expected an integer from 2 to 6 (an application load balancer and an RDS subnet group each need subnets in at least two availability zones), got "two"',
+    ],
+    [
+      "a fraction",
+      { "saas:azCount": "2.5" },
+      "saas:azCount: expected an integer from 2 to 6 (an application load balancer and an RDS subnet group each need subnets in at least two availability zones), got 2.5",
+    ],
     [
       "more zones than the region has",
       {
@@ -240,6 +261,13 @@ describe("parseConfig", () => {
     ).not.toHaveProperty("alertHttpsEndpoint");
   });
 
+  it("rejects a stack without NAT and without interface endpoints, and says why", () => {
+    expect(problems({ ...VALID, "saas:natGateways": "none", "saas:interfaceEndpoints": "false" })).toEqual([
+      'saas:natGateways: expected single or onePerAz while saas:interfaceEndpoints is false: with neither NAT nor interface endpoints the private subnets reach no AWS API, so tasks cannot pull their image from ECR, ship logs to CloudWatch Logs or read their secrets (set saas:interfaceEndpoints to true to run without NAT), got "none"',
+    ]);
+    expect(problems({ ...VALID, "saas:natGateways": "none", "saas:interfaceEndpoints": "true" })).toEqual([]);
+  });
+
   it("checks the name prefix derived from the stack name", () => {
     expect(problems(VALID, "Feature_X")).toEqual([
       `saas:namePrefix: the default "saas-Feature_X" (<project>-<stack>) is not 2-20 lowercase letters, digits or '-'; set saas:namePrefix for this stack, e.g. "saas-feature-x"`,
@@ -265,9 +293,8 @@ describe("parseConfig", () => {
       expect(parseConfig(PROD, { stack: "prod" }).isProduction).toBe(true);
     });
 
-    it("needs two zones and a NAT gateway in each", () => {
-      expect(problems({ ...PROD, "saas:azCount": "1", "saas:natGateways": "single" }, "prod")).toEqual([
-        "saas:azCount: expected at least 2 in prod: a single zone cannot survive the loss of that zone, got 1",
+    it("needs a NAT gateway in each zone", () => {
+      expect(problems({ ...PROD, "saas:natGateways": "single" }, "prod")).toEqual([
         'saas:natGateways: expected onePerAz in prod: with fewer NAT gateways the loss of one zone cuts every zone\'s egress, got "single"',
       ]);
     });
@@ -295,7 +322,7 @@ describe("parseConfig", () => {
         "Invalid configuration (4 problems):",
         '  - aws:region: "mars-1" is not a known AWS region (e.g. us-east-1, eu-west-1)',
         '  - saas:vpcCidr: "10.0.0.1/16" is not a network address: the host bits are set (did you mean 10.0.0.0/16?)',
-        '  - saas:azCount: expected an integer from 1 to 6, got "two"',
+        '  - saas:azCount: expected an integer from 2 to 6 (an application load balancer and an RDS subnet group each need subnets in at least two availability zones), got "two"',
         '  - saas:interfaceEndpoints: expected true or false, got "maybe"',
       ].join("\n"),
     );
