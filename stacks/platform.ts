@@ -8,6 +8,7 @@ import { Database } from "../components/database/database";
 import { MigrationTask } from "../components/database/migrationTask";
 import { ContainerService } from "../components/container-service/containerService";
 import { contentImageTag } from "../components/container-service/imageTag";
+import { PLATFORMS } from "../components/container-service/fargate";
 import { Cdn } from "../components/cdn/cdn";
 import { maxConnections, poolEnvironment } from "../components/database/sizing";
 import { TenantSchemas } from "../components/tenant-schemas/tenantSchemas";
@@ -106,7 +107,14 @@ export function platform(config: StackConfig) {
     image: config.service.image
       ? { uri: config.service.image }
       : // Relative to the project folder (where Pulumi runs the program), so state is the same on every machine.
-        { build: { context: "app", dockerfile: "app/Dockerfile", tag: contentImageTag(appDir) } },
+        {
+          build: {
+            context: "app",
+            dockerfile: "app/Dockerfile",
+            // The platform is part of the tag: the same sources build other bytes for another architecture.
+            tag: contentImageTag(appDir, { platform: PLATFORMS[config.service.architecture].docker }),
+          },
+        },
     architecture: config.service.architecture,
     cpu: config.service.cpu,
     memory: config.service.memory,
