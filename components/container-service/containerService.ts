@@ -556,6 +556,11 @@ export class ContainerService extends pulumi.ComponentResource {
         executionRoleArn: executionRole.arn,
         taskRoleArn: taskRole.arn,
         volumes: [{ name: TMP_VOLUME }],
+        // Every change registers a new revision and replaces this resource; without this the provider deregisters
+        // the previous revision at once, and the circuit breaker's rollback target (or the fast rollback in
+        // runbooks/service-rollback.md) would be INACTIVE. Kept revisions cost nothing; `pulumi destroy` keeps
+        // them too (runbooks/service-rollback.md says how to deregister them).
+        skipDestroy: true,
         containerDefinitions: pulumi
           .all([imageRef, logGroup.name, secretValues])
           .apply(([image, logGroupName, secretArns]) =>
@@ -778,6 +783,9 @@ export class ContainerService extends pulumi.ComponentResource {
         loadBalancers: [{ targetGroupArn: targetGroup.arn, containerName: CONTAINER_NAME, containerPort: args.port }],
         // A deployment whose tasks keep failing is stopped and rolled back to the last working task definition.
         deploymentCircuitBreaker: { enable: true, rollback: true },
+        // `pulumi up` succeeds only once the rollout is steady: a rollout the circuit breaker rolls back fails the
+        // update instead of leaving state naming a task definition that does not run.
+        waitForSteadyState: true,
         // Start the new tasks before stopping old ones: capacity never drops during a deployment.
         deploymentMinimumHealthyPercent: 100,
         deploymentMaximumPercent: 200,
