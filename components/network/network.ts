@@ -359,7 +359,7 @@ export class Network extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new RolePolicy(
+    const flowLogPolicy = new RolePolicy(
       `${name}-flow-logs`,
       {
         role: flowLogRole.id,
@@ -379,7 +379,8 @@ export class Network extends pulumi.ComponentResource {
         maxAggregationInterval: 60,
         tags: tags("flow-log"),
       },
-      { parent: this },
+      // A flow log created before its role may write stays in "Access error" and delivers nothing.
+      { parent: this, dependsOn: [flowLogPolicy] },
     );
 
     this.vpcId = vpc.id;
@@ -450,8 +451,13 @@ export function flowLogTrustPolicy(vpcArn: string) {
   );
 }
 
-/** Write access to this one log group and its streams; nothing else. */
+/**
+ * Write access to this one log group and its streams, plus `logs:DescribeLogGroups`, which the VPC Flow Logs
+ * user guide lists in the delivery role's policy (the service checks the destination group with it). That
+ * action cannot be scoped to one group (it lists), so it gets the account's log groups in the region.
+ */
 export function flowLogDeliveryPolicy(logGroupArn: string) {
+  const [, partition, , region, account] = logGroupArn.split(":");
   return {
     Version: "2012-10-17",
     Statement: [
@@ -459,6 +465,11 @@ export function flowLogDeliveryPolicy(logGroupArn: string) {
         Effect: "Allow",
         Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
         Resource: [logGroupArn, `${logGroupArn}:*`],
+      },
+      {
+        Effect: "Allow",
+        Action: "logs:DescribeLogGroups",
+        Resource: `arn:${partition}:logs:${region}:${account}:log-group:*`,
       },
     ],
   };
