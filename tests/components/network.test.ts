@@ -202,13 +202,14 @@ describe("Network in the dev stack", () => {
           ArnLike: { "aws:SourceArn": "arn:aws:cloudfront::123456789012:distribution/*" },
         },
       },
+      // As the CloudFront developer guide documents it for SSE-KMS standard logs (Decrypt: the bucket uses an S3
+      // Bucket Key); a condition the log delivery might not send would drop the logs silently.
       {
-        Sid: "DeliveryForThisAccount",
+        Sid: "CloudFrontLogDelivery",
         Effect: "Allow",
         Principal: { Service: "delivery.logs.amazonaws.com" },
         Resource: "*",
         Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-        Condition: { StringEquals: account },
       },
       ...["cloudwatch", "budgets", "costalerts"].map((svc) => ({
         Sid: `${svc[0].toUpperCase()}${svc.slice(1)}ForThisAccount`,
