@@ -41,7 +41,15 @@ export function createResource(
   const model = MODELS[type];
   const seed = `${cloud.seed ?? ""}::${type}::${name}`;
   const filled: State = { ...inputs };
-  if (model?.autoname && (filled[model.autoname.property] === undefined || filled[model.autoname.property] === "")) {
+  const unnamed =
+    model?.autoname && (filled[model.autoname.property] === undefined || filled[model.autoname.property] === "");
+  if (model?.autoname && unnamed && typeof filled.namePrefix === "string" && model.autoname.property === "name") {
+    // The provider's own `namePrefix` naming: the prefix and a 26-digit unique id (terraform's PrefixedUniqueId).
+    filled.name = `${filled.namePrefix}${BigInt(`0x${stableHex(seed, 20)}`)
+      .toString()
+      .padStart(26, "0")
+      .slice(0, 26)}`;
+  } else if (model?.autoname && unnamed) {
     const suffix = stableHex(seed, 7);
     let base = name;
     if (model.autoname.lowercase) {
