@@ -89,7 +89,7 @@ describe("parseConfig", () => {
       },
       monitoring: {
         alertEmails: [],
-        monthlyBudgetUsd: 100,
+        monthlyBudgetUsd: 200,
         alarmThresholds: alarmDefaults("dev").thresholds,
       },
     });
