@@ -141,6 +141,7 @@ export function platform(config: StackConfig) {
     aliases: config.service.cdn.aliases,
     frontendRepository: config.service.cdn.frontendRepository,
     frontendBranch: config.service.cdn.frontendBranch,
+    frontendEnvironment: config.service.cdn.frontendEnvironment,
     githubOidcProviderArn: config.service.cdn.githubOidcProviderArn,
     forceDestroy: !config.isProduction,
   });

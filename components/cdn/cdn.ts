@@ -14,7 +14,13 @@ import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { ComponentArgsError, nameTags } from "../shared/naming";
 import { acmCertificateArnProblem, corsOriginProblem } from "../container-service/fargate";
-import { branchProblem, githubBranchSubject, githubRepositoryProblem } from "./github";
+import {
+  branchProblem,
+  environmentProblem,
+  githubBranchSubject,
+  githubEnvironmentSubject,
+  githubRepositoryProblem,
+} from "./github";
 import { assetsBucketPolicy, frontendDeployPolicy, githubTrustPolicy, logBucketPolicy } from "./policies";
 
 /** AWS managed cache policy "Managed-CachingOptimized": long TTLs, gzip and brotli, no cookies or query strings. */
@@ -51,10 +57,17 @@ export interface CdnArgs {
    */
   readonly frontendRepository?: string;
   /**
-   * Branch of `frontendRepository` allowed to deploy.
+   * Branch of `frontendRepository` allowed to deploy; used only without `frontendEnvironment`.
    * @default "main"
    */
   readonly frontendBranch?: string;
+  /**
+   * GitHub environment of `frontendRepository` whose jobs may deploy (`repo:<repo>:environment:<name>`). Use it
+   * wherever two stacks deploy from the same branch: a branch subject is the same for both, so each stack's role
+   * could be assumed by the other stack's job.
+   * @default - the branch subject of `frontendBranch`
+   */
+  readonly frontendEnvironment?: string;
   /**
    * The account's GitHub Actions OIDC provider. It is never created here: an account holds one provider per URL,
    * CI itself signs in through it, and a stack that owned it would delete it on destroy (see
@@ -119,6 +132,12 @@ export function validateCdnArgs(args: CdnArgs): string[] {
     const problem = branchProblem(args.frontendBranch);
     if (problem) {
       problems.push(`frontendBranch: ${problem}, got ${show(args.frontendBranch)}`);
+    }
+  }
+  if (args.frontendEnvironment !== undefined) {
+    const problem = environmentProblem(args.frontendEnvironment);
+    if (problem) {
+      problems.push(`frontendEnvironment: ${problem}, got ${show(args.frontendEnvironment)}`);
     }
   }
   const expiry = args.logExpirationDays;
@@ -344,7 +363,10 @@ export class Cdn extends pulumi.ComponentResource {
         args.githubOidcProviderArn !== undefined
           ? pulumi.output(args.githubOidcProviderArn)
           : getOpenIdConnectProviderOutput({ url: GITHUB_OIDC_URL }, { parent: this }).arn;
-      const subject = githubBranchSubject(args.frontendRepository, frontendBranch);
+      const subject =
+        args.frontendEnvironment !== undefined
+          ? githubEnvironmentSubject(args.frontendRepository, args.frontendEnvironment)
+          : githubBranchSubject(args.frontendRepository, frontendBranch);
       const role = new Role(
         `${name}-deploy`,
         {

@@ -1,6 +1,7 @@
 import { Cdn, CdnArgs, validateCdnArgs } from "../../components/cdn/cdn";
 import { githubBranchSubject } from "../../components/cdn/github";
 import { Planned } from "../support/plan";
+import { runStack } from "../../tools/engine/run";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-a444-555555555555";
 const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/7c6b5a49-3827-4165-9e4d-3c2b1a0f9e8d";
@@ -247,6 +248,15 @@ describe("Cdn variants", () => {
     );
   });
 
+  it("trusts a GitHub environment's jobs instead of a branch when given one", async () => {
+    const q = await plan({ frontendEnvironment: "production" });
+    const trust = json(q.one(T.role, "cdn-deploy").inputs.assumeRolePolicy).Statement[0];
+    expect(trust.Condition.StringEquals).toEqual({
+      "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+      "token.actions.githubusercontent.com:sub": "repo:example-org/frontend:environment:production",
+    });
+  });
+
   it("creates no deploy role without a repository", async () => {
     const p = await plan({ frontendRepository: undefined });
     expect(p.ofType(T.role)).toEqual([]);
@@ -278,6 +288,13 @@ describe("Cdn variants", () => {
       ['frontendRepository: expected a GitHub repository as owner/repo, e.g. example-org/frontend, got "a/b/c"'],
     ],
     [
+      "a wildcard environment",
+      { frontendEnvironment: "*" },
+      [
+        `frontendEnvironment: expected a GitHub environment name such as production (letters, digits, '.', '_' or '-'), got "*"`,
+      ],
+    ],
+    [
       "a wildcard branch",
       { frontendBranch: "release/*" },
       ['frontendBranch: expected a branch name such as main (no wildcards, without refs/heads/), got "release/*"'],
@@ -293,5 +310,21 @@ describe("Cdn variants", () => {
       }),
     ).rejects.toThrow(`Cdn "cdn": invalid arguments:\n${expected.map((e) => `  - ${e}`).join("\n")}`);
     expect(registered.filter((t) => t !== "pulumi:pulumi:Stack")).toEqual([]);
+  });
+});
+
+describe("the stacks' frontend deploy roles", () => {
+  it("trust different subjects in dev and prod, so the dev deploy job cannot take the prod role", async () => {
+    const subjectOf = async (stack: string) => {
+      const run = await runStack({ stack });
+      const role = run.resources.find((r) => r.type === T.role && r.name === "cdn-deploy");
+      return json(role?.inputs.assumeRolePolicy).Statement[0].Condition.StringEquals[
+        "token.actions.githubusercontent.com:sub"
+      ];
+    };
+    expect([await subjectOf("dev"), await subjectOf("prod")]).toEqual([
+      "repo:example-org/saas-frontend:environment:dev",
+      "repo:example-org/saas-frontend:environment:production",
+    ]);
   });
 });

@@ -65,6 +65,7 @@ describe("parseConfig", () => {
           aliases: [],
           frontendRepository: undefined,
           frontendBranch: "main",
+          frontendEnvironment: undefined,
           githubOidcProviderArn: undefined,
         },
       },
