@@ -33,6 +33,8 @@ export interface StackConfig {
   readonly network: {
     readonly vpcCidr: string;
     readonly azCount: number;
+    /** The pinned zones; undefined reads the region's available zones. */
+    readonly availabilityZones?: readonly string[];
     readonly natGateways: NatStrategy;
     readonly flowLogRetentionDays: number;
     readonly interfaceEndpoints: boolean;
@@ -189,6 +191,7 @@ export function parseConfig(
     network: {
       vpcCidr: saas.vpcCidr,
       azCount: saas.azCount,
+      availabilityZones: saas.availabilityZones.length > 0 ? saas.availabilityZones : undefined,
       natGateways: saas.natGateways,
       flowLogRetentionDays: saas.flowLogRetentionDays,
       interfaceEndpoints: saas.interfaceEndpoints,

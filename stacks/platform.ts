@@ -45,6 +45,7 @@ export function platform(config: StackConfig) {
     namePrefix: config.namePrefix,
     vpcCidr: config.network.vpcCidr,
     azCount: config.network.azCount,
+    availabilityZones: config.network.availabilityZones,
     natGateways: config.network.natGateways,
     appPort: config.service.port,
     flowLogRetentionDays: config.network.flowLogRetentionDays,

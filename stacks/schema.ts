@@ -7,7 +7,7 @@ import { MONITORING_KEYS, monitoringShape, monitoringProblems } from "./schema/m
 export type { ConfigKey, ConfigProblem, ConfigType, RawValues } from "./schema/common";
 export { LOG_RETENTION_DAYS } from "./schema/common";
 import { MAX_AZ_COUNT, vpcCidrProblem } from "../components/network/subnets";
-import { REGION_AZ_COUNT, isKnownRegion } from "../components/network/regions";
+import { REGION_AZ_COUNT, availabilityZoneNames, isKnownRegion } from "../components/network/regions";
 
 /**
  * The stack configuration schema: every key the program reads, its Pulumi type, its default and what it means.
@@ -64,6 +64,13 @@ const FOUNDATION_KEYS: readonly ConfigKey[] = [
     type: "integer",
     default: 2,
     description: `Availability zones to spread subnets over: ${MIN_AZ_COUNT}-${MAX_AZ_COUNT}, no more than the region has (the load balancer and the database subnet group each need two).`,
+  },
+  {
+    key: "availabilityZones",
+    type: "array",
+    default: [],
+    description:
+      "The zones the subnets use, in order, as many as azCount (e.g. [us-east-1a, us-east-1b]). Pinned, so a zone changing state never moves a subnet; required in prod. Empty reads the region's available zones at every run.",
   },
   {
     key: "natGateways",
@@ -139,6 +146,9 @@ export const configSchema = z.object({
       MAX_AZ_COUNT,
       `an integer from ${MIN_AZ_COUNT} to ${MAX_AZ_COUNT} (an application load balancer and an RDS subnet group each need subnets in at least two availability zones)`,
     ),
+    availabilityZones: z.array(z.string({ error: "expected a zone name such as us-east-1a" }), {
+      error: "expected a list of zone names such as [us-east-1a, us-east-1b]",
+    }),
     natGateways: oneOf(NAT_STRATEGIES),
     flowLogRetentionDays: logRetentionDays(),
     interfaceEndpoints: z.boolean({ error: "expected true or false" }),
@@ -176,6 +186,7 @@ function foundationProblems(values: RawValues): ConfigProblem[] {
       message: `expected at most ${zones}: ${region} has ${zones} availability zones`,
     });
   }
+  problems.push(...zoneProblems(values));
   if (saas.natGateways === "none" && saas.interfaceEndpoints === false) {
     problems.push({
       path: ["saas", "natGateways"],
@@ -205,6 +216,48 @@ function foundationProblems(values: RawValues): ConfigProblem[] {
       path: ["aws", "defaultTags", "tags", "Environment"],
       message: `expected "${environment}", the value of saas:environment, so costs are reported under the right environment`,
     });
+  }
+  return problems;
+}
+
+/** The pinned zones: in the stack's region, distinct, as many as azCount; required in prod. */
+function zoneProblems(values: RawValues): ConfigProblem[] {
+  const saas = values.saas ?? {};
+  const region = values.aws?.region;
+  const zones = saas.availabilityZones;
+  const azCount = saas.azCount;
+  if (!Array.isArray(zones) || zones.some((z) => typeof z !== "string")) {
+    return [];
+  }
+  const known = typeof region === "string" ? REGION_AZ_COUNT[region] : undefined;
+  const problems: ConfigProblem[] = [];
+  const path = ["saas", "availabilityZones"];
+  if (zones.length === 0) {
+    if (saas.environment === "prod" && typeof region === "string" && known !== undefined) {
+      const example = availabilityZoneNames(region).slice(0, typeof azCount === "number" ? azCount : 2);
+      problems.push({
+        path,
+        message: `expected the zones pinned in prod, e.g. [${example.join(", ")}]: read from the region at every run, a zone changing state shifts the list and replaces subnets`,
+      });
+    }
+    return problems;
+  }
+  if (known !== undefined && typeof region === "string") {
+    const names = availabilityZoneNames(region);
+    zones.forEach((zone, i) => {
+      if (!names.includes(zone as string)) {
+        problems.push({
+          path: [...path, i],
+          message: `expected a zone of ${region} (${names[0]} to ${names[names.length - 1]})`,
+        });
+      }
+    });
+  }
+  if (new Set(zones).size !== zones.length) {
+    problems.push({ path, message: "expected each zone once" });
+  }
+  if (typeof azCount === "number" && Number.isInteger(azCount) && zones.length !== azCount) {
+    problems.push({ path, message: `expected ${azCount} zones, as many as saas:azCount` });
   }
   return problems;
 }

@@ -55,10 +55,12 @@ export interface NetworkArgs {
    */
   readonly interfaceEndpoints?: boolean;
   /**
-   * Names of the zones to use, in order.
-   * @default - the first `azCount` zones `getAvailabilityZones` reports as available in the provider's region
+   * Names of the zones to use, in order, exactly `azCount` of them. Pinned zones never move: the region's list
+   * is only read to warn when a pinned zone is not reported available.
+   * @default - the first `azCount` zones `getAvailabilityZones` reports as available in the provider's region,
+   * read at every run: a zone changing state shifts that list and replaces subnets, so stacks should pin them
    */
-  readonly availabilityZones?: pulumi.Input<string[]>;
+  readonly availabilityZones?: readonly string[];
   /** Region of the VPC, for endpoint service names. */
   readonly region: string;
   /** Extra tags; cost tags come from the provider's defaultTags. */
@@ -80,6 +82,18 @@ export function validateNetworkArgs(args: NetworkArgs): string[] {
   }
   if (!Number.isInteger(args.appPort) || args.appPort < 1 || args.appPort > 65535) {
     problems.push(`appPort: expected a port from 1 to 65535, got ${JSON.stringify(args.appPort)}`);
+  }
+  const validAzCount = Number.isInteger(args.azCount) && args.azCount >= 1 && args.azCount <= MAX_AZ_COUNT;
+  if (args.availabilityZones !== undefined && validAzCount) {
+    const zones = args.availabilityZones;
+    const show = JSON.stringify(zones);
+    if (zones.length !== args.azCount) {
+      problems.push(`availabilityZones: expected ${args.azCount} zones (azCount), got ${show}`);
+    } else if (new Set(zones).size !== zones.length) {
+      problems.push(`availabilityZones: expected distinct zones, got ${show}`);
+    } else if (zones.some((z) => !new RegExp(`^${args.region}[a-z]$`).test(z))) {
+      problems.push(`availabilityZones: expected zones of ${args.region} such as ${args.region}a, got ${show}`);
+    }
   }
   const retention = logRetentionProblem("flowLogRetentionDays", args.flowLogRetentionDays);
   if (retention) {
@@ -421,14 +435,28 @@ interface RuleSpec {
   readonly prefixListId?: pulumi.Input<string>;
 }
 
-/** The zones to use: the caller's, else the first `count` the region reports as available. */
+/**
+ * The zones to use: the pinned ones as given (the region's list only checks them: a warning, never a different
+ * zone, since an impaired zone is exactly when a deploy must not move subnets), else the first `count` the region
+ * reports as available.
+ */
 function defaultZones(
-  zones: pulumi.Input<string[]> | undefined,
+  zones: readonly string[] | undefined,
   count: number,
   parent: pulumi.Resource,
 ): pulumi.Output<string[]> {
   if (zones !== undefined) {
-    return pulumi.output(zones).apply((names) => names.slice(0, count));
+    getAvailabilityZonesOutput({ state: "available" }, { parent }).names.apply((available) => {
+      const missing = zones.filter((z) => !available.includes(z));
+      if (missing.length > 0) {
+        void pulumi.log.warn(
+          `availabilityZones: ${missing.join(", ")} not reported available in the region now (available: ${available.join(", ")}); ` +
+            "the subnets stay where they are pinned",
+          parent,
+        );
+      }
+    });
+    return pulumi.output([...zones]);
   }
   return getAvailabilityZonesOutput({ state: "available" }, { parent }).names.apply((names) => {
     if (names.length < count) {

@@ -379,6 +379,48 @@ describe("Network arguments", () => {
     availabilityZones: ["us-east-1a", "us-east-1b"],
   };
 
+  it("puts the subnets in the pinned zones, never in what the region lists first", async () => {
+    const plan = await Planned.of({
+      stack: "dev",
+      program: () => new Network("n", { ...args, availabilityZones: ["us-east-1d", "us-east-1b"] }),
+    });
+    expect(plan.ofType(SUBNET).map((s) => [s.name, s.inputs.availabilityZone])).toEqual([
+      ["n-public-1", "us-east-1d"],
+      ["n-public-2", "us-east-1b"],
+      ["n-private-1", "us-east-1d"],
+      ["n-private-2", "us-east-1b"],
+      ["n-isolated-1", "us-east-1d"],
+      ["n-isolated-2", "us-east-1b"],
+    ]);
+    // The region's list is still read, as a check only.
+    expect(plan.run.invokes.map((i) => i.token)).toContain("aws:index/getAvailabilityZones:getAvailabilityZones");
+  });
+
+  it("warns, and keeps the subnets, when a pinned zone is not reported available", async () => {
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const plan = await Planned.of({
+        stack: "dev",
+        program: () => new Network("n", { ...args, availabilityZones: ["us-east-1a", "us-east-1g"] }),
+      });
+      expect(plan.one(SUBNET, "n-private-2").inputs.availabilityZone).toBe("us-east-1g");
+      expect(warn.mock.calls.map((c) => String(c[0])).join("\n")).toContain(
+        "availabilityZones: us-east-1g not reported available in the region now (available: us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1e, us-east-1f); the subnets stay where they are pinned",
+      );
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("rejects pinned zones that do not match azCount or the region", () => {
+    expect(() => new Network("n", { ...args, availabilityZones: ["us-east-1a"] })).toThrow(
+      'availabilityZones: expected 2 zones (azCount), got ["us-east-1a"]',
+    );
+    expect(() => new Network("n", { ...args, availabilityZones: ["us-east-1a", "eu-west-1a"] })).toThrow(
+      'availabilityZones: expected zones of us-east-1 such as us-east-1a, got ["us-east-1a","eu-west-1a"]',
+    );
+  });
+
   it("defaults to a single NAT gateway and no interface endpoints", async () => {
     const plan = await Planned.of({ stack: "dev", program: () => new Network("n", args) });
     expect(plan.ofType("aws:ec2/natGateway:NatGateway")).toHaveLength(1);

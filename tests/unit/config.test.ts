@@ -262,6 +262,44 @@ describe("parseConfig", () => {
     ).not.toHaveProperty("alertHttpsEndpoint");
   });
 
+  it.each<[string, string, string[]]>([
+    [
+      "a zone of another region",
+      '["us-east-1a","us-west-2b"]',
+      ['saas:availabilityZones[1]: expected a zone of us-east-1 (us-east-1a to us-east-1f), got "us-west-2b"'],
+    ],
+    [
+      "a zone past the region's last",
+      '["us-east-1a","us-east-1g"]',
+      ['saas:availabilityZones[1]: expected a zone of us-east-1 (us-east-1a to us-east-1f), got "us-east-1g"'],
+    ],
+    [
+      "a zone twice",
+      '["us-east-1a","us-east-1a"]',
+      ['saas:availabilityZones: expected each zone once, got ["us-east-1a","us-east-1a"]'],
+    ],
+    [
+      "fewer zones than azCount",
+      '["us-east-1a"]',
+      ['saas:availabilityZones: expected 2 zones, as many as saas:azCount, got ["us-east-1a"]'],
+    ],
+    [
+      "not a list",
+      '"us-east-1a"',
+      ['saas:availabilityZones: expected a list of zone names such as [us-east-1a, us-east-1b], got "us-east-1a"'],
+    ],
+  ])("rejects pinned zones with %s", (_what, zones, expected) => {
+    expect(problems({ ...VALID, "saas:availabilityZones": zones })).toEqual(expected);
+  });
+
+  it("accepts pinned zones of the region, as many as azCount, in any order", () => {
+    expect(problems({ ...VALID, "saas:availabilityZones": '["us-east-1c","us-east-1a"]' })).toEqual([]);
+    expect(
+      parseConfig({ ...VALID, "saas:availabilityZones": '["us-east-1c","us-east-1a"]' }, { stack: "dev" }).network
+        .availabilityZones,
+    ).toEqual(["us-east-1c", "us-east-1a"]);
+  });
+
   it("rejects a stack without NAT and without interface endpoints, and says why", () => {
     expect(problems({ ...VALID, "saas:natGateways": "none", "saas:interfaceEndpoints": "false" })).toEqual([
       'saas:natGateways: expected single or onePerAz while saas:interfaceEndpoints is false: with neither NAT nor interface endpoints the private subnets reach no AWS API, so tasks cannot pull their image from ECR, ship logs to CloudWatch Logs or read their secrets (set saas:interfaceEndpoints to true to run without NAT), got "none"',
@@ -283,6 +321,7 @@ describe("parseConfig", () => {
       "aws:defaultTags": JSON.stringify({ tags: { ...TAGS, Environment: "prod" } }),
       "saas:natGateways": "onePerAz",
       "saas:azCount": "3",
+      "saas:availabilityZones": '["us-east-1a","us-east-1b","us-east-1c"]',
       "saas:alertEmails": '["oncall@example.com"]',
       "saas:databaseInstanceClass": "db.m7g.large",
       "saas:databaseMultiAz": "true",
@@ -292,6 +331,12 @@ describe("parseConfig", () => {
     it("accepts the production shape", () => {
       expect(problems(PROD, "prod")).toEqual([]);
       expect(parseConfig(PROD, { stack: "prod" }).isProduction).toBe(true);
+    });
+
+    it("needs its zones pinned", () => {
+      expect(problems({ ...PROD, "saas:availabilityZones": undefined }, "prod")).toEqual([
+        "saas:availabilityZones: expected the zones pinned in prod, e.g. [us-east-1a, us-east-1b, us-east-1c]: read from the region at every run, a zone changing state shifts the list and replaces subnets, got []",
+      ]);
     });
 
     it("needs a NAT gateway in each zone", () => {
