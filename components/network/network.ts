@@ -61,6 +61,13 @@ export interface NetworkArgs {
    * read at every run: a zone changing state shifts that list and replaces subnets, so stacks should pin them
    */
   readonly availabilityZones?: readonly string[];
+  /**
+   * Buckets (ARNs) of the stack that workloads in the private subnets may read and write through the S3 gateway
+   * endpoint, besides ECR's layer bucket.
+   * @default [] - nothing inside the VPC reads or writes a bucket of the stack today (the load balancer writes
+   * its access logs and CloudFront reads the assets from outside the VPC)
+   */
+  readonly s3BucketArns?: readonly pulumi.Input<string>[];
   /** Region of the VPC, for endpoint service names. */
   readonly region: string;
   /** Extra tags; cost tags come from the provider's defaultTags. */
@@ -235,7 +242,9 @@ export class Network extends pulumi.ComponentResource {
       );
     });
 
-    // Image layers live in S3: the gateway endpoint keeps those pulls off the NAT gateways, and it is free.
+    // Image layers live in S3: the gateway endpoint keeps those pulls off the NAT gateways, and it is free. Its
+    // policy limits what goes through it to ECR's layer bucket and the stack's own buckets: without one, a
+    // compromised task could write to any bucket in the region over the route the app security group opens.
     const s3Endpoint = new VpcEndpoint(
       `${name}-s3`,
       {
@@ -243,6 +252,9 @@ export class Network extends pulumi.ComponentResource {
         serviceName: `com.amazonaws.${args.region}.s3`,
         vpcEndpointType: "Gateway",
         routeTableIds: privateRoutes.map((t) => t.id),
+        policy: pulumi
+          .all([...(args.s3BucketArns ?? [])])
+          .apply((buckets) => JSON.stringify(s3EndpointPolicy(args.region, buckets))),
         tags: tags("s3"),
       },
       { parent: this },
@@ -477,6 +489,34 @@ export function flowLogTrustPolicy(vpcArn: string) {
     account,
     `arn:${partition}:ec2:${region}:${account}:vpc-flow-log/*`,
   );
+}
+
+/**
+ * The S3 gateway endpoint's policy. ECR keeps image layers in the AWS-owned bucket
+ * `prod-<region>-starport-layer-bucket`, and the ECR user guide's minimum endpoint policy is `s3:GetObject` on its
+ * objects; the stack's own buckets get object read and write and listing. Everything else through the endpoint is
+ * denied (an endpoint policy is an allow list).
+ */
+export function s3EndpointPolicy(region: string, bucketArns: readonly string[]) {
+  const statements: Record<string, unknown>[] = [
+    {
+      Sid: "EcrImageLayers",
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3:GetObject",
+      Resource: `arn:aws:s3:::prod-${region}-starport-layer-bucket/*`,
+    },
+  ];
+  if (bucketArns.length > 0) {
+    statements.push({
+      Sid: "StackBuckets",
+      Effect: "Allow",
+      Principal: "*",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+      Resource: bucketArns.flatMap((arn) => [arn, `${arn}/*`]),
+    });
+  }
+  return { Version: "2012-10-17", Statement: statements };
 }
 
 /**

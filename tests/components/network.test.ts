@@ -182,6 +182,24 @@ describe("Network in the dev stack", () => {
     ]);
   });
 
+  it("lets only ECR's image layers through the S3 gateway endpoint", () => {
+    // The ECR user guide's minimum endpoint policy for image pulls: GetObject on the regional layer bucket. No
+    // bucket of the stack is used from inside the VPC, so nothing else passes (an endpoint policy allows only
+    // what it lists); without a policy the endpoint allows every action on every bucket in the region.
+    expect(JSON.parse(plan.one("aws:ec2/vpcEndpoint:VpcEndpoint", "network-s3").inputs.policy as string)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "EcrImageLayers",
+          Effect: "Allow",
+          Principal: "*",
+          Action: "s3:GetObject",
+          Resource: "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*",
+        },
+      ],
+    });
+  });
+
   it("uses a rotating stack KMS key with a policy scoped to this account's log groups", () => {
     const key = plan.one("aws:kms/key:Key", "stack-key-key");
     expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
@@ -419,6 +437,23 @@ describe("Network arguments", () => {
     expect(() => new Network("n", { ...args, availabilityZones: ["us-east-1a", "eu-west-1a"] })).toThrow(
       'availabilityZones: expected zones of us-east-1 such as us-east-1a, got ["us-east-1a","eu-west-1a"]',
     );
+  });
+
+  it("lets the stack buckets it is given through the S3 endpoint, objects and listing only", async () => {
+    const bucket = "arn:aws:s3:::t-exports-1234567";
+    const plan = await Planned.of({
+      stack: "dev",
+      program: () => new Network("n", { ...args, s3BucketArns: [bucket] }),
+    });
+    expect(
+      JSON.parse(plan.one("aws:ec2/vpcEndpoint:VpcEndpoint", "n-s3").inputs.policy as string).Statement[1],
+    ).toEqual({
+      Sid: "StackBuckets",
+      Effect: "Allow",
+      Principal: "*",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+      Resource: [bucket, `${bucket}/*`],
+    });
   });
 
   it("defaults to a single NAT gateway and no interface endpoints", async () => {
