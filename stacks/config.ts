@@ -10,6 +10,7 @@ import {
   crossKeyProblems,
 } from "./schema";
 import { ServiceConfig, toServiceConfig } from "./schema/service";
+import { configKeyProblem, invisibleCharacter, shortValue, showKey } from "./schema/keys";
 import { DatabaseConfig, toDatabaseConfig } from "./schema/database";
 import { MonitoringConfig, toMonitoringConfig } from "./schema/monitoring";
 
@@ -88,12 +89,12 @@ export function coerce(type: ConfigKey["type"] | "object", raw: string): unknown
   }
 }
 
-/** How a bad value is shown in a message. */
+/** How a bad value is shown in a message: cut to a readable length, so a huge value is not echoed whole. */
 export function showValue(value: unknown): string {
   if (value === undefined) {
     return "nothing (the key is not set)";
   }
-  return JSON.stringify(value);
+  return shortValue(value);
 }
 
 function pathToKey(path: readonly PropertyKey[]): string {
@@ -128,8 +129,12 @@ export function parseConfig(
   const problems: string[] = [];
   const known = new Set(CONFIG_KEYS.map(qualifiedKey));
   for (const key of Object.keys(raw)) {
-    if (key.startsWith(`${PROJECT}:`) && !known.has(key)) {
-      problems.push(`${key}: is not a configuration key of this project; remove it or check the spelling`);
+    const keyProblem = configKeyProblem(key);
+    const shown = invisibleCharacter(key) ? showKey(key) : key;
+    if (keyProblem) {
+      problems.push(`${shown}: ${keyProblem}`);
+    } else if (key.startsWith(`${PROJECT}:`) && !known.has(key)) {
+      problems.push(`${shown}: is not a configuration key of this project; remove it or check the spelling`);
     }
   }
 
@@ -209,10 +214,11 @@ export function loadConfig(): StackConfig {
     const [namespace, key] = qualifiedKey(def).split(":");
     raw[`${namespace}:${key}`] = new pulumi.Config(namespace).get(key);
   }
-  // Keys nobody reads are usually typos of keys that are read: report them rather than silently use defaults.
+  // Keys nobody reads are usually typos of keys that are read (a misspelled key or namespace, an invisible
+  // character): hand every key over, so parseConfig reports them rather than silently use defaults.
   const all = pulumi.runtime.allConfig();
   for (const key of Object.keys(all)) {
-    if (key.startsWith(`${PROJECT}:`) && !(key in raw)) {
+    if (!(key in raw)) {
       raw[key] = all[key];
     }
   }

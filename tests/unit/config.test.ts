@@ -307,6 +307,32 @@ describe("parseConfig", () => {
     expect(problems({ ...VALID, "saas:natGateways": "none", "saas:interfaceEndpoints": "true" })).toEqual([]);
   });
 
+  describe("keys Pulumi passes that the program would otherwise ignore", () => {
+    it.each<[string, string, string]>([
+      [
+        "a misspelled namespace",
+        "sass:azCount",
+        'sass:azCount: namespace "sass" is not one this program reads, so the setting would be ignored; did you mean saas:azCount?',
+      ],
+      [
+        "an invisible character",
+        "saas:azCount\u200b",
+        '"saas:azCount\\u200b": has an invisible character (U+200B) at position 13; the setting would be ignored, retype the key',
+      ],
+      [
+        "an invisible character before the namespace",
+        "\u200bsaas:azCount",
+        '"\\u200bsaas:azCount": has an invisible character (U+200B) at position 1; the setting would be ignored, retype the key',
+      ],
+    ])("reports %s", (_what, key, expected) => {
+      expect(problems({ ...VALID, [key]: "3" })).toEqual([expected]);
+    });
+
+    it("leaves other providers' namespaces alone", () => {
+      expect(problems({ ...VALID, "kubernetes:context": "x", "pulumi:template": "y" })).toEqual([]);
+    });
+  });
+
   it("checks the name prefix derived from the stack name", () => {
     expect(problems(VALID, "Feature_X")).toEqual([
       `saas:namePrefix: the default "saas-Feature_X" (<project>-<stack>) is not 2-20 lowercase letters, digits or '-'; set saas:namePrefix for this stack, e.g. "saas-feature-x"`,
