@@ -40,6 +40,11 @@ export interface StackConfig {
     readonly flowLogRetentionDays: number;
     readonly interfaceEndpoints: boolean;
   };
+  /**
+   * ECS Exec into the service's tasks (the route to the private database): always outside prod; in prod only
+   * while `saas:breakGlassAccess` is on.
+   */
+  readonly shellAccess: boolean;
   readonly service: ServiceConfig;
   readonly database: DatabaseConfig;
   readonly monitoring: MonitoringConfig;
@@ -201,6 +206,7 @@ export function parseConfig(
       flowLogRetentionDays: saas.flowLogRetentionDays,
       interfaceEndpoints: saas.interfaceEndpoints,
     },
+    shellAccess: saas.environment !== "prod" || saas.breakGlassAccess,
     service: toServiceConfig(saas),
     database: toDatabaseConfig(saas),
     monitoring: toMonitoringConfig(saas),

@@ -50,6 +50,7 @@ export function platform(config: StackConfig) {
     appPort: config.service.port,
     flowLogRetentionDays: config.network.flowLogRetentionDays,
     interfaceEndpoints: config.network.interfaceEndpoints,
+    sessionManagerEndpoint: config.shellAccess,
     kmsKeyArn: key.keyArn,
     region: config.region,
   });
@@ -129,8 +130,10 @@ export function platform(config: StackConfig) {
     // The pool settings are plain, known values; the connection itself (host, credentials) reaches the task
     // through secrets, never through the environment.
     extraEnvironment: Object.fromEntries(poolEnvironment(config.database.pool).map((v) => [v.name, v.value])),
-    // A shell into a production task bypasses review; in dev it is how problems are looked at.
-    enableExecuteCommand: !config.isProduction,
+    // A shell into a production task bypasses review: off in prod unless saas:breakGlassAccess is switched on for
+    // an incident (every session is then logged, encrypted, to the service's log group); in dev it is how
+    // problems are looked at.
+    enableExecuteCommand: config.shellAccess,
     deletionProtection: config.isProduction,
   });
 
@@ -177,6 +180,8 @@ export function platform(config: StackConfig) {
   return {
     environment: config.environment,
     region: config.region,
+    // Visible on every preview and in every `pulumi stack output`: whether the break-glass route is open.
+    shellAccess: config.shellAccess,
     vpcId: network.vpcId,
     availabilityZones: network.availabilityZones,
     publicSubnetIds: network.publicSubnetIds,

@@ -85,6 +85,13 @@ const FOUNDATION_KEYS: readonly ConfigKey[] = [
     description: "Days VPC flow logs are kept; one of CloudWatch Logs' retention values.",
   },
   {
+    key: "breakGlassAccess",
+    type: "boolean",
+    default: false,
+    description:
+      "Break-glass: turn on ECS Exec (and its Session Manager endpoint) in prod, the only route to the private database from outside the VPC; every session is logged. Off by default; on only for an incident (runbooks/database-connect.md). Outside prod ECS Exec is always on.",
+  },
+  {
     key: "interfaceEndpoints",
     type: "boolean",
     default: false,
@@ -152,6 +159,7 @@ export const configSchema = z.object({
     natGateways: oneOf(NAT_STRATEGIES),
     flowLogRetentionDays: logRetentionDays(),
     interfaceEndpoints: z.boolean({ error: "expected true or false" }),
+    breakGlassAccess: z.boolean({ error: "expected true or false" }),
     ...serviceShape,
     ...databaseShape,
     ...monitoringShape,

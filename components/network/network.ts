@@ -55,6 +55,12 @@ export interface NetworkArgs {
    */
   readonly interfaceEndpoints?: boolean;
   /**
+   * Add the Session Manager channel endpoint (`ssmmessages`) to the interface endpoints, for ECS Exec sessions
+   * and port forwards into the tasks when there is no NAT route to it. Only with `interfaceEndpoints`.
+   * @default false
+   */
+  readonly sessionManagerEndpoint?: boolean;
+  /**
    * Names of the zones to use, in order, exactly `azCount` of them. Pinned zones never move: the region's list
    * is only read to warn when a pinned zone is not reported available.
    * @default - the first `azCount` zones `getAvailabilityZones` reports as available in the provider's region,
@@ -331,7 +337,8 @@ export class Network extends pulumi.ComponentResource {
         referencedSecurityGroupId: appSg.id,
         description: "From the service tasks",
       });
-      for (const service of INTERFACE_ENDPOINT_SERVICES) {
+      const services = [...INTERFACE_ENDPOINT_SERVICES, ...(args.sessionManagerEndpoint ? ["ssmmessages"] : [])];
+      for (const service of services) {
         new VpcEndpoint(
           `${name}-${service.replace(".", "-")}`,
           {

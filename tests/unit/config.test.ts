@@ -47,6 +47,7 @@ describe("parseConfig", () => {
         flowLogRetentionDays: 14,
         interfaceEndpoints: false,
       },
+      shellAccess: true,
       service: {
         port: 8080,
         cpu: 256,
