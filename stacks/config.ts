@@ -10,6 +10,7 @@ import {
   crossKeyProblems,
 } from "./schema";
 import { ServiceConfig, toServiceConfig } from "./schema/service";
+import { configKeyProblem, invisibleCharacter, shortValue, showKey } from "./schema/keys";
 import { DatabaseConfig, RETIRED_DATABASE_KEYS, toDatabaseConfig } from "./schema/database";
 import { MonitoringConfig, toMonitoringConfig } from "./schema/monitoring";
 
@@ -33,10 +34,17 @@ export interface StackConfig {
   readonly network: {
     readonly vpcCidr: string;
     readonly azCount: number;
+    /** The pinned zones; undefined reads the region's available zones. */
+    readonly availabilityZones?: readonly string[];
     readonly natGateways: NatStrategy;
     readonly flowLogRetentionDays: number;
     readonly interfaceEndpoints: boolean;
   };
+  /**
+   * ECS Exec into the service's tasks (the route to the private database): always outside prod; in prod only
+   * while `saas:breakGlassAccess` is on.
+   */
+  readonly shellAccess: boolean;
   readonly service: ServiceConfig;
   readonly database: DatabaseConfig;
   readonly monitoring: MonitoringConfig;
@@ -86,12 +94,12 @@ export function coerce(type: ConfigKey["type"] | "object", raw: string): unknown
   }
 }
 
-/** How a bad value is shown in a message. */
+/** How a bad value is shown in a message: cut to a readable length, so a huge value is not echoed whole. */
 export function showValue(value: unknown): string {
   if (value === undefined) {
     return "nothing (the key is not set)";
   }
-  return JSON.stringify(value);
+  return shortValue(value);
 }
 
 function pathToKey(path: readonly PropertyKey[]): string {
@@ -126,13 +134,15 @@ export function parseConfig(
   const problems: string[] = [];
   const known = new Set(CONFIG_KEYS.map(qualifiedKey));
   for (const key of Object.keys(raw)) {
-    if (key.startsWith(`${PROJECT}:`) && !known.has(key)) {
-      const retired = RETIRED_DATABASE_KEYS[key.slice(PROJECT.length + 1)];
-      problems.push(
-        retired !== undefined
-          ? `${key}: is no longer a configuration key: ${retired}`
-          : `${key}: is not a configuration key of this project; remove it or check the spelling`,
-      );
+    const keyProblem = configKeyProblem(key);
+    const shown = invisibleCharacter(key) ? showKey(key) : key;
+    const retired = key.startsWith(`${PROJECT}:`) ? RETIRED_DATABASE_KEYS[key.slice(PROJECT.length + 1)] : undefined;
+    if (keyProblem) {
+      problems.push(`${shown}: ${keyProblem}`);
+    } else if (retired !== undefined) {
+      problems.push(`${shown}: is no longer a configuration key: ${retired}`);
+    } else if (key.startsWith(`${PROJECT}:`) && !known.has(key)) {
+      problems.push(`${shown}: is not a configuration key of this project; remove it or check the spelling`);
     }
   }
 
@@ -194,10 +204,12 @@ export function parseConfig(
     network: {
       vpcCidr: saas.vpcCidr,
       azCount: saas.azCount,
+      availabilityZones: saas.availabilityZones.length > 0 ? saas.availabilityZones : undefined,
       natGateways: saas.natGateways,
       flowLogRetentionDays: saas.flowLogRetentionDays,
       interfaceEndpoints: saas.interfaceEndpoints,
     },
+    shellAccess: saas.environment !== "prod" || saas.breakGlassAccess,
     service: toServiceConfig(saas),
     database: toDatabaseConfig(saas),
     monitoring: toMonitoringConfig(saas),
@@ -211,10 +223,11 @@ export function loadConfig(): StackConfig {
     const [namespace, key] = qualifiedKey(def).split(":");
     raw[`${namespace}:${key}`] = new pulumi.Config(namespace).get(key);
   }
-  // Keys nobody reads are usually typos of keys that are read: report them rather than silently use defaults.
+  // Keys nobody reads are usually typos of keys that are read (a misspelled key or namespace, an invisible
+  // character): hand every key over, so parseConfig reports them rather than silently use defaults.
   const all = pulumi.runtime.allConfig();
   for (const key of Object.keys(all)) {
-    if (key.startsWith(`${PROJECT}:`) && !(key in raw)) {
+    if (!(key in raw)) {
       raw[key] = all[key];
     }
   }

@@ -8,11 +8,12 @@ import { Database } from "../components/database/database";
 import { MigrationTask } from "../components/database/migrationTask";
 import { ContainerService } from "../components/container-service/containerService";
 import { contentImageTag } from "../components/container-service/imageTag";
+import { PLATFORMS } from "../components/container-service/fargate";
 import { Cdn } from "../components/cdn/cdn";
 import { maxConnections, poolEnvironment } from "../components/database/sizing";
 import { TenantSchemas } from "../components/tenant-schemas/tenantSchemas";
 import { DEFAULT_APP_ROLE, tenantSchemaName } from "../components/tenant-schemas/model";
-import { TenantProvisioner } from "../components/tenant-plane/provisioner";
+import { exportBucketPrefix, TenantProvisioner } from "../components/tenant-plane/provisioner";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { policyDocument } from "../components/shared/policies";
 import { ALERT_PUBLISHERS } from "../components/monitoring/alerting";
@@ -51,10 +52,14 @@ export function platform(config: StackConfig) {
     context,
     vpcCidr: config.network.vpcCidr,
     azCount: config.network.azCount,
+    availabilityZones: config.network.availabilityZones,
     natGateways: config.network.natGateways,
     appPort: config.service.port,
     flowLogRetentionDays: config.network.flowLogRetentionDays,
     interfaceEndpoints: config.network.interfaceEndpoints,
+    sessionManagerEndpoint: config.shellAccess,
+    // The tenant provisioner writes purge exports from the private subnets (components/tenant-plane/).
+    s3BucketArns: [pulumi.interpolate`arn:${location.partition}:s3:::${exportBucketPrefix(config.namePrefix)}*`],
   });
 
   const database = new Database("database", {
@@ -100,7 +105,14 @@ export function platform(config: StackConfig) {
     image: config.service.image
       ? { uri: config.service.image }
       : // Relative to the project folder (where Pulumi runs the program), so state is the same on every machine.
-        { build: { context: "app", dockerfile: "app/Dockerfile", tag: contentImageTag(appDir) } },
+        {
+          build: {
+            context: "app",
+            dockerfile: "app/Dockerfile",
+            // The platform is part of the tag: the same sources build other bytes for another architecture.
+            tag: contentImageTag(appDir, { platform: PLATFORMS[config.service.architecture].docker }),
+          },
+        },
     architecture: config.service.architecture,
     cpu: config.service.cpu,
     memory: config.service.memory,
@@ -114,8 +126,10 @@ export function platform(config: StackConfig) {
     // The pool settings are plain, known values; the connection itself (host, credentials) reaches the task
     // through secrets, never through the environment.
     extraEnvironment: Object.fromEntries(poolEnvironment(config.database.pool).map((v) => [v.name, v.value])),
-    // A shell into a production task bypasses review; in dev it is how problems are looked at.
-    enableExecuteCommand: !config.isProduction,
+    // A shell into a production task bypasses review: off in prod unless saas:breakGlassAccess is switched on for
+    // an incident (every session is then logged, encrypted, to the service's log group); in dev it is how
+    // problems are looked at.
+    enableExecuteCommand: config.shellAccess,
     deletionProtection: config.isProduction,
   });
 
@@ -126,6 +140,7 @@ export function platform(config: StackConfig) {
     aliases: config.service.cdn.aliases,
     frontendRepository: config.service.cdn.frontendRepository,
     frontendBranch: config.service.cdn.frontendBranch,
+    frontendEnvironment: config.service.cdn.frontendEnvironment,
     githubOidcProviderArn: config.service.cdn.githubOidcProviderArn,
     forceDestroy: !config.isProduction,
   });
@@ -205,6 +220,8 @@ export function platform(config: StackConfig) {
   return {
     environment: config.environment,
     region: config.region,
+    // Visible on every preview and in every `pulumi stack output`: whether the break-glass route is open.
+    shellAccess: config.shellAccess,
     vpcId: network.vpcId,
     availabilityZones: network.availabilityZones,
     publicSubnetIds: network.publicSubnetIds,

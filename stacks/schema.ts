@@ -7,7 +7,7 @@ import { MONITORING_KEYS, monitoringShape, monitoringProblems } from "./schema/m
 export type { ConfigKey, ConfigProblem, ConfigType, RawValues } from "./schema/common";
 export { LOG_RETENTION_DAYS } from "./schema/common";
 import { MAX_AZ_COUNT, vpcCidrProblem } from "../components/network/subnets";
-import { REGION_AZ_COUNT, isKnownRegion } from "../components/network/regions";
+import { REGION_AZ_COUNT, availabilityZoneNames, isKnownRegion } from "../components/network/regions";
 
 /**
  * The stack configuration schema: every key the program reads, its Pulumi type, its default and what it means.
@@ -26,6 +26,9 @@ export type NatStrategy = (typeof NAT_STRATEGIES)[number];
 
 /** The cost tags every resource carries, through the AWS provider's `defaultTags`. */
 export const REQUIRED_TAGS = ["Environment", "Project", "Owner", "CostCenter", "ManagedBy"] as const;
+
+/** An ALB needs subnets in two zones, and so does an RDS DB subnet group: a one-zone stack cannot be deployed. */
+export const MIN_AZ_COUNT = 2;
 
 const FOUNDATION_KEYS: readonly ConfigKey[] = [
   {
@@ -60,19 +63,33 @@ const FOUNDATION_KEYS: readonly ConfigKey[] = [
     key: "azCount",
     type: "integer",
     default: 2,
-    description: `Availability zones to spread subnets over: 1-${MAX_AZ_COUNT}, no more than the region has, at least 2 in prod.`,
+    description: `Availability zones to spread subnets over: ${MIN_AZ_COUNT}-${MAX_AZ_COUNT}, no more than the region has (the load balancer and the database subnet group each need two).`,
+  },
+  {
+    key: "availabilityZones",
+    type: "array",
+    default: [],
+    description:
+      "The zones the subnets use, in order, as many as azCount (e.g. [us-east-1a, us-east-1b]). Pinned, so a zone changing state never moves a subnet; required in prod. Empty reads the region's available zones at every run.",
   },
   {
     key: "natGateways",
     type: "string",
     default: "single",
-    description: `NAT gateways for the private subnets: ${NAT_STRATEGIES.join(", ")} (onePerAz survives the loss of a zone).`,
+    description: `NAT gateways for the private subnets: ${NAT_STRATEGIES.join(", ")} (onePerAz survives the loss of a zone; none needs interfaceEndpoints).`,
   },
   {
     key: "flowLogRetentionDays",
     type: "integer",
     default: 14,
     description: "Days VPC flow logs are kept; one of CloudWatch Logs' retention values.",
+  },
+  {
+    key: "breakGlassAccess",
+    type: "boolean",
+    default: false,
+    description:
+      "Break-glass: turn on ECS Exec (and its Session Manager endpoint) in prod, the only route to the private database from outside the VPC; every session is logged. Off by default; on only for an incident (runbooks/database-connect.md). Outside prod ECS Exec is always on.",
   },
   {
     key: "interfaceEndpoints",
@@ -131,10 +148,18 @@ export const configSchema = z.object({
         ctx.addIssue({ code: "custom", message: problem });
       }
     }),
-    azCount: integer(1, MAX_AZ_COUNT),
+    azCount: integer(
+      MIN_AZ_COUNT,
+      MAX_AZ_COUNT,
+      `an integer from ${MIN_AZ_COUNT} to ${MAX_AZ_COUNT} (an application load balancer and an RDS subnet group each need subnets in at least two availability zones)`,
+    ),
+    availabilityZones: z.array(z.string({ error: "expected a zone name such as us-east-1a" }), {
+      error: "expected a list of zone names such as [us-east-1a, us-east-1b]",
+    }),
     natGateways: oneOf(NAT_STRATEGIES),
     flowLogRetentionDays: logRetentionDays(),
     interfaceEndpoints: z.boolean({ error: "expected true or false" }),
+    breakGlassAccess: z.boolean({ error: "expected true or false" }),
     ...serviceShape,
     ...databaseShape,
     ...monitoringShape,
@@ -161,17 +186,20 @@ function foundationProblems(values: RawValues): ConfigProblem[] {
   const azCount = saas.azCount;
   const environment = saas.environment;
   const zones = typeof region === "string" ? REGION_AZ_COUNT[region] : undefined;
-  const validAz = typeof azCount === "number" && Number.isInteger(azCount) && azCount >= 1 && azCount <= MAX_AZ_COUNT;
+  const validAz =
+    typeof azCount === "number" && Number.isInteger(azCount) && azCount >= MIN_AZ_COUNT && azCount <= MAX_AZ_COUNT;
   if (zones !== undefined && validAz && azCount > zones) {
     problems.push({
       path: ["saas", "azCount"],
       message: `expected at most ${zones}: ${region} has ${zones} availability zones`,
     });
   }
-  if (environment === "prod" && validAz && azCount < 2) {
+  problems.push(...zoneProblems(values));
+  if (saas.natGateways === "none" && saas.interfaceEndpoints === false) {
     problems.push({
-      path: ["saas", "azCount"],
-      message: "expected at least 2 in prod: a single zone cannot survive the loss of that zone",
+      path: ["saas", "natGateways"],
+      message:
+        "expected single or onePerAz while saas:interfaceEndpoints is false: with neither NAT nor interface endpoints the private subnets reach no AWS API, so tasks cannot pull their image from ECR, ship logs to CloudWatch Logs or read their secrets (set saas:interfaceEndpoints to true to run without NAT)",
     });
   }
   if (
@@ -196,6 +224,48 @@ function foundationProblems(values: RawValues): ConfigProblem[] {
       path: ["aws", "defaultTags", "tags", "Environment"],
       message: `expected "${environment}", the value of saas:environment, so costs are reported under the right environment`,
     });
+  }
+  return problems;
+}
+
+/** The pinned zones: in the stack's region, distinct, as many as azCount; required in prod. */
+function zoneProblems(values: RawValues): ConfigProblem[] {
+  const saas = values.saas ?? {};
+  const region = values.aws?.region;
+  const zones = saas.availabilityZones;
+  const azCount = saas.azCount;
+  if (!Array.isArray(zones) || zones.some((z) => typeof z !== "string")) {
+    return [];
+  }
+  const known = typeof region === "string" ? REGION_AZ_COUNT[region] : undefined;
+  const problems: ConfigProblem[] = [];
+  const path = ["saas", "availabilityZones"];
+  if (zones.length === 0) {
+    if (saas.environment === "prod" && typeof region === "string" && known !== undefined) {
+      const example = availabilityZoneNames(region).slice(0, typeof azCount === "number" ? azCount : 2);
+      problems.push({
+        path,
+        message: `expected the zones pinned in prod, e.g. [${example.join(", ")}]: read from the region at every run, a zone changing state shifts the list and replaces subnets`,
+      });
+    }
+    return problems;
+  }
+  if (known !== undefined && typeof region === "string") {
+    const names = availabilityZoneNames(region);
+    zones.forEach((zone, i) => {
+      if (!names.includes(zone as string)) {
+        problems.push({
+          path: [...path, i],
+          message: `expected a zone of ${region} (${names[0]} to ${names[names.length - 1]})`,
+        });
+      }
+    });
+  }
+  if (new Set(zones).size !== zones.length) {
+    problems.push({ path, message: "expected each zone once" });
+  }
+  if (typeof azCount === "number" && Number.isInteger(azCount) && zones.length !== azCount) {
+    problems.push({ path, message: `expected ${azCount} zones, as many as saas:azCount` });
   }
   return problems;
 }

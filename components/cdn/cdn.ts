@@ -2,14 +2,20 @@ import * as pulumi from "@pulumi/pulumi";
 import { Distribution } from "@pulumi/aws/cloudfront/distribution";
 import { OriginAccessControl } from "@pulumi/aws/cloudfront/originAccessControl";
 import { ResponseHeadersPolicy } from "@pulumi/aws/cloudfront/responseHeadersPolicy";
-import { OpenIdConnectProvider } from "@pulumi/aws/iam/openIdConnectProvider";
+import { getOpenIdConnectProviderOutput } from "@pulumi/aws/iam/getOpenIdConnectProvider";
 import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { ComponentArgsError, nameTags } from "../shared/naming";
 import { StackContext } from "../shared/context";
 import { PrivateBucket, PrivateBucketArgs } from "../shared/privateBucket";
 import { acmCertificateArnProblem, corsOriginProblem } from "../container-service/fargate";
-import { branchProblem, githubBranchSubject, githubRepositoryProblem } from "./github";
+import {
+  branchProblem,
+  environmentProblem,
+  githubBranchSubject,
+  githubEnvironmentSubject,
+  githubRepositoryProblem,
+} from "./github";
 import { assetsBucketPolicy, frontendDeployPolicy, githubTrustPolicy, logBucketPolicy } from "./policies";
 
 /** AWS managed cache policy "Managed-CachingOptimized": long TTLs, gzip and brotli, no cookies or query strings. */
@@ -47,13 +53,22 @@ export interface CdnArgs {
    */
   readonly frontendRepository?: string;
   /**
-   * Branch of `frontendRepository` allowed to deploy.
+   * Branch of `frontendRepository` allowed to deploy; used only without `frontendEnvironment`.
    * @default "main"
    */
   readonly frontendBranch?: string;
   /**
-   * The account's GitHub Actions OIDC provider.
-   * @default - one is created (an account has only one per URL: set this in every other stack of the account)
+   * GitHub environment of `frontendRepository` whose jobs may deploy (`repo:<repo>:environment:<name>`). Use it
+   * wherever two stacks deploy from the same branch: a branch subject is the same for both, so each stack's role
+   * could be assumed by the other stack's job.
+   * @default - the branch subject of `frontendBranch`
+   */
+  readonly frontendEnvironment?: string;
+  /**
+   * The account's GitHub Actions OIDC provider. It is never created here: an account holds one provider per URL,
+   * CI itself signs in through it, and a stack that owned it would delete it on destroy (see
+   * runbooks/account-bootstrap.md for the once-per-account creation).
+   * @default - looked up by its URL with getOpenIdConnectProvider; the lookup fails when the account has none
    */
   readonly githubOidcProviderArn?: pulumi.Input<string>;
   /**
@@ -115,6 +130,12 @@ export function validateCdnArgs(args: CdnArgs): string[] {
     const problem = branchProblem(args.frontendBranch);
     if (problem) {
       problems.push(`frontendBranch: ${problem}, got ${show(args.frontendBranch)}`);
+    }
+  }
+  if (args.frontendEnvironment !== undefined) {
+    const problem = environmentProblem(args.frontendEnvironment);
+    if (problem) {
+      problems.push(`frontendEnvironment: ${problem}, got ${show(args.frontendEnvironment)}`);
     }
   }
   const expiry = args.logExpirationDays;
@@ -282,12 +303,11 @@ export class Cdn extends pulumi.ComponentResource {
       const providerArn =
         args.githubOidcProviderArn !== undefined
           ? pulumi.output(args.githubOidcProviderArn)
-          : new OpenIdConnectProvider(
-              `${name}-github`,
-              { url: GITHUB_OIDC_URL, clientIdLists: ["sts.amazonaws.com"], tags: tags("github-oidc") },
-              { parent: this },
-            ).arn;
-      const subject = githubBranchSubject(args.frontendRepository, frontendBranch);
+          : getOpenIdConnectProviderOutput({ url: GITHUB_OIDC_URL }, { parent: this }).arn;
+      const subject =
+        args.frontendEnvironment !== undefined
+          ? githubEnvironmentSubject(args.frontendRepository, args.frontendEnvironment)
+          : githubBranchSubject(args.frontendRepository, frontendBranch);
       const role = new Role(
         `${name}-deploy`,
         {

@@ -25,3 +25,26 @@ export function branchProblem(value: string): string | undefined {
 export function githubBranchSubject(repository: string, branch: string): string {
   return `repo:${repository}:ref:refs/heads/${branch}`;
 }
+
+/**
+ * The `sub` claim of a job that runs in a GitHub environment (`environment: <name>`): GitHub puts the environment
+ * there instead of the ref, so a role trusting it can be assumed only by jobs of that environment, whose
+ * protection rules (required reviewers, deployment branches) apply first.
+ */
+export function githubEnvironmentSubject(repository: string, environment: string): string {
+  return `repo:${repository}:environment:${environment}`;
+}
+
+/** The `sub` claim of a workflow run for a `pull_request` event (any branch, any fork that may run it). */
+export function githubPullRequestSubject(repository: string): string {
+  return `repo:${repository}:pull_request`;
+}
+
+/** What is wrong with a GitHub environment name used in an OIDC subject, or undefined. */
+export function environmentProblem(value: string): string | undefined {
+  // GitHub allows most characters in environment names; wildcards would turn the exact subject into a pattern.
+  if (!/^[A-Za-z0-9._-]{1,255}$/.test(value)) {
+    return "expected a GitHub environment name such as production (letters, digits, '.', '_' or '-')";
+  }
+  return undefined;
+}

@@ -17,13 +17,26 @@ function buildInputs(dir: string, base = dir): string[] {
     .sort();
 }
 
+/** What, besides the build folder's files, decides the bytes of the image. */
+export interface ImageBuildInputs {
+  /** The docker build platform, e.g. `linux/arm64`: the same sources build different bytes per platform. */
+  readonly platform: string;
+  /**
+   * The Dockerfile (it names the base image). Hashed by content; one inside `dir` is hashed with the folder anyway.
+   * @default - `<dir>/Dockerfile`
+   */
+  readonly dockerfile?: string;
+}
+
 /**
  * The image tag for a build folder: `<package.json version>-<12 hex of the content hash>`. The version says what
- * it is to a person; the hash makes the tag change with every change of the sources, which the repository's
- * immutable tags require (pushing changed content under an existing tag is refused), and keeps it unchanged
- * when nothing changed, so an unchanged app is not rebuilt or redeployed.
+ * it is to a person; the hash covers everything that changes the bytes of the image: every file of the folder,
+ * the Dockerfile (and so the base image it names) and the platform. The build passes no build arguments or
+ * target; a change that adds them must add them here. The repository's tags are immutable (pushing other bytes
+ * under an existing tag is refused), so any of these changing must change the tag; nothing else may, so an
+ * unchanged image is not rebuilt or redeployed.
  */
-export function contentImageTag(dir: string): string {
+export function contentImageTag(dir: string, inputs: ImageBuildInputs): string {
   const hash = createHash("sha256");
   for (const file of buildInputs(dir)) {
     hash
@@ -31,6 +44,11 @@ export function contentImageTag(dir: string): string {
       .update("\0")
       .update(fs.readFileSync(path.join(dir, file)))
       .update("\0");
+  }
+  hash.update("platform\0").update(inputs.platform).update("\0");
+  const dockerfile = inputs.dockerfile ?? path.join(dir, "Dockerfile");
+  if (path.relative(dir, dockerfile).startsWith("..")) {
+    hash.update("dockerfile\0").update(fs.readFileSync(dockerfile)).update("\0");
   }
   let version = "0.0.0";
   try {

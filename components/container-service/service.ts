@@ -74,6 +74,9 @@ export function runningService(
       loadBalancers: [{ targetGroupArn: lb.targetGroup.arn, containerName: CONTAINER_NAME, containerPort: args.port }],
       // A deployment whose tasks keep failing is stopped and rolled back to the last working task definition.
       deploymentCircuitBreaker: { enable: true, rollback: true },
+      // `pulumi up` succeeds only once the rollout is steady: a rollout the circuit breaker rolls back fails the
+      // update instead of leaving state naming a task definition that does not run.
+      waitForSteadyState: true,
       // Start the new tasks before stopping old ones: capacity never drops during a deployment.
       deploymentMinimumHealthyPercent: 100,
       deploymentMaximumPercent: 200,

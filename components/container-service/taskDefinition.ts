@@ -215,6 +215,8 @@ export function serviceTask(parent: pulumi.Resource, name: string, args: Resolve
       architecture,
       executionRoleArn: execution.role.arn,
       taskRoleArn: taskRole.arn,
+      // The circuit breaker's rollback target (and runbooks/service-rollback.md's) must stay ACTIVE.
+      keepPreviousRevisions: true,
       containers: pulumi.all([imageRef, logGroup.name, secretValues]).apply(([image, logGroupName, secretArns]) =>
         containerDefinitions({
           image,

@@ -361,7 +361,9 @@ export class Database extends pulumi.ComponentResource {
     const parameterGroup = new ParameterGroup(
       `${name}-params`,
       {
-        name: `${prefix}-${PARAMETER_GROUP_FAMILY}`,
+        // A generated name: the description and family are ForceNew, and a replacement is created before the old
+        // group is deleted, so a fixed name would collide with itself (DBParameterGroupAlreadyExists).
+        namePrefix: `${prefix}-${PARAMETER_GROUP_FAMILY}-`,
         family: PARAMETER_GROUP_FAMILY,
         description: `${prefix}: TLS only, slow-statement and connection logging, pg_stat_statements`,
         parameters: databaseParameters(),
@@ -530,6 +532,9 @@ export class Database extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // The copies are the regional disaster-recovery plan, and the key is the only way to read them: where the
+    // instance is protected, Pulumi may not plan to delete either (a removed line, a replacement, a destroy).
+    const protect = args.deletionProtection ?? true;
     let keyArn = replica.kmsKeyArn;
     if (keyArn === undefined) {
       const key = new Key(
@@ -543,7 +548,7 @@ export class Database extends pulumi.ComponentResource {
             .apply(([partition, account]) => JSON.stringify(replicaKeyPolicy(partition, account))),
           tags: tags("db-dr"),
         },
-        { parent: this, provider },
+        { parent: this, provider, protect },
       );
       new Alias(
         `${name}-dr-alias`,
@@ -556,7 +561,7 @@ export class Database extends pulumi.ComponentResource {
     const replication = new InstanceAutomatedBackupsReplication(
       `${name}-backup-replication`,
       { sourceDbInstanceArn: instance.arn, kmsKeyId: keyArn, retentionPeriod: replica.retentionDays },
-      { parent: this, provider },
+      { parent: this, provider, protect },
     );
     return replication.id;
   }

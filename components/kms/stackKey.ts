@@ -124,6 +124,12 @@ export function serviceStatement(service: string, account: string, region: strin
           ArnLike: { "aws:SourceArn": `arn:${partition}:cloudfront::${account}:distribution/*` },
         },
       };
+    case "delivery.logs.amazonaws.com":
+      // CloudFront standard logging (legacy) writing SSE-KMS log objects: the statement exactly as the CloudFront
+      // developer guide ("Standard logging", SSE-KMS) documents it, GenerateDataKey* plus Decrypt because the log
+      // bucket uses an S3 Bucket Key. No aws:SourceAccount/SourceArn condition: the guide shows none, and if the
+      // log delivery does not send one, a condition on it would deny every write and the logs would drop silently.
+      return { ...base, Sid: "CloudFrontLogDelivery", Action: ["kms:GenerateDataKey*", "kms:Decrypt"] };
     case "cloudwatch.amazonaws.com":
     case "budgets.amazonaws.com":
     case "costalerts.amazonaws.com":
@@ -137,7 +143,6 @@ export function serviceStatement(service: string, account: string, region: strin
         },
       };
     default:
-      // e.g. delivery.logs.amazonaws.com writing CloudFront's SSE-KMS access logs.
       return { ...base, Action: ["kms:GenerateDataKey*", "kms:Decrypt"], Condition: { StringEquals: fromAccount } };
   }
 }

@@ -57,10 +57,25 @@ export interface NetworkArgs {
    */
   readonly interfaceEndpoints?: boolean;
   /**
-   * Names of the zones to use, in order.
-   * @default - the first `azCount` zones `getAvailabilityZones` reports as available in the provider's region
+   * Add the Session Manager channel endpoint (`ssmmessages`) to the interface endpoints, for ECS Exec sessions
+   * and port forwards into the tasks when there is no NAT route to it. Only with `interfaceEndpoints`.
+   * @default false
    */
-  readonly availabilityZones?: pulumi.Input<string[]>;
+  readonly sessionManagerEndpoint?: boolean;
+  /**
+   * Names of the zones to use, in order, exactly `azCount` of them. Pinned zones never move: the region's list
+   * is only read to warn when a pinned zone is not reported available.
+   * @default - the first `azCount` zones `getAvailabilityZones` reports as available in the provider's region,
+   * read at every run: a zone changing state shifts that list and replaces subnets, so stacks should pin them
+   */
+  readonly availabilityZones?: readonly string[];
+  /**
+   * Buckets (ARNs) of the stack that workloads in the private subnets may read and write through the S3 gateway
+   * endpoint, besides ECR's layer bucket.
+   * @default [] - nothing inside the VPC reads or writes a bucket of the stack today (the load balancer writes
+   * its access logs and CloudFront reads the assets from outside the VPC)
+   */
+  readonly s3BucketArns?: readonly pulumi.Input<string>[];
   /** Extra tags; cost tags come from the provider's defaultTags. */
   readonly tags?: Readonly<Record<string, string>>;
 }
@@ -80,6 +95,20 @@ export function validateNetworkArgs(args: NetworkArgs): string[] {
   }
   if (!Number.isInteger(args.appPort) || args.appPort < 1 || args.appPort > 65535) {
     problems.push(`appPort: expected a port from 1 to 65535, got ${JSON.stringify(args.appPort)}`);
+  }
+  const validAzCount = Number.isInteger(args.azCount) && args.azCount >= 1 && args.azCount <= MAX_AZ_COUNT;
+  if (args.availabilityZones !== undefined && validAzCount) {
+    const zones = args.availabilityZones;
+    const show = JSON.stringify(zones);
+    if (zones.length !== args.azCount) {
+      problems.push(`availabilityZones: expected ${args.azCount} zones (azCount), got ${show}`);
+    } else if (new Set(zones).size !== zones.length) {
+      problems.push(`availabilityZones: expected distinct zones, got ${show}`);
+    } else if (zones.some((z) => !new RegExp(`^${args.context.region}[a-z]$`).test(z))) {
+      problems.push(
+        `availabilityZones: expected zones of ${args.context.region} such as ${args.context.region}a, got ${show}`,
+      );
+    }
   }
   const retention = logRetentionProblem("flowLogRetentionDays", args.flowLogRetentionDays);
   if (retention) {
@@ -225,7 +254,9 @@ export class Network extends pulumi.ComponentResource {
       );
     });
 
-    // Image layers live in S3: the gateway endpoint keeps those pulls off the NAT gateways, and it is free.
+    // Image layers live in S3: the gateway endpoint keeps those pulls off the NAT gateways, and it is free. Its
+    // policy limits what goes through it to ECR's layer bucket and the stack's own buckets: without one, a
+    // compromised task could write to any bucket in the region over the route the app security group opens.
     const s3Endpoint = new VpcEndpoint(
       `${name}-s3`,
       {
@@ -233,6 +264,9 @@ export class Network extends pulumi.ComponentResource {
         serviceName: `com.amazonaws.${args.context.region}.s3`,
         vpcEndpointType: "Gateway",
         routeTableIds: privateRoutes.map((t) => t.id),
+        policy: pulumi
+          .all([...(args.s3BucketArns ?? [])])
+          .apply((buckets) => JSON.stringify(s3EndpointPolicy(args.context.region, buckets))),
         tags: tags("s3"),
       },
       { parent: this },
@@ -311,7 +345,8 @@ export class Network extends pulumi.ComponentResource {
         referencedSecurityGroupId: appSg.id,
         description: "From the service tasks",
       });
-      for (const service of INTERFACE_ENDPOINT_SERVICES) {
+      const services = [...INTERFACE_ENDPOINT_SERVICES, ...(args.sessionManagerEndpoint ? ["ssmmessages"] : [])];
+      for (const service of services) {
         new VpcEndpoint(
           `${name}-${service.replace(".", "-")}`,
           {
@@ -365,7 +400,7 @@ export class Network extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new RolePolicy(
+    const flowLogPolicy = new RolePolicy(
       `${name}-flow-logs`,
       {
         role: flowLogRole.id,
@@ -385,7 +420,8 @@ export class Network extends pulumi.ComponentResource {
         maxAggregationInterval: 60,
         tags: tags("flow-log"),
       },
-      { parent: this },
+      // A flow log created before its role may write stays in "Access error" and delivers nothing.
+      { parent: this, dependsOn: [flowLogPolicy] },
     );
 
     this.vpcId = vpc.id;
@@ -428,14 +464,28 @@ interface RuleSpec {
   readonly prefixListId?: pulumi.Input<string>;
 }
 
-/** The zones to use: the caller's, else the first `count` the region reports as available. */
+/**
+ * The zones to use: the pinned ones as given (the region's list only checks them: a warning, never a different
+ * zone, since an impaired zone is exactly when a deploy must not move subnets), else the first `count` the region
+ * reports as available.
+ */
 function defaultZones(
-  zones: pulumi.Input<string[]> | undefined,
+  zones: readonly string[] | undefined,
   count: number,
   parent: pulumi.Resource,
 ): pulumi.Output<string[]> {
   if (zones !== undefined) {
-    return pulumi.output(zones).apply((names) => names.slice(0, count));
+    getAvailabilityZonesOutput({ state: "available" }, { parent }).names.apply((available) => {
+      const missing = zones.filter((z) => !available.includes(z));
+      if (missing.length > 0) {
+        void pulumi.log.warn(
+          `availabilityZones: ${missing.join(", ")} not reported available in the region now (available: ${available.join(", ")}); ` +
+            "the subnets stay where they are pinned",
+          parent,
+        );
+      }
+    });
+    return pulumi.output([...zones]);
   }
   return getAvailabilityZonesOutput({ state: "available" }, { parent }).names.apply((names) => {
     if (names.length < count) {
@@ -458,8 +508,41 @@ export function flowLogTrustPolicy(vpcArn: string) {
   );
 }
 
-/** Write access to this one log group and its streams; nothing else. */
+/**
+ * The S3 gateway endpoint's policy. ECR keeps image layers in the AWS-owned bucket
+ * `prod-<region>-starport-layer-bucket`, and the ECR user guide's minimum endpoint policy is `s3:GetObject` on its
+ * objects; the stack's own buckets get object read and write and listing. Everything else through the endpoint is
+ * denied (an endpoint policy is an allow list).
+ */
+export function s3EndpointPolicy(region: string, bucketArns: readonly string[]) {
+  const statements: Record<string, unknown>[] = [
+    {
+      Sid: "EcrImageLayers",
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3:GetObject",
+      Resource: `arn:aws:s3:::prod-${region}-starport-layer-bucket/*`,
+    },
+  ];
+  if (bucketArns.length > 0) {
+    statements.push({
+      Sid: "StackBuckets",
+      Effect: "Allow",
+      Principal: "*",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+      Resource: bucketArns.flatMap((arn) => [arn, `${arn}/*`]),
+    });
+  }
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/**
+ * Write access to this one log group and its streams, plus `logs:DescribeLogGroups`, which the VPC Flow Logs
+ * user guide lists in the delivery role's policy (the service checks the destination group with it). That
+ * action cannot be scoped to one group (it lists), so it gets the account's log groups in the region.
+ */
 export function flowLogDeliveryPolicy(logGroupArn: string) {
+  const [, partition, , region, account] = logGroupArn.split(":");
   return {
     Version: "2012-10-17",
     Statement: [
@@ -467,6 +550,11 @@ export function flowLogDeliveryPolicy(logGroupArn: string) {
         Effect: "Allow",
         Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
         Resource: [logGroupArn, `${logGroupArn}:*`],
+      },
+      {
+        Effect: "Allow",
+        Action: "logs:DescribeLogGroups",
+        Resource: `arn:${partition}:logs:${region}:${account}:log-group:*`,
       },
     ],
   };

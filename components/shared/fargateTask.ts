@@ -94,6 +94,12 @@ export interface FargateTaskDefinitionArgs {
   /** The task's containers (fargateContainer), serialised when their inputs are known. */
   readonly containers: pulumi.Input<Record<string, unknown>[]>;
   readonly tags: Record<string, string>;
+  /**
+   * Leave a replaced revision registered (`skipDestroy`): a service's circuit breaker rolls back to it, so it
+   * must not be INACTIVE. Kept revisions cost nothing; runbooks/service-rollback.md says how to deregister them.
+   * @default false
+   */
+  readonly keepPreviousRevisions?: boolean;
 }
 
 /**
@@ -119,6 +125,7 @@ export function fargateTaskDefinition(
       executionRoleArn: a.executionRoleArn,
       ...(a.taskRoleArn === undefined ? {} : { taskRoleArn: a.taskRoleArn }),
       volumes: [{ name: TMP_VOLUME }],
+      ...(a.keepPreviousRevisions ? { skipDestroy: true } : {}),
       containerDefinitions: pulumi.output(a.containers).apply((containers) => JSON.stringify(containers)),
       tags: a.tags,
     },

@@ -32,6 +32,12 @@ export interface PrivateBucketArgs {
    * @default false
    */
   readonly protect?: boolean;
+  /**
+   * Name the bucket `<bucketPrefix><unique id>` (AWS's prefix naming) instead of after its logical name, where
+   * a policy must match the stack's buckets by name before they exist (the S3 gateway endpoint's).
+   * @default - the logical name and a random suffix
+   */
+  readonly bucketPrefix?: string;
   /** The provider of another region (a disaster-recovery replica). @default - the stack's provider */
   readonly provider?: pulumi.ProviderResource;
   readonly tags: Record<string, string>;
@@ -59,7 +65,11 @@ export class PrivateBucket {
     const opts = { parent, ...(args.provider ? { provider: args.provider } : {}) };
     this.bucket = new Bucket(
       name,
-      { forceDestroy: args.forceDestroy, tags: args.tags },
+      {
+        forceDestroy: args.forceDestroy,
+        ...(args.bucketPrefix !== undefined ? { bucketPrefix: args.bucketPrefix } : {}),
+        tags: args.tags,
+      },
       { ...opts, protect: args.protect ?? false },
     );
     const bucket = this.bucket.id;

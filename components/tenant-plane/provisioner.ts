@@ -82,6 +82,14 @@ const TIMEOUT_SECONDS = 900;
 export const PROVISIONER_TIMEOUT_SECONDS = TIMEOUT_SECONDS;
 const DEFAULT_EXPORT_RETENTION_DAYS = 365;
 
+/**
+ * The export bucket is named `<namePrefix>-tenant-exports-<unique id>`, so the S3 gateway endpoint's policy
+ * (components/network/network.ts), written before the bucket exists, can admit exactly the stack's exports.
+ */
+export function exportBucketPrefix(namePrefix: string): string {
+  return `${namePrefix}-tenant-exports-`;
+}
+
 export function provisionerFunctionName(namePrefix: string): string {
   return `${namePrefix}-tenant-provisioner`;
 }
@@ -122,9 +130,9 @@ export class TenantProvisioner extends pulumi.ComponentResource {
     if (!Number.isInteger(exportRetentionDays) || exportRetentionDays < 1 || exportRetentionDays > 3650) {
       problems.push(`exportRetentionDays: ${JSON.stringify(exportRetentionDays)} must be an integer from 1 to 3650`);
     }
-    if (!/^[a-z0-9][a-z0-9-]{0,38}$/.test(namePrefix)) {
+    if (!/^[a-z0-9][a-z0-9-]{0,20}$/.test(namePrefix)) {
       problems.push(
-        `context.namePrefix: ${JSON.stringify(namePrefix)} must be 1-39 lowercase letters, digits or '-' (the function name adds "-tenant-provisioner")`,
+        `context.namePrefix: ${JSON.stringify(namePrefix)} must be 1-21 lowercase letters, digits or '-' (the export bucket's name prefix adds "-tenant-exports-", at most 37 characters)`,
       );
     }
     if (problems.length > 0) throw new ComponentArgsError(`TenantProvisioner "${name}"`, problems);
@@ -232,6 +240,7 @@ export class TenantProvisioner extends pulumi.ComponentResource {
 
     // May hold the only copy of a purged tenant's data: protected in production, expired after the retention.
     const exports = new PrivateBucket(this, `${name}-exports`, {
+      bucketPrefix: exportBucketPrefix(namePrefix),
       objectOwnership: "BucketOwnerEnforced",
       encryption: { kmsKeyArn },
       lifecycle: { ruleId: "expire-exports", expirationDays: exportRetentionDays, noncurrentDays: exportRetentionDays },

@@ -10,7 +10,7 @@ import {
   imageReferenceProblem,
 } from "../../components/container-service/fargate";
 import { isKnownRegion } from "../../components/network/regions";
-import { branchProblem, githubRepositoryProblem } from "../../components/cdn/github";
+import { branchProblem, environmentProblem, githubRepositoryProblem } from "../../components/cdn/github";
 
 /** Configuration of the container service and the CDN in front of the frontend. */
 
@@ -110,14 +110,21 @@ export const SERVICE_KEYS: readonly ConfigKey[] = [
     key: "frontendBranch",
     type: "string",
     default: "main",
-    description: "Branch of frontendRepository allowed to deploy.",
+    description: "Branch of frontendRepository allowed to deploy; used only when frontendEnvironment is empty.",
+  },
+  {
+    key: "frontendEnvironment",
+    type: "string",
+    default: "",
+    description:
+      "GitHub environment of frontendRepository whose jobs may deploy (OIDC subject repo:<repo>:environment:<name>); empty trusts frontendBranch. Required in prod: every stack deploying from the same branch would share a branch subject.",
   },
   {
     key: "githubOidcProviderArn",
     type: "string",
     default: "",
     description:
-      "ARN of the account's existing GitHub Actions OIDC provider; empty creates one (an account holds only one per URL).",
+      "ARN of the account's GitHub Actions OIDC provider, created once per account outside every stack (runbooks/account-bootstrap.md); empty looks it up by its URL.",
   },
 ];
 
@@ -157,6 +164,9 @@ export const serviceShape = {
     .string({ error: "expected owner/repo or an empty string" })
     .superRefine((value, ctx) => (value === "" ? undefined : refined(githubRepositoryProblem)(value, ctx))),
   frontendBranch: z.string({ error: "expected a branch name" }).superRefine(refined(branchProblem)),
+  frontendEnvironment: z
+    .string({ error: "expected a GitHub environment name or an empty string" })
+    .superRefine((value, ctx) => (value === "" ? undefined : refined(environmentProblem)(value, ctx))),
   githubOidcProviderArn: z
     .string({ error: "expected an IAM OIDC provider ARN or an empty string" })
     .regex(/^$|^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, {
@@ -190,7 +200,9 @@ export interface CdnConfig {
   /** `owner/repo`; undefined creates no deploy role. */
   readonly frontendRepository?: string;
   readonly frontendBranch: string;
-  /** Existing GitHub OIDC provider; undefined creates one. */
+  /** GitHub environment whose jobs may deploy; undefined trusts `frontendBranch`. */
+  readonly frontendEnvironment?: string;
+  /** The account's GitHub OIDC provider; undefined looks it up by URL (never created by a stack). */
   readonly githubOidcProviderArn?: string;
 }
 
@@ -250,6 +262,18 @@ export function serviceProblems(values: RawValues): ConfigProblem[] {
       message: "expected cdnAliases to name the domains the certificate is for; without aliases it is never served",
     });
   }
+  if (
+    values.saas?.environment === "prod" &&
+    typeof saas.frontendRepository === "string" &&
+    saas.frontendRepository !== "" &&
+    saas.frontendEnvironment === ""
+  ) {
+    problems.push({
+      path: ["saas", "frontendEnvironment"],
+      message:
+        "expected a GitHub environment in prod when saas:frontendRepository is set: a branch subject is shared by every stack that deploys from that branch, so the dev deploy job could take the prod role",
+    });
+  }
   return problems;
 }
 
@@ -272,6 +296,7 @@ export function toServiceConfig(saas: z.output<z.ZodObject<typeof serviceShape>>
       aliases: saas.cdnAliases,
       frontendRepository: saas.frontendRepository || undefined,
       frontendBranch: saas.frontendBranch,
+      frontendEnvironment: saas.frontendEnvironment || undefined,
       githubOidcProviderArn: saas.githubOidcProviderArn || undefined,
     },
   };

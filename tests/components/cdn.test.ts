@@ -2,6 +2,7 @@ import { Cdn, CdnArgs, validateCdnArgs } from "../../components/cdn/cdn";
 import { githubBranchSubject } from "../../components/cdn/github";
 import { Planned } from "../support/plan";
 import { testContext } from "../support/context";
+import { runStack } from "../../tools/engine/run";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-a444-555555555555";
 const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/7c6b5a49-3827-4165-9e4d-3c2b1a0f9e8d";
@@ -39,7 +40,6 @@ describe("Cdn", () => {
         "aws:cloudfront/distribution:Distribution::cdn-distribution",
         "aws:cloudfront/originAccessControl:OriginAccessControl::cdn-oac",
         "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy::cdn-headers",
-        "aws:iam/openIdConnectProvider:OpenIdConnectProvider::cdn-github",
         "aws:iam/role:Role::cdn-deploy",
         "aws:iam/rolePolicy:RolePolicy::cdn-deploy",
         "aws:s3/bucket:Bucket::cdn-assets",
@@ -171,12 +171,24 @@ describe("Cdn", () => {
     });
   });
 
+  it("never creates the account's GitHub OIDC provider: it looks it up by URL", () => {
+    // An account holds one provider per URL and CI signs in through it: a stack that created it would fail with
+    // EntityAlreadyExists, and destroying that stack would delete what CI and every other stack trust.
+    expect(p.ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider")).toEqual([]);
+    expect(
+      p.run.invokes.filter((i) => i.token === "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"),
+    ).toEqual([
+      {
+        token: "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider",
+        args: { url: "https://token.actions.githubusercontent.com" },
+      },
+    ]);
+  });
+
   it("lets only the repository's main branch deploy, to this bucket and distribution", () => {
-    const provider = p.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "cdn-github");
-    expect(provider.inputs).toMatchObject({
-      url: "https://token.actions.githubusercontent.com",
-      clientIdLists: ["sts.amazonaws.com"],
-    });
+    const provider = {
+      outputs: { arn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" },
+    };
     const role = p.one(T.role, "cdn-deploy");
     expect(json(role.inputs.assumeRolePolicy).Statement).toEqual([
       {
@@ -223,6 +235,9 @@ describe("Cdn variants", () => {
     });
     expect(p.one(T.dist, "cdn-distribution").inputs.viewerCertificate).toEqual({ cloudfrontDefaultCertificate: true });
     expect(p.ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider")).toEqual([]);
+    expect(p.run.invokes.map((i) => i.token)).not.toContain(
+      "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider",
+    );
     const trust = json(p.one(T.role, "cdn-deploy").inputs.assumeRolePolicy).Statement[0];
     expect(trust.Principal).toEqual({ Federated: providerArn });
     expect(trust.Condition.StringEquals["token.actions.githubusercontent.com:sub"]).toBe(
@@ -231,6 +246,15 @@ describe("Cdn variants", () => {
     expect(p.one("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "cdn-headers").inputs.corsConfig).toBe(
       undefined,
     );
+  });
+
+  it("trusts a GitHub environment's jobs instead of a branch when given one", async () => {
+    const q = await plan({ frontendEnvironment: "production" });
+    const trust = json(q.one(T.role, "cdn-deploy").inputs.assumeRolePolicy).Statement[0];
+    expect(trust.Condition.StringEquals).toEqual({
+      "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+      "token.actions.githubusercontent.com:sub": "repo:example-org/frontend:environment:production",
+    });
   });
 
   it("creates no deploy role without a repository", async () => {
@@ -264,6 +288,13 @@ describe("Cdn variants", () => {
       ['frontendRepository: expected a GitHub repository as owner/repo, e.g. example-org/frontend, got "a/b/c"'],
     ],
     [
+      "a wildcard environment",
+      { frontendEnvironment: "*" },
+      [
+        `frontendEnvironment: expected a GitHub environment name such as production (letters, digits, '.', '_' or '-'), got "*"`,
+      ],
+    ],
+    [
       "a wildcard branch",
       { frontendBranch: "release/*" },
       ['frontendBranch: expected a branch name such as main (no wildcards, without refs/heads/), got "release/*"'],
@@ -279,5 +310,21 @@ describe("Cdn variants", () => {
       }),
     ).rejects.toThrow(`Cdn "cdn": invalid arguments:\n${expected.map((e) => `  - ${e}`).join("\n")}`);
     expect(registered.filter((t) => t !== "pulumi:pulumi:Stack")).toEqual([]);
+  });
+});
+
+describe("the stacks' frontend deploy roles", () => {
+  it("trust different subjects in dev and prod, so the dev deploy job cannot take the prod role", async () => {
+    const subjectOf = async (stack: string) => {
+      const run = await runStack({ stack });
+      const role = run.resources.find((r) => r.type === T.role && r.name === "cdn-deploy");
+      return json(role?.inputs.assumeRolePolicy).Statement[0].Condition.StringEquals[
+        "token.actions.githubusercontent.com:sub"
+      ];
+    };
+    expect([await subjectOf("dev"), await subjectOf("prod")]).toEqual([
+      "repo:example-org/saas-frontend:environment:dev",
+      "repo:example-org/saas-frontend:environment:production",
+    ]);
   });
 });

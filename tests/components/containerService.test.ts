@@ -134,6 +134,12 @@ describe("ContainerService with a built image (dev shape)", () => {
     expect(td.inputs.runtimePlatform).toEqual({ operatingSystemFamily: "LINUX", cpuArchitecture: "ARM64" });
   });
 
+  it("keeps the previous task definition revision ACTIVE, so a rollback has a target", () => {
+    // A new revision replaces the TaskDefinition resource; skipDestroy (the .d.ts: "retain the old revision when
+    // the resource is destroyed or replacement is necessary") stops the provider deregistering the old one.
+    expect(p.one(T.td, "svc-task").inputs.skipDestroy).toBe(true);
+  });
+
   it("runs the container non-root, unprivileged, with /tmp, health check, stop timeout and awslogs", () => {
     const td = p.one(T.td, "svc-task");
     expect(td.inputs).toMatchObject({
@@ -282,6 +288,7 @@ describe("ContainerService with a built image (dev shape)", () => {
       },
       loadBalancers: [{ targetGroupArn: p.one(T.tg, "svc-tg").outputs.arn, containerName: "app", containerPort: 8080 }],
       deploymentCircuitBreaker: { enable: true, rollback: true },
+      waitForSteadyState: true,
       deploymentMinimumHealthyPercent: 100,
       deploymentMaximumPercent: 200,
       healthCheckGracePeriodSeconds: 60,

@@ -153,7 +153,10 @@ describe("Database with the defaults", () => {
 
   it("uses a postgres16 parameter group that forces TLS and logs slow statements, connections and lock waits", () => {
     const group = p.one("aws:rds/parameterGroup:ParameterGroup", "db-params");
-    expect(group.inputs).toMatchObject({ name: "saas-dev-postgres16", family: "postgres16" });
+    expect(group.inputs).toMatchObject({ namePrefix: "saas-dev-postgres16-", family: "postgres16" });
+    // No fixed name: a replacement (the description is ForceNew) is created before the old group is deleted.
+    expect(group.inputs.name).toBeUndefined();
+    expect(group.outputs.name).toMatch(/^saas-dev-postgres16-\d{26}$/);
     expect(group.inputs.parameters).toEqual([
       { name: "rds.force_ssl", value: "1", applyMethod: "immediate" },
       { name: "log_min_duration_statement", value: "500", applyMethod: "immediate" },
@@ -164,7 +167,7 @@ describe("Database with the defaults", () => {
       { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
     ]);
     expect(group.inputs.parameters).toEqual(databaseParameters());
-    expect(p.one(INSTANCE, "db-instance").inputs.parameterGroupName).toBe("saas-dev-postgres16");
+    expect(p.one(INSTANCE, "db-instance").inputs.parameterGroupName).toBe(group.outputs.name);
   });
 
   it("creates an empty migrator secret encrypted with the stack key (no value in code or state)", () => {
@@ -189,7 +192,7 @@ describe("Database with the defaults", () => {
       resourceId: instance.outputs.resourceId,
       migratorSecretArn: p.one("aws:secretsmanager/secret:Secret", "db-migrator-secret").outputs.arn,
       databaseName: "app",
-      parameterGroupName: "saas-dev-postgres16",
+      parameterGroupName: p.one("aws:rds/parameterGroup:ParameterGroup", "db-params").outputs.name,
     });
     expect(p.run.outputs.resourceId).toMatch(/^db-[A-Z0-9]{26}$/);
   });
@@ -285,6 +288,15 @@ describe("Database in a production shape", () => {
     });
     expect(p.run.outputs.backupReplicationArn).toBe(replication.outputs.id);
     expect(p.run.outputs.backupReplicationArn).toMatch(/^arn:aws:rds:us-west-2:123456789012:auto-backup:ab-/);
+  });
+
+  it("protects the DR copies and their key as it protects the instance", () => {
+    expect(p.one(INSTANCE, "db-instance").options.protect).toBe(true);
+    expect(p.one("aws:kms/key:Key", "db-dr-key").options.protect).toBe(true);
+    expect(
+      p.one("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication", "db-backup-replication")
+        .options.protect,
+    ).toBe(true);
   });
 
   it("uses a given replica-region key instead of creating one", async () => {

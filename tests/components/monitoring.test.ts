@@ -311,7 +311,7 @@ describe("Monitoring with mocked service and database outputs (dev)", () => {
       name: "saas-dev-monthly",
       budgetType: "COST",
       timeUnit: "MONTHLY",
-      limitAmount: "100",
+      limitAmount: "200",
       limitUnit: "USD",
       costFilters: [{ name: "TagKeyValue", values: ["user:Environment$dev"] }],
       notifications: [
@@ -344,7 +344,7 @@ describe("Monitoring with mocked service and database outputs (dev)", () => {
       Tags: { Key: "Environment", Values: ["dev"], MatchOptions: ["EQUALS"] },
     });
     const threshold = {
-      dimension: { key: "ANOMALY_TOTAL_IMPACT_ABSOLUTE", matchOptions: ["GREATER_THAN_OR_EQUAL"], values: ["10"] },
+      dimension: { key: "ANOMALY_TOTAL_IMPACT_ABSOLUTE", matchOptions: ["GREATER_THAN_OR_EQUAL"], values: ["20"] },
     };
     const immediate = p.one(ANOMALY_SUBSCRIPTION, "mon-cost-anomalies-immediate");
     expect(immediate.inputs).toEqual({

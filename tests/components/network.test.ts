@@ -1,4 +1,4 @@
-import { Network, NetworkArgs, flowLogDeliveryPolicy } from "../../components/network/network";
+import { Network, NetworkArgs } from "../../components/network/network";
 import { ComponentArgsError } from "../../components/shared/naming";
 import { Planned } from "../support/plan";
 import { testContext } from "../support/context";
@@ -153,8 +153,26 @@ describe("Network in the dev stack", () => {
       },
     ]);
     const policy = plan.one("aws:iam/rolePolicy:RolePolicy", "network-flow-logs");
-    expect(JSON.parse(policy.inputs.policy as string)).toEqual(flowLogDeliveryPolicy(group.outputs.arn as string));
+    expect(group.outputs.arn).toBe("arn:aws:logs:us-east-1:123456789012:log-group:/aws/vpc/flow-logs/saas-dev");
+    expect(JSON.parse(policy.inputs.policy as string).Statement).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        Resource: [
+          "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vpc/flow-logs/saas-dev",
+          "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vpc/flow-logs/saas-dev:*",
+        ],
+      },
+      // The VPC Flow Logs user guide's delivery-role policy includes it; it lists, so it takes no single group.
+      {
+        Effect: "Allow",
+        Action: "logs:DescribeLogGroups",
+        Resource: "arn:aws:logs:us-east-1:123456789012:log-group:*",
+      },
+    ]);
     expect(policy.inputs.role).toBe(role.outputs.id);
+    // Created only once its role may write: a flow log created first sticks in "Access error".
+    expect(flowLog.dependencies).toContain(policy.urn);
   });
 
   it("adds a free S3 gateway endpoint to the private route tables and no interface endpoints", () => {
@@ -166,6 +184,33 @@ describe("Network in the dev stack", () => {
       plan.one("aws:ec2/routeTable:RouteTable", "network-private-rt-1").outputs.id,
       plan.one("aws:ec2/routeTable:RouteTable", "network-private-rt-2").outputs.id,
     ]);
+  });
+
+  it("lets only ECR's image layers and the stack's tenant exports through the S3 gateway endpoint", () => {
+    // The ECR user guide's minimum endpoint policy for image pulls: GetObject on the regional layer bucket. The
+    // one bucket of the stack used from inside the VPC is the tenant provisioner's export bucket (named by its
+    // prefix, before it exists); nothing else passes (an endpoint policy allows only what it lists); without a
+    // policy the endpoint allows every action on every bucket in the region.
+    expect(JSON.parse(plan.one("aws:ec2/vpcEndpoint:VpcEndpoint", "network-s3").inputs.policy as string)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "EcrImageLayers",
+          Effect: "Allow",
+          Principal: "*",
+          Action: "s3:GetObject",
+          Resource: "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*",
+        },
+        {
+          Sid: "StackBuckets",
+          Effect: "Allow",
+          Principal: "*",
+          Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+          Resource: ["arn:aws:s3:::saas-dev-tenant-exports-*", "arn:aws:s3:::saas-dev-tenant-exports-*/*"],
+        },
+      ],
+    });
+    expect(plan.run.outputs.tenantExportBucketName).toMatch(/^saas-dev-tenant-exports-\d{26}$/);
   });
 
   it("uses a rotating stack KMS key with a policy scoped to this account's log groups", () => {
@@ -188,13 +233,14 @@ describe("Network in the dev stack", () => {
           ArnLike: { "aws:SourceArn": "arn:aws:cloudfront::123456789012:distribution/*" },
         },
       },
+      // As the CloudFront developer guide documents it for SSE-KMS standard logs (Decrypt: the bucket uses an S3
+      // Bucket Key); a condition the log delivery might not send would drop the logs silently.
       {
-        Sid: "DeliveryForThisAccount",
+        Sid: "CloudFrontLogDelivery",
         Effect: "Allow",
         Principal: { Service: "delivery.logs.amazonaws.com" },
         Resource: "*",
         Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-        Condition: { StringEquals: account },
       },
       ...["cloudwatch", "budgets", "costalerts"].map((svc) => ({
         Sid: `${svc[0].toUpperCase()}${svc.slice(1)}ForThisAccount`,
@@ -364,6 +410,65 @@ describe("Network arguments", () => {
     flowLogRetentionDays: 14,
     availabilityZones: ["us-east-1a", "us-east-1b"],
   };
+
+  it("puts the subnets in the pinned zones, never in what the region lists first", async () => {
+    const plan = await Planned.of({
+      stack: "dev",
+      program: () => new Network("n", { ...args, availabilityZones: ["us-east-1d", "us-east-1b"] }),
+    });
+    expect(plan.ofType(SUBNET).map((s) => [s.name, s.inputs.availabilityZone])).toEqual([
+      ["n-public-1", "us-east-1d"],
+      ["n-public-2", "us-east-1b"],
+      ["n-private-1", "us-east-1d"],
+      ["n-private-2", "us-east-1b"],
+      ["n-isolated-1", "us-east-1d"],
+      ["n-isolated-2", "us-east-1b"],
+    ]);
+    // The region's list is still read, as a check only.
+    expect(plan.run.invokes.map((i) => i.token)).toContain("aws:index/getAvailabilityZones:getAvailabilityZones");
+  });
+
+  it("warns, and keeps the subnets, when a pinned zone is not reported available", async () => {
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const plan = await Planned.of({
+        stack: "dev",
+        program: () => new Network("n", { ...args, availabilityZones: ["us-east-1a", "us-east-1g"] }),
+      });
+      expect(plan.one(SUBNET, "n-private-2").inputs.availabilityZone).toBe("us-east-1g");
+      expect(warn.mock.calls.map((c) => String(c[0])).join("\n")).toContain(
+        "availabilityZones: us-east-1g not reported available in the region now (available: us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1e, us-east-1f); the subnets stay where they are pinned",
+      );
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("rejects pinned zones that do not match azCount or the region", () => {
+    expect(() => new Network("n", { ...args, availabilityZones: ["us-east-1a"] })).toThrow(
+      'availabilityZones: expected 2 zones (azCount), got ["us-east-1a"]',
+    );
+    expect(() => new Network("n", { ...args, availabilityZones: ["us-east-1a", "eu-west-1a"] })).toThrow(
+      'availabilityZones: expected zones of us-east-1 such as us-east-1a, got ["us-east-1a","eu-west-1a"]',
+    );
+  });
+
+  it("lets the stack buckets it is given through the S3 endpoint, objects and listing only", async () => {
+    const bucket = "arn:aws:s3:::t-exports-1234567";
+    const plan = await Planned.of({
+      stack: "dev",
+      program: () => new Network("n", { ...args, s3BucketArns: [bucket] }),
+    });
+    expect(
+      JSON.parse(plan.one("aws:ec2/vpcEndpoint:VpcEndpoint", "n-s3").inputs.policy as string).Statement[1],
+    ).toEqual({
+      Sid: "StackBuckets",
+      Effect: "Allow",
+      Principal: "*",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+      Resource: [bucket, `${bucket}/*`],
+    });
+  });
 
   it("defaults to a single NAT gateway and no interface endpoints", async () => {
     const plan = await Planned.of({ stack: "dev", program: () => new Network("n", args) });

@@ -334,7 +334,7 @@ describe("TenantProvisioner arguments", () => {
         '  - tenants[0].id: "Acme" must match ^[a-z][a-z0-9_]{1,30}$ (lowercase letter, then 1–30 lowercase letters, digits or _)',
         "  - logRetentionDays: expected one of CloudWatch Logs' retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653), got 31",
         "  - exportRetentionDays: 0 must be an integer from 1 to 3650",
-        `  - context.namePrefix: "Saas_Dev" must be 1-39 lowercase letters, digits or '-' (the function name adds "-tenant-provisioner")`,
+        `  - context.namePrefix: "Saas_Dev" must be 1-21 lowercase letters, digits or '-' (the export bucket's name prefix adds "-tenant-exports-", at most 37 characters)`,
       ].join("\n"),
     );
   });

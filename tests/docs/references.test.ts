@@ -52,6 +52,57 @@ describe("extractReferences", () => {
   });
 });
 
+describe("resource references", () => {
+  const md = [
+    "```sh",
+    "URN=\"$(pulumi stack --show-urns | grep -o 'urn:pulumi:[^ ]*aws:rds/instance:Instance::database-instance')\"",
+    'pulumi import aws:rds/instance:Instance database-instance "$ID" --stack prod',
+    "pulumi state delete 'urn:pulumi:dev::saas::saas:cdn:Cdn$aws:iam/role:Role::cdn-deploy'",
+    "```",
+  ].join("\n");
+
+  it("ignores a URN outside a pulumi command (an example of JSON output)", () => {
+    expect(extractReferences('  "urn": "urn:pulumi:prod::saas::aws:iam/accessKey:AccessKey::x",')).toEqual([]);
+  });
+
+  it("finds URN fragments and pulumi import commands, not a URN's stack and project head", () => {
+    const refs = extractReferences(md).filter((r) => r.kind === "resource");
+    expect(
+      refs.map((r) => [
+        r.line,
+        (r as { type: string }).type,
+        (r as { name: string }).name,
+        (r as { stack?: string }).stack,
+      ]),
+    ).toEqual([
+      [2, "aws:rds/instance:Instance", "database-instance", undefined],
+      [3, "aws:rds/instance:Instance", "database-instance", "prod"],
+      [4, "aws:iam/role:Role", "cdn-deploy", undefined],
+    ]);
+  });
+
+  it("reports a resource the stack's program does not have", () => {
+    const ctx: ReferenceContext = {
+      outputsByStack: { dev: new Set(), prod: new Set() },
+      resourcesByStack: {
+        dev: new Set(["aws:rds/instance:Instance::database-instance", "aws:iam/role:Role::cdn-deploy"]),
+        prod: new Set(["aws:rds/instance:Instance::database-instance"]),
+      },
+      configKeys: new Set(),
+      scriptsFor: () => new Set(),
+      exists: () => true,
+    };
+    expect(referenceProblems("runbooks/x.md", md, ctx)).toEqual([
+      {
+        where: "runbooks/x.md:4",
+        reference: "aws:iam/role:Role::cdn-deploy",
+        // The document names prod (--stack prod), so its commands are checked against prod's program.
+        problem: "the prod program has no resource cdn-deploy of type aws:iam/role:Role",
+      },
+    ]);
+  });
+});
+
 describe("looksLikeRepoPath", () => {
   it.each([
     ["tools/plan.ts", true],

@@ -103,7 +103,7 @@ describe("npm run plan", () => {
       [
         "error: dev: configuration error: Invalid configuration (2 problems):",
         '  - saas:vpcCidr: "10.0.0.0/25" is too small for the subnets it must hold: its public and database subnets would be /31, smaller than the /28 AWS allows; use /22 or larger (e.g. 10.0.0.0/16)',
-        '  - saas:azCount: expected an integer from 1 to 6, got "maybe"',
+        '  - saas:azCount: expected an integer from 2 to 6 (an application load balancer and an RDS subnet group each need subnets in at least two availability zones), got "maybe"',
         "",
       ].join("\n"),
     );

@@ -29,6 +29,7 @@ describe("service configuration of the stack files", () => {
       aliases: ["static.dev.example.com"],
       frontendRepository: "example-org/saas-frontend",
       frontendBranch: "main",
+      frontendEnvironment: "dev",
       githubOidcProviderArn: undefined,
     });
   });
@@ -44,9 +45,27 @@ describe("service configuration of the stack files", () => {
       logRetentionDays: 365,
       requestsPerTarget: 1000,
     });
+    expect(service.cdn.frontendEnvironment).toBe("production");
     expect(service.cdn.githubOidcProviderArn).toBe(
       "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
     );
+  });
+});
+
+describe("frontend deploy subjects", () => {
+  it("requires a GitHub environment in prod, where a shared branch subject would let dev take the prod role", () => {
+    expect(configProblems({ ...PROD, "saas:frontendEnvironment": undefined }, "prod")).toEqual([
+      'saas:frontendEnvironment: expected a GitHub environment in prod when saas:frontendRepository is set: a branch subject is shared by every stack that deploys from that branch, so the dev deploy job could take the prod role, got ""',
+    ]);
+    expect(
+      configProblems({ ...PROD, "saas:frontendEnvironment": undefined, "saas:frontendRepository": undefined }, "prod"),
+    ).toEqual([]);
+  });
+
+  it("gives dev and prod different subjects", () => {
+    const dev = parseConfig(DEV, { stack: "dev" }).service.cdn;
+    const prod = parseConfig(PROD, { stack: "prod" }).service.cdn;
+    expect([dev.frontendEnvironment, prod.frontendEnvironment]).toEqual(["dev", "production"]);
   });
 });
 
@@ -151,6 +170,13 @@ describe("service configuration errors", () => {
       "a wildcard branch",
       { "saas:frontendBranch": "*" },
       ['saas:frontendBranch: expected a branch name such as main (no wildcards, without refs/heads/), got "*"'],
+    ],
+    [
+      "a wildcard environment",
+      { "saas:frontendEnvironment": "prod*" },
+      [
+        `saas:frontendEnvironment: expected a GitHub environment name such as production (letters, digits, '.', '_' or '-'), got "prod*"`,
+      ],
     ],
     [
       "a CDN certificate outside us-east-1",

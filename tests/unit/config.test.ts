@@ -47,6 +47,7 @@ describe("parseConfig", () => {
         flowLogRetentionDays: 14,
         interfaceEndpoints: false,
       },
+      shellAccess: true,
       service: {
         port: 8080,
         cpu: 256,
@@ -65,6 +66,7 @@ describe("parseConfig", () => {
           aliases: [],
           frontendRepository: undefined,
           frontendBranch: "main",
+          frontendEnvironment: undefined,
           githubOidcProviderArn: undefined,
         },
       },
@@ -90,7 +92,7 @@ describe("parseConfig", () => {
       },
       monitoring: {
         alertEmails: [],
-        monthlyBudgetUsd: 100,
+        monthlyBudgetUsd: 200,
         alarmThresholds: alarmDefaults("dev").thresholds,
       },
     });
@@ -134,10 +136,31 @@ describe("parseConfig", () => {
       { "saas:vpcCidr": "10.0.0.0/24" },
       'saas:vpcCidr: "10.0.0.0/24" is too small for the subnets it must hold: its public and database subnets would be /30, smaller than the /28 AWS allows; use /22 or larger (e.g. 10.0.0.0/16)',
     ],
-    ["zero zones", { "saas:azCount": "0" }, "saas:azCount: expected an integer from 1 to 6, got 0"],
-    ["seven zones", { "saas:azCount": "7" }, "saas:azCount: expected an integer from 1 to 6, got 7"],
-    ["a string for a number", { "saas:azCount": "two" }, 'saas:azCount: expected an integer from 1 to 6, got "two"'],
-    ["a fraction", { "saas:azCount": "2.5" }, "saas:azCount: expected an integer from 1 to 6, got 2.5"],
+    [
+      "zero zones",
+      { "saas:azCount": "0" },
+      "saas:azCount: expected an integer from 2 to 6 (an application load balancer and an RDS subnet group each need subnets in at least two availability zones), got 0",
+    ],
+    [
+      "one zone",
+      { "saas:azCount": "1" },
+      "saas:azCount: expected an integer from 2 to 6 (an application load balancer and an RDS subnet group each need subnets in at least two availability zones), got 1",
+    ],
+    [
+      "seven zones",
+      { "saas:azCount": "7" },
+      "saas:azCount: expected an integer from 2 to 6 (an application load balancer and an RDS subnet group each need subnets in at least two availability zones), got 7",
+    ],
+    [
+      "a string for a number",
+      { "saas:azCount": "two" },
+      'saas:azCount: expected an integer from 2 to 6 (an application load balancer and an RDS subnet group each need subnets in at least two availability zones), got "two"',
+    ],
+    [
+      "a fraction",
+      { "saas:azCount": "2.5" },
+      "saas:azCount: expected an integer from 2 to 6 (an application load balancer and an RDS subnet group each need subnets in at least two availability zones), got 2.5",
+    ],
     [
       "more zones than the region has",
       {
@@ -241,6 +264,77 @@ describe("parseConfig", () => {
     ).not.toHaveProperty("alertHttpsEndpoint");
   });
 
+  it.each<[string, string, string[]]>([
+    [
+      "a zone of another region",
+      '["us-east-1a","us-west-2b"]',
+      ['saas:availabilityZones[1]: expected a zone of us-east-1 (us-east-1a to us-east-1f), got "us-west-2b"'],
+    ],
+    [
+      "a zone past the region's last",
+      '["us-east-1a","us-east-1g"]',
+      ['saas:availabilityZones[1]: expected a zone of us-east-1 (us-east-1a to us-east-1f), got "us-east-1g"'],
+    ],
+    [
+      "a zone twice",
+      '["us-east-1a","us-east-1a"]',
+      ['saas:availabilityZones: expected each zone once, got ["us-east-1a","us-east-1a"]'],
+    ],
+    [
+      "fewer zones than azCount",
+      '["us-east-1a"]',
+      ['saas:availabilityZones: expected 2 zones, as many as saas:azCount, got ["us-east-1a"]'],
+    ],
+    [
+      "not a list",
+      '"us-east-1a"',
+      ['saas:availabilityZones: expected a list of zone names such as [us-east-1a, us-east-1b], got "us-east-1a"'],
+    ],
+  ])("rejects pinned zones with %s", (_what, zones, expected) => {
+    expect(problems({ ...VALID, "saas:availabilityZones": zones })).toEqual(expected);
+  });
+
+  it("accepts pinned zones of the region, as many as azCount, in any order", () => {
+    expect(problems({ ...VALID, "saas:availabilityZones": '["us-east-1c","us-east-1a"]' })).toEqual([]);
+    expect(
+      parseConfig({ ...VALID, "saas:availabilityZones": '["us-east-1c","us-east-1a"]' }, { stack: "dev" }).network
+        .availabilityZones,
+    ).toEqual(["us-east-1c", "us-east-1a"]);
+  });
+
+  it("rejects a stack without NAT and without interface endpoints, and says why", () => {
+    expect(problems({ ...VALID, "saas:natGateways": "none", "saas:interfaceEndpoints": "false" })).toEqual([
+      'saas:natGateways: expected single or onePerAz while saas:interfaceEndpoints is false: with neither NAT nor interface endpoints the private subnets reach no AWS API, so tasks cannot pull their image from ECR, ship logs to CloudWatch Logs or read their secrets (set saas:interfaceEndpoints to true to run without NAT), got "none"',
+    ]);
+    expect(problems({ ...VALID, "saas:natGateways": "none", "saas:interfaceEndpoints": "true" })).toEqual([]);
+  });
+
+  describe("keys Pulumi passes that the program would otherwise ignore", () => {
+    it.each<[string, string, string]>([
+      [
+        "a misspelled namespace",
+        "sass:azCount",
+        'sass:azCount: namespace "sass" is not one this program reads, so the setting would be ignored; did you mean saas:azCount?',
+      ],
+      [
+        "an invisible character",
+        "saas:azCount\u200b",
+        '"saas:azCount\\u200b": has an invisible character (U+200B) at position 13; the setting would be ignored, retype the key',
+      ],
+      [
+        "an invisible character before the namespace",
+        "\u200bsaas:azCount",
+        '"\\u200bsaas:azCount": has an invisible character (U+200B) at position 1; the setting would be ignored, retype the key',
+      ],
+    ])("reports %s", (_what, key, expected) => {
+      expect(problems({ ...VALID, [key]: "3" })).toEqual([expected]);
+    });
+
+    it("leaves other providers' namespaces alone", () => {
+      expect(problems({ ...VALID, "kubernetes:context": "x", "pulumi:template": "y" })).toEqual([]);
+    });
+  });
+
   it("checks the name prefix derived from the stack name", () => {
     expect(problems(VALID, "Feature_X")).toEqual([
       `saas:namePrefix: the default "saas-Feature_X" (<project>-<stack>) is not 2-20 lowercase letters, digits or '-'; set saas:namePrefix for this stack, e.g. "saas-feature-x"`,
@@ -255,6 +349,7 @@ describe("parseConfig", () => {
       "aws:defaultTags": JSON.stringify({ tags: { ...TAGS, Environment: "prod" } }),
       "saas:natGateways": "onePerAz",
       "saas:azCount": "3",
+      "saas:availabilityZones": '["us-east-1a","us-east-1b","us-east-1c"]',
       "saas:alertEmails": '["oncall@example.com"]',
       "saas:databaseInstanceClass": "db.m7g.large",
       "saas:databaseMultiAz": "true",
@@ -266,9 +361,14 @@ describe("parseConfig", () => {
       expect(parseConfig(PROD, { stack: "prod" }).isProduction).toBe(true);
     });
 
-    it("needs two zones and a NAT gateway in each", () => {
-      expect(problems({ ...PROD, "saas:azCount": "1", "saas:natGateways": "single" }, "prod")).toEqual([
-        "saas:azCount: expected at least 2 in prod: a single zone cannot survive the loss of that zone, got 1",
+    it("needs its zones pinned", () => {
+      expect(problems({ ...PROD, "saas:availabilityZones": undefined }, "prod")).toEqual([
+        "saas:availabilityZones: expected the zones pinned in prod, e.g. [us-east-1a, us-east-1b, us-east-1c]: read from the region at every run, a zone changing state shifts the list and replaces subnets, got []",
+      ]);
+    });
+
+    it("needs a NAT gateway in each zone", () => {
+      expect(problems({ ...PROD, "saas:natGateways": "single" }, "prod")).toEqual([
         'saas:natGateways: expected onePerAz in prod: with fewer NAT gateways the loss of one zone cuts every zone\'s egress, got "single"',
       ]);
     });
@@ -296,7 +396,7 @@ describe("parseConfig", () => {
         "Invalid configuration (4 problems):",
         '  - aws:region: "mars-1" is not a known AWS region (e.g. us-east-1, eu-west-1)',
         '  - saas:vpcCidr: "10.0.0.1/16" is not a network address: the host bits are set (did you mean 10.0.0.0/16?)',
-        '  - saas:azCount: expected an integer from 1 to 6, got "two"',
+        '  - saas:azCount: expected an integer from 2 to 6 (an application load balancer and an RDS subnet group each need subnets in at least two availability zones), got "two"',
         '  - saas:interfaceEndpoints: expected true or false, got "maybe"',
       ].join("\n"),
     );

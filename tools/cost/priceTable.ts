@@ -49,6 +49,16 @@ const regionPrices = z.strictObject({
   s3: z.strictObject({ standardUsdPerGbMonth: usd }),
 });
 
+/** Where a group of prices comes from. Patterns are dotted paths into the table; `*` matches any run of characters. */
+const provenanceEntry = z.strictObject({
+  prices: z.array(z.string().min(1)).min(1),
+  source: z.string().min(1),
+  asOf: z.iso.date(),
+  /** Whether the figures were compared with the source when the entry was last edited. */
+  checkedHere: z.boolean(),
+  note: z.string().min(1),
+});
+
 const volumeBaseline = z.strictObject({ iops: z.number().int().positive(), throughputMibps: z.number().positive() });
 
 export const priceTableSchema = z.strictObject({
@@ -95,6 +105,8 @@ export const priceTableSchema = z.strictObject({
     .refine((regions) => Object.keys(regions).length > 0, "expected at least one region"),
   /** Resource types (or `package:*` patterns) that cost nothing themselves, with the reason. */
   freeTypes: z.record(z.string().min(1), z.string().min(1)),
+  /** Source and date of every price: the first entry whose pattern matches a price's dotted path. */
+  provenance: z.array(provenanceEntry).min(1),
 });
 
 export type PriceTable = z.infer<typeof priceTableSchema>;
@@ -106,12 +118,37 @@ export type RegionPrices = PriceTable["regions"][string];
  */
 export function parsePriceTable(raw: unknown, source = "price table"): PriceTable {
   const result = priceTableSchema.safeParse(raw);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const key = issue.path.map(String).join(".") || "(root)";
-    return `  - ${key}: ${issue.message}`;
-  });
+  const problems = result.success
+    ? unsourcedPrices(result.data).map((key) => `  - ${key}: has no entry in provenance (source and date of the price)`)
+    : result.error.issues.map((issue) => {
+        const key = issue.path.map(String).join(".") || "(root)";
+        return `  - ${key}: ${issue.message}`;
+      });
+  if (result.success && problems.length === 0) return result.data;
   throw new Error(`Invalid price table ${source}:\n${problems.join("\n")}`);
+}
+
+/** Dotted paths of every number under `global` and `regions`: the prices (and allowances) that need a source. */
+export function pricePaths(table: Pick<PriceTable, "global" | "regions">): string[] {
+  const walk = (node: unknown, path: string): string[] =>
+    typeof node === "number"
+      ? [path]
+      : node !== null && typeof node === "object" && !Array.isArray(node)
+        ? Object.entries(node).flatMap(([key, value]) => walk(value, `${path}.${key}`))
+        : [];
+  return [...walk(table.global, "global"), ...walk(table.regions, "regions")];
+}
+
+const patternRegex = (pattern: string) =>
+  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
+
+/** The provenance entry of a price: the first whose pattern matches its dotted path. */
+export function provenanceOf(table: PriceTable, path: string): PriceTable["provenance"][number] | undefined {
+  return table.provenance.find((entry) => entry.prices.some((pattern) => patternRegex(pattern).test(path)));
+}
+
+function unsourcedPrices(table: PriceTable): string[] {
+  return pricePaths(table).filter((path) => provenanceOf(table, path) === undefined);
 }
 
 let defaultTable: PriceTable | undefined;

@@ -13,6 +13,8 @@ export const PROVIDER_CONFIG_KEYS = ["aws:region", "aws:defaultTags", "aws:profi
 export interface ReferenceContext {
   /** Output names per stack, from the offline program. */
   readonly outputsByStack: Readonly<Record<string, ReadonlySet<string>>>;
+  /** `<type>::<name>` of every resource per stack, from the offline program. */
+  readonly resourcesByStack?: Readonly<Record<string, ReadonlySet<string>>>;
   /** Fully qualified config keys (`saas:vpcCidr`, `aws:region`) a document may name. */
   readonly configKeys: ReadonlySet<string>;
   /** npm scripts a command in this document can run (its folder's package.json and the root's). */
@@ -46,6 +48,16 @@ export function referenceProblems(file: string, markdown: string, ctx: Reference
             add(ref, `names stack "${stack}", which has no Pulumi.${stack}.yaml`);
           } else if (!outputs.has(ref.name)) {
             add(ref, `stack output "${ref.name}" does not exist in ${stack} (stacks/platform.ts exports it?)`);
+          }
+        }
+        break;
+      }
+      case "resource": {
+        const required = ref.stack ? [ref.stack] : named.length > 0 ? named : stacks;
+        for (const stack of required) {
+          const resources = ctx.resourcesByStack?.[stack];
+          if (resources && !resources.has(`${ref.type}::${ref.name}`)) {
+            add(ref, `the ${stack} program has no resource ${ref.name} of type ${ref.type}`);
           }
         }
         break;

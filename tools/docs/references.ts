@@ -1,6 +1,6 @@
 /**
- * What a piece of markdown refers to that can go stale: stack outputs, config keys, npm scripts and repository
- * files. Pure: the runbook test (tests/docs/runbooks.test.ts) reads the files and checks each reference against
+ * What a piece of markdown refers to that can go stale: stack outputs, config keys, npm scripts, repository
+ * files and the program's resources (a URN fragment `<type>::<name>`, or `pulumi import <type> <name>`). Pure: the runbook test (tests/docs/runbooks.test.ts) reads the files and checks each reference against
  * the real program, schema, package.json and file tree.
  */
 
@@ -15,6 +15,16 @@ export type Reference =
     }
   | { readonly kind: "config"; readonly line: number; readonly key: string; readonly text: string }
   | { readonly kind: "script"; readonly line: number; readonly name: string; readonly text: string }
+  | {
+      readonly kind: "resource";
+      readonly line: number;
+      /** The Pulumi type token, e.g. `aws:rds/instance:Instance`. */
+      readonly type: string;
+      /** The resource's logical name, e.g. `database-instance`. */
+      readonly name: string;
+      readonly stack?: string;
+      readonly text: string;
+    }
   | {
       readonly kind: "path";
       readonly line: number;
@@ -69,12 +79,48 @@ export function extractReferences(markdown: string): Reference[] {
     refs.push(...outputsIn(text, line, lineStack));
     refs.push(...configKeysIn(text, line));
     refs.push(...scriptsIn(text, line));
+    refs.push(...resourcesIn(text, line, lineStack));
     if (!inCode) {
       refs.push(...pathsIn(text, line));
     }
     continuedStack = /\\\s*$/.test(text) ? lineStack : undefined;
   });
   return refs;
+}
+
+/** A shell command of a code block, its `\`-continued lines joined, with the line it starts on. */
+export interface ShellCommand {
+  readonly line: number;
+  readonly text: string;
+}
+
+/** Every command in the document's fenced code blocks, continuation lines joined into one. */
+export function shellCommands(markdown: string): ShellCommand[] {
+  const commands: ShellCommand[] = [];
+  let fence: string | undefined;
+  let current: { line: number; parts: string[] } | undefined;
+  markdown.split(/\r?\n/).forEach((text, index) => {
+    const fenceMatch = /^\s*(```+|~~~+)/.exec(text);
+    if (fenceMatch) {
+      fence = fence === undefined ? fenceMatch[1] : undefined;
+      current = undefined;
+      return;
+    }
+    if (fence === undefined) {
+      return;
+    }
+    const continued = /\\\s*$/.test(text);
+    const part = text.replace(/\\\s*$/, "").trim();
+    current = current ?? { line: index + 1, parts: [] };
+    current.parts.push(part);
+    if (!continued) {
+      if (current.parts.join("") !== "") {
+        commands.push({ line: current.line, text: current.parts.join(" ").trim() });
+      }
+      current = undefined;
+    }
+  });
+  return commands;
 }
 
 /** The stack a command line names with `--stack <s>`, `--stack=<s>` or `-s <s>` (placeholders like <stack> are not). */
@@ -144,6 +190,30 @@ function scriptsIn(text: string, line: number): Reference[] {
   const refs: Reference[] = [];
   for (const m of text.matchAll(/npm\s+run(?:-script)?((?:\s+-{1,2}[a-z][\w-]*)*)\s+([A-Za-z0-9][\w:.-]*)/g)) {
     refs.push({ kind: "script", line, name: m[2], text: m[0] });
+  }
+  return refs;
+}
+
+const TYPE_TOKEN = "[a-z][a-z0-9-]*:[A-Za-z0-9/]+:[A-Za-z][A-Za-z0-9]*";
+
+/**
+ * Resources a command names: a URN fragment `<type>::<name>` (what `grep` finds in `pulumi stack --show-urns`
+ * and `pulumi state delete` takes) and `pulumi import <type> <name>`, on lines that run a `pulumi` command or `grep`. A URN's `urn:pulumi:<stack>::<project>`
+ * head is not a resource.
+ */
+function resourcesIn(text: string, line: number, stack: string | undefined): Reference[] {
+  const refs: Reference[] = [];
+  // Only in a command line: a URN in an example of JSON output is not an instruction to find that resource.
+  if (!/(?:^|[\s"'(`$])(?:pulumi\s+[a-z]|grep\s)/.test(text)) {
+    return refs;
+  }
+  for (const m of text.matchAll(new RegExp(`(?<![\\w/-])(${TYPE_TOKEN})::([A-Za-z0-9_.-]+)`, "g"))) {
+    if (!m[1].startsWith("urn:")) {
+      refs.push({ kind: "resource", line, type: m[1], name: m[2], stack, text: m[0] });
+    }
+  }
+  for (const m of text.matchAll(new RegExp(`pulumi\\s+import\\s+(${TYPE_TOKEN})\\s+([A-Za-z0-9_.-]+)`, "g"))) {
+    refs.push({ kind: "resource", line, type: m[1], name: m[2], stack, text: m[0] });
   }
   return refs;
 }

@@ -90,6 +90,23 @@ export const INVOKES: Readonly<Record<string, Answer>> = {
     reverseDnsPrefix: "com.amazonaws",
   }),
   "aws:iam/getPolicyDocument:getPolicyDocument": (args) => renderPolicyDocument(args),
+  // The account's GitHub OIDC provider, as created once per account (runbooks/account-bootstrap.md): offline it
+  // exists; on AWS the lookup fails with "no matching IAM OIDC provider" until it has been created.
+  "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": (args, cloud) => {
+    const url = typeof args.url === "string" ? args.url : "https://token.actions.githubusercontent.com";
+    const arn =
+      typeof args.arn === "string"
+        ? args.arn
+        : `arn:${cloud.partition}:iam::${cloud.account}:oidc-provider/${url.replace(/^https:\/\//, "")}`;
+    return {
+      id: arn,
+      arn,
+      url: url.replace(/^https:\/\//, ""),
+      clientIdLists: ["sts.amazonaws.com"],
+      thumbprintLists: [],
+      tags: {},
+    };
+  },
   // A secret's value: offline there is none, so an obviously fake one in the shape RDS-managed secrets have.
   "aws:secretsmanager/getSecretVersion:getSecretVersion": (args) => ({
     id: `${String(args.secretId)}|AWSCURRENT`,

@@ -41,7 +41,17 @@ export function createResource(
   const model = MODELS[type];
   const seed = `${cloud.seed ?? ""}::${type}::${name}`;
   const filled: State = { ...inputs };
-  if (model?.autoname && (filled[model.autoname.property] === undefined || filled[model.autoname.property] === "")) {
+  const unnamed =
+    model?.autoname && (filled[model.autoname.property] === undefined || filled[model.autoname.property] === "");
+  // The provider's own prefix naming (`namePrefix`, or `bucketPrefix` for a bucket): the prefix and a 26-digit
+  // unique id (terraform's PrefixedUniqueId).
+  const prefixProperty = model?.autoname?.property === "bucket" ? "bucketPrefix" : "namePrefix";
+  if (model?.autoname && unnamed && typeof filled[prefixProperty] === "string") {
+    filled[model.autoname.property] = `${String(filled[prefixProperty])}${BigInt(`0x${stableHex(seed, 20)}`)
+      .toString()
+      .padStart(26, "0")
+      .slice(0, 26)}`;
+  } else if (model?.autoname && unnamed) {
     const suffix = stableHex(seed, 7);
     let base = name;
     if (model.autoname.lowercase) {

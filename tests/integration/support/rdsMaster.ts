@@ -32,10 +32,17 @@ async function superuser(server: TestServer): Promise<Client> {
   return c;
 }
 
-/** A fresh database owned by a fresh RDS-like master user; `label` keeps suites on one server apart. */
-export async function createRdsLikeDatabase(server: TestServer, label: string): Promise<RdsLikeDatabase> {
+/**
+ * A fresh database owned by a fresh RDS-like master user; `label` keeps suites on one server apart. `exactName`
+ * names the database `label` itself (a stack's `saas:databaseName`, for the commands that render its event).
+ */
+export async function createRdsLikeDatabase(
+  server: TestServer,
+  label: string,
+  opts: { exactName?: boolean } = {},
+): Promise<RdsLikeDatabase> {
   const suffix = randomBytes(3).toString("hex");
-  const database = `${label}_${suffix}`;
+  const database = opts.exactName ? label : `${label}_${suffix}`;
   const masterUser = `rds_master_${suffix}`;
   const password = randomBytes(12).toString("hex");
   const root = await superuser(server);
