@@ -442,8 +442,10 @@ describe("the Lambda handler", () => {
     });
   // The embedded server offers no TLS: the test client drops the ssl settings the handler builds (and asserts them).
   const configs: unknown[] = [];
+  const logged: Record<string, unknown>[] = [];
   const handler = createHandler(
     {
+      log: (entry) => logged.push(entry),
       secrets: secrets as unknown as SecretsManagerClient,
       newClient: (c) => {
         configs.push(c.ssl);
@@ -462,6 +464,11 @@ describe("the Lambda handler", () => {
       .resolves({ SecretString: JSON.stringify({ username: db.masterUser, password: db.password }) });
     await expect(handler(event)).resolves.toMatchObject({ action: "apply", statements: 0, checks: { failed: 0 } });
     expect(configs.at(-1)).toEqual({ rejectUnauthorized: true, servername: "127.0.0.1" });
+    // The audit trail in the function's log: the event as received, then the report.
+    expect(logged.map((l) => l.msg)).toEqual(["event", "done"]);
+    expect(logged[0].event).toEqual(event);
+    expect(logged[1].report).toMatchObject({ action: "apply", statements: 0 });
+    expect(JSON.stringify(logged)).not.toContain(db.password);
   });
 
   test("reads the secret again once when the password was rotated between read and login", async () => {
