@@ -81,10 +81,14 @@ describe("the offline engine", () => {
       'runStack({ stack: "dev", program: () => ({ ami: getAmiOutput({ owners: ["amazon"] }).id }) })',
       '  .then(() => console.log("no error"), (e) => console.log(e.kind + ": " + e.message));',
     ].join("\n");
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
-      cwd: path.resolve(__dirname, "..", ".."),
-      encoding: "utf8",
-    });
+    const result = spawnSync(
+      process.execPath,
+      ["-r", path.resolve(__dirname, "..", "..", "tools", "register.js"), "-e", script],
+      {
+        cwd: path.resolve(__dirname, "..", ".."),
+        encoding: "utf8",
+      },
+    );
     expect(result.stdout).toBe(
       'program: the offline engine has no answer for the data source "aws:ec2/getAmi:getAmi"; add one to tools/engine/invokes.ts (answers must look like AWS\'s)\n',
     );
