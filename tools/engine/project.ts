@@ -21,7 +21,10 @@ export interface StackSettings {
   readonly main: string;
   /** Config as the program receives it: `namespace:key` → string. */
   readonly config: Record<string, string>;
-  /** Keys whose values are `secure:` ciphertext, shown as secrets and never decrypted here. */
+  /**
+   * Keys whose values are `secure:` ciphertext. Nothing offline can decrypt them, so they are left out of
+   * `config` (the program sees them unset, i.e. their defaults) and marked secret.
+   */
   readonly secretKeys: string[];
 }
 
@@ -94,7 +97,8 @@ export function loadStackSettings(projectDir: string, stack: string): StackSetti
       );
     }
     if (value && typeof value === "object" && "secure" in (value as object)) {
-      config[key] = "[secret]";
+      // Offline nothing can decrypt it: the program sees the key as unset (its default), and as a secret.
+      delete config[key];
       secretKeys.push(key);
       continue;
     }
