@@ -15,12 +15,7 @@ import { serviceTrustPolicy } from "../shared/policies";
 import { logRetentionProblem } from "../shared/logs";
 import { StackContext } from "../shared/context";
 import { isKnownRegion } from "../network/regions";
-import {
-  INSTANCE_CLASSES,
-  PERFORMANCE_INSIGHTS_RETENTION_DAYS,
-  STORAGE_GIB,
-  isKnownInstanceClass,
-} from "./sizing";
+import { INSTANCE_CLASSES, PERFORMANCE_INSIGHTS_RETENTION_DAYS, STORAGE_GIB, isKnownInstanceClass } from "./sizing";
 import { backupWindowProblem, maintenanceWindowProblem, windowsOverlap } from "./windows";
 
 /**
