@@ -666,6 +666,17 @@ describe("ContainerService on a shared load balancer listener and an existing cl
   });
 });
 
+describe("variables the component sets itself", () => {
+  it.each(["PORT", "SHUTDOWN_TIMEOUT_MS", "LOG_LEVEL"])("refuses %s in extraEnvironment and in secrets", (name) => {
+    expect(
+      validateContainerServiceArgs({ ...ARGS, extraEnvironment: { [name]: "1" }, secrets: { [name]: SECRET } }),
+    ).toEqual([
+      `secrets: "${name}" is also a plain environment variable; name each variable once`,
+      `extraEnvironment: "${name}" is set by the component; use the matching argument instead`,
+    ]);
+  });
+});
+
 describe("ContainerService argument errors", () => {
   it.each<[string, Partial<ContainerServiceArgs>, string[]]>([
     [

@@ -1,9 +1,9 @@
 import {
   Database,
   DatabaseArgs,
+  validateDatabaseArgs,
   databaseParameters,
   monitoringTrustPolicy,
-  replicaKeyPolicy,
 } from "../../components/database/database";
 import { Planned } from "../support/plan";
 import { testContext } from "../support/context";
@@ -255,7 +255,18 @@ describe("Database in a production shape", () => {
     expect(key.provider).toBe(providerRef);
     expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
     expect(key.outputs.arn).toMatch(/^arn:aws:kms:us-west-2:123456789012:key\//);
-    expect(JSON.parse(key.inputs.policy as string)).toEqual(replicaKeyPolicy("aws", "123456789012"));
+    expect(JSON.parse(key.inputs.policy as string)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "AccountAdministration",
+          Effect: "Allow",
+          Principal: { AWS: "arn:aws:iam::123456789012:root" },
+          Action: "kms:*",
+          Resource: "*",
+        },
+      ],
+    });
     expect(p.one("aws:kms/alias:Alias", "db-dr-alias").inputs.name).toBe("alias/saas-prod-db-dr");
 
     const replication = p.one(
@@ -363,5 +374,26 @@ describe("Database arguments", () => {
     ],
   ])("rejects %s", async (_what, change, message) => {
     await expect(plan({ ...args, ...change })).rejects.toThrow(message);
+  });
+});
+
+describe("names PostgreSQL and RDS reserve", () => {
+  // PostgreSQL reserves the pg_ prefix for roles and ships postgres, template0 and template1; RDS adds rdsadmin
+  // and the rds_ roles (rds_superuser, rds_iam ...); public is the PUBLIC pseudo-role and schema.
+  it.each(["postgres", "rdsadmin", "template0", "template1", "public", "pg_monitor", "rds_superuser", "rds_iam"])(
+    "refuses %s for the database, master and migrator names",
+    (name) => {
+      expect(
+        validateDatabaseArgs({ ...args, databaseName: name, masterUsername: name, migratorUsername: name }),
+      ).toEqual([
+        `databaseName: "${name}" is reserved by PostgreSQL or RDS; choose another name`,
+        `masterUsername: "${name}" is reserved by PostgreSQL or RDS; choose another name`,
+        `migratorUsername: "${name}" is reserved by PostgreSQL or RDS; choose another name`,
+      ]);
+    },
+  );
+
+  it("accepts a name that only starts like a reserved one", () => {
+    expect(validateDatabaseArgs({ ...args, databaseName: "postgresapp", masterUsername: "rdsadmin2" })).toEqual([]);
   });
 });

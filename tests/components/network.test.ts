@@ -1,4 +1,4 @@
-import { Network, NetworkArgs, flowLogDeliveryPolicy } from "../../components/network/network";
+import { Network, NetworkArgs } from "../../components/network/network";
 import { ComponentArgsError } from "../../components/shared/naming";
 import { Planned } from "../support/plan";
 import { testContext } from "../support/context";
@@ -151,7 +151,18 @@ describe("Network in the dev stack", () => {
       },
     ]);
     const policy = plan.one("aws:iam/rolePolicy:RolePolicy", "network-flow-logs");
-    expect(JSON.parse(policy.inputs.policy as string)).toEqual(flowLogDeliveryPolicy(group.outputs.arn as string));
+    const arn = group.outputs.arn as string;
+    expect(arn).toBe("arn:aws:logs:us-east-1:123456789012:log-group:/aws/vpc/flow-logs/saas-dev");
+    expect(JSON.parse(policy.inputs.policy as string)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+          Resource: [arn, `${arn}:*`],
+        },
+      ],
+    });
     expect(policy.inputs.role).toBe(role.outputs.id);
   });
 
