@@ -3,8 +3,13 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/tests"],
   testMatch: ["**/*.test.ts"],
-  // Type-checking is done once by `npm run typecheck`; tsconfig's isolatedModules makes ts-jest transpile each
-  // file on its own, which keeps every suite fast.
-  transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
+  // esbuild, file by file, as `npm run plan` runs the code; type-checking is done once by `npm run typecheck`.
+  transform: { "^.+\\.ts$": "<rootDir>/tools/jest/transform.js" },
+  // Every suite loads @pulumi/pulumi afresh; its closure serialisation (TypeScript, npm's Arborist: most of its
+  // load time) is never used offline, so it loads on first use only (tools/lazySdkParts.js).
+  moduleNameMapper: {
+    "^\\.\\./\\.\\./typescript-shim$": "<rootDir>/tools/jest/lazyTypescriptShim.js",
+    "^@npmcli/arborist$": "<rootDir>/tools/jest/lazyArborist.js",
+  },
   testTimeout: 60000,
 };

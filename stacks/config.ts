@@ -64,9 +64,6 @@ export class ConfigError extends pulumi.RunError {
   }
 }
 
-/** What the offline plan passes for a `secure:` value it cannot decrypt (tools/engine/project.ts). */
-export const OFFLINE_SECRET = "[secret]";
-
 /** Full key as a user writes it: `saas:vpcCidr`, `aws:region`. */
 export function qualifiedKey(def: ConfigKey): string {
   return def.key.includes(":") ? def.key : `${PROJECT}:${def.key}`;
@@ -149,8 +146,7 @@ export function parseConfig(
   const values: { aws: Record<string, unknown>; saas: Record<string, unknown> } = { aws: {}, saas: {} };
   for (const def of CONFIG_KEYS) {
     const full = qualifiedKey(def);
-    // The offline plan cannot decrypt a secret; it validates such a key as if it were unset.
-    const text = secretKeys.has(full) && raw[full] === OFFLINE_SECRET ? undefined : raw[full];
+    const text = raw[full];
     const type = full === "aws:defaultTags" ? "object" : def.type;
     const value = text === undefined ? def.default : coerce(type, text);
     const [namespace, key] = full.split(":");

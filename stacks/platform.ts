@@ -81,7 +81,6 @@ export function platform(config: StackConfig) {
     performanceInsightsRetentionDays: config.database.performanceInsightsRetentionDays,
     backupReplica: config.database.backupReplica,
     providerDefaultTags: config.tags,
-    pool: config.database.pool,
   });
 
   const migrations = new MigrationTask("migrations", {
@@ -287,6 +286,3 @@ function masterConnection(database: Database, tunnel: StackConfig["database"]["t
     password: credentials.apply((c) => c.password),
   };
 }
-
-/** Names of the stack outputs, for tools and tests that check references to them. */
-export type StackOutputs = ReturnType<typeof platform>;

@@ -264,7 +264,14 @@ function zoneProblems(values: RawValues): ConfigProblem[] {
   if (new Set(zones).size !== zones.length) {
     problems.push({ path, message: "expected each zone once" });
   }
-  if (typeof azCount === "number" && Number.isInteger(azCount) && zones.length !== azCount) {
+  // Only against a valid azCount: a count out of range is already reported, once, on its own key.
+  if (
+    typeof azCount === "number" &&
+    Number.isInteger(azCount) &&
+    azCount >= MIN_AZ_COUNT &&
+    azCount <= MAX_AZ_COUNT &&
+    zones.length !== azCount
+  ) {
     problems.push({ path, message: `expected ${azCount} zones, as many as saas:azCount` });
   }
   return problems;

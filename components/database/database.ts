@@ -15,15 +15,7 @@ import { serviceTrustPolicy } from "../shared/policies";
 import { logRetentionProblem } from "../shared/logs";
 import { StackContext } from "../shared/context";
 import { isKnownRegion } from "../network/regions";
-import {
-  DatabasePoolSettings,
-  INSTANCE_CLASSES,
-  PERFORMANCE_INSIGHTS_RETENTION_DAYS,
-  STORAGE_GIB,
-  isKnownInstanceClass,
-  poolEnvironment,
-  poolSettings,
-} from "./sizing";
+import { INSTANCE_CLASSES, PERFORMANCE_INSIGHTS_RETENTION_DAYS, STORAGE_GIB, isKnownInstanceClass } from "./sizing";
 import { backupWindowProblem, maintenanceWindowProblem, windowsOverlap } from "./windows";
 
 /**
@@ -136,11 +128,6 @@ export interface DatabaseArgs {
    * @default - none
    */
   readonly providerDefaultTags?: Readonly<Record<string, string>>;
-  /**
-   * Connection pool of one service task; the component hands it on as `clientEnvironment`.
-   * @default - poolSettings(10)
-   */
-  readonly pool?: DatabasePoolSettings;
   /** Extra tags; cost tags come from the provider's defaultTags. */
   readonly tags?: Readonly<Record<string, string>>;
 }
@@ -323,9 +310,6 @@ export class Database extends pulumi.ComponentResource {
     readonly provider: Provider;
     readonly kmsKeyArn: pulumi.Input<string>;
   };
-  /** Non-secret connection settings for a service task: host, port, database, TLS mode and the pool. */
-  public readonly clientEnvironment: pulumi.Output<{ name: string; value: string }[]>;
-  public readonly pool: DatabasePoolSettings;
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems = validateDatabaseArgs(args);
@@ -342,7 +326,6 @@ export class Database extends pulumi.ComponentResource {
     const masterUsername = args.masterUsername ?? "dbadmin";
     const migratorUsername = args.migratorUsername ?? "migrator";
     const performanceInsightsRetentionDays = args.performanceInsightsRetentionDays ?? 7;
-    const pool = args.pool ?? poolSettings(10);
     const prefix = args.context.namePrefix;
     const identifier = `${prefix}-postgres`;
     const tags = (suffix: string) => nameTags(`${prefix}-${suffix}`, args.tags);
@@ -488,16 +471,6 @@ export class Database extends pulumi.ComponentResource {
     this.migratorSecretArn = migratorSecret.arn;
     this.databaseName = pulumi.output(databaseName);
     this.parameterGroupName = parameterGroup.name;
-    this.pool = pool;
-    this.clientEnvironment = pulumi
-      .all([instance.address, instance.port])
-      .apply(([host, port]) => [
-        { name: "DB_HOST", value: host },
-        { name: "DB_PORT", value: String(port) },
-        { name: "DB_NAME", value: databaseName },
-        { name: "DB_SSLMODE", value: "require" },
-        ...poolEnvironment(pool),
-      ]);
     this.registerOutputs({
       endpoint: this.endpoint,
       port: this.port,
@@ -509,7 +482,6 @@ export class Database extends pulumi.ComponentResource {
       databaseName: this.databaseName,
       parameterGroupName: this.parameterGroupName,
       backupReplicationArn: this.backupReplicationArn,
-      clientEnvironment: this.clientEnvironment,
     });
   }
 

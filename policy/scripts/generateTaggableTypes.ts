@@ -1,6 +1,6 @@
 /**
  * Regenerates `policy/lib/taggableTypes.ts` from the installed @pulumi/aws: every resource whose `<Name>Args`
- * interface has a `tags` input. Run with `npx ts-node --transpile-only policy/scripts/generateTaggableTypes.ts`.
+ * interface has a `tags` input. Run with `node tools/run.js policy/scripts/generateTaggableTypes.ts`.
  *
  * Why a generated list: at analysis time the engine only shows the inputs the program set, so an untagged
  * resource has no `tags` key at all and cannot be told apart from a resource that cannot be tagged.

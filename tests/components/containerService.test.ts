@@ -17,6 +17,7 @@ import { elbLogDeliveryPrincipal } from "../../components/container-service/poli
 import { executionRolePolicy, secretResourceArn } from "../../components/shared/fargate";
 import { Planned } from "../support/plan";
 import { testContext } from "../support/context";
+import { LOG_RETENTION_DAYS } from "../../components/shared/logs";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-a444-555555555555";
 const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
@@ -672,6 +673,17 @@ describe("ContainerService on a shared load balancer listener and an existing cl
   });
 });
 
+describe("variables the component sets itself", () => {
+  it.each(["PORT", "SHUTDOWN_TIMEOUT_MS", "LOG_LEVEL"])("refuses %s in extraEnvironment and in secrets", (name) => {
+    expect(
+      validateContainerServiceArgs({ ...ARGS, extraEnvironment: { [name]: "1" }, secrets: { [name]: SECRET } }),
+    ).toEqual([
+      `secrets: "${name}" is also a plain environment variable; name each variable once`,
+      `extraEnvironment: "${name}" is set by the component; use the matching argument instead`,
+    ]);
+  });
+});
+
 describe("ContainerService argument errors", () => {
   it.each<[string, Partial<ContainerServiceArgs>, string[]]>([
     [
@@ -740,7 +752,7 @@ describe("ContainerService argument errors", () => {
       "a log retention CloudWatch does not offer",
       { logRetentionDays: 10 },
       [
-        "logRetentionDays: expected one of CloudWatch Logs' retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653), got 10",
+        `logRetentionDays: expected one of CloudWatch Logs' retention periods (${LOG_RETENTION_DAYS.join(", ")}), got 10`,
       ],
     ],
   ])("rejects %s and registers nothing", async (_what, change, expected) => {
@@ -842,7 +854,7 @@ describe("pure rules", () => {
     expect(policy.Statement.map((s) => s.Sid)).toEqual(["PullImage", "RegistryLogin", "WriteLogs"]);
   });
 
-  it("builds the exec volumes only with exec on", () => {
+  it("mounts the scratch /tmp with exec on and off, and leaves the root writable only with exec on", () => {
     const base = {
       image: "i@sha256:x",
       port: 8080,

@@ -8,6 +8,7 @@ import {
 import { FARGATE_CPU_VALUES, ecrRepositoryArnOf, executionRolePolicy } from "../../components/shared/fargate";
 import { Planned } from "../support/plan";
 import { testContext } from "../support/context";
+import { LOG_RETENTION_DAYS } from "../../components/shared/logs";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
 const SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:saas-dev/database/migrator-AbCdEf";
@@ -257,7 +258,7 @@ describe("migration task helpers", () => {
     ).rejects.toThrow(
       [
         'MigrationTask "migrations": invalid arguments:',
-        "  - logRetentionDays: expected one of CloudWatch Logs' retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653), got 0",
+        `  - logRetentionDays: expected one of CloudWatch Logs' retention periods (${LOG_RETENTION_DAYS.join(", ")}), got 0`,
         '  - image: expected an image pinned by a release tag other than latest or by an @sha256: digest (e.g. flyway/flyway:10.22.0), got "flyway/flyway:latest"',
         "  - memory: expected a memory size Fargate offers with 512 CPU units: 1024, 2048, 3072, 4096, got 512",
       ].join("\n"),

@@ -1,13 +1,14 @@
 import {
   Database,
   DatabaseArgs,
+  validateDatabaseArgs,
   databaseParameters,
   monitoringTrustPolicy,
-  replicaKeyPolicy,
 } from "../../components/database/database";
-import { poolSettings } from "../../components/database/sizing";
 import { Planned } from "../support/plan";
 import { testContext } from "../support/context";
+import { LOG_RETENTION_DAYS } from "../../components/shared/logs";
+import { INSTANCE_CLASSES } from "../../components/database/sizing";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
 const INSTANCE = "aws:rds/instance:Instance";
@@ -44,7 +45,6 @@ describe("Database with the defaults", () => {
           migratorSecretArn: db.migratorSecretArn,
           databaseName: db.databaseName,
           parameterGroupName: db.parameterGroupName,
-          clientEnvironment: db.clientEnvironment,
         };
       },
     });
@@ -197,21 +197,6 @@ describe("Database with the defaults", () => {
     expect(p.run.outputs.resourceId).toMatch(/^db-[A-Z0-9]{26}$/);
   });
 
-  it("hands the service its non-secret connection settings and a fixed pool of 10", () => {
-    expect(db.pool).toEqual(poolSettings(10));
-    expect(p.run.outputs.clientEnvironment).toEqual([
-      { name: "DB_HOST", value: p.one(INSTANCE, "db-instance").outputs.address },
-      { name: "DB_PORT", value: "5432" },
-      { name: "DB_NAME", value: "app" },
-      { name: "DB_SSLMODE", value: "require" },
-      { name: "DB_POOL_MAX_SIZE", value: "10" },
-      { name: "DB_POOL_MIN_IDLE", value: "10" },
-      { name: "DB_CONNECTION_TIMEOUT_MS", value: "10000" },
-      { name: "DB_IDLE_TIMEOUT_MS", value: "600000" },
-      { name: "DB_MAX_LIFETIME_MS", value: "1800000" },
-    ]);
-  });
-
   it("parents every child to the component and keeps child names stable", () => {
     const component = p.one("saas:database:Database", "db");
     const children = p.childrenOf(component);
@@ -273,7 +258,18 @@ describe("Database in a production shape", () => {
     expect(key.provider).toBe(providerRef);
     expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
     expect(key.outputs.arn).toMatch(/^arn:aws:kms:us-west-2:123456789012:key\//);
-    expect(JSON.parse(key.inputs.policy as string)).toEqual(replicaKeyPolicy("aws", "123456789012"));
+    expect(JSON.parse(key.inputs.policy as string)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "AccountAdministration",
+          Effect: "Allow",
+          Principal: { AWS: "arn:aws:iam::123456789012:root" },
+          Action: "kms:*",
+          Resource: "*",
+        },
+      ],
+    });
     expect(p.one("aws:kms/alias:Alias", "db-dr-alias").inputs.name).toBe("alias/saas-prod-db-dr");
 
     const replication = p.one(
@@ -345,11 +341,11 @@ describe("Database arguments", () => {
     ).rejects.toThrow(
       [
         'Database "db": invalid arguments:',
-        '  - instanceClass: expected one of db.t4g.micro, db.t4g.small, db.t4g.medium, db.t4g.large, db.t4g.xlarge, db.t4g.2xlarge, db.m6g.large, db.m6g.xlarge, db.m6g.2xlarge, db.m6g.4xlarge, db.m6g.8xlarge, db.m6g.12xlarge, db.m6g.16xlarge, db.m7g.large, db.m7g.xlarge, db.m7g.2xlarge, db.m7g.4xlarge, db.m7g.8xlarge, db.m7g.12xlarge, db.m7g.16xlarge, db.r6g.large, db.r6g.xlarge, db.r6g.2xlarge, db.r6g.4xlarge, db.r6g.8xlarge, db.r6g.12xlarge, db.r6g.16xlarge, db.r7g.large, db.r7g.xlarge, db.r7g.2xlarge, db.r7g.4xlarge, db.r7g.8xlarge, db.r7g.12xlarge, db.r7g.16xlarge, got "db.t3.micro"',
+        `  - instanceClass: expected one of ${Object.keys(INSTANCE_CLASSES).join(", ")}, got "db.t3.micro"`,
         "  - allocatedStorageGiB: expected an integer from 20 to 65536, got 10",
         "  - maxAllocatedStorageGiB: expected an integer from 20 to 65536, got 70000",
         "  - backupRetentionDays: expected an integer from 1 to 35 (0 would turn automated backups off), got 0",
-        "  - logRetentionDays: expected one of CloudWatch Logs' retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653), got 0",
+        `  - logRetentionDays: expected one of CloudWatch Logs' retention periods (${LOG_RETENTION_DAYS.join(", ")}), got 0`,
         '  - backupWindow: expected a daily UTC window hh:mm-hh:mm such as 03:00-03:30, got "3am"',
         '  - maintenanceWindow: expected a weekly UTC window ddd:hh:mm-ddd:hh:mm such as sun:04:00-sun:04:30 (days mon-sun), got "sunday"',
         "  - databaseName: expected 1-63 lowercase letters, digits or '_', starting with a letter, got \"Tenants\"",
@@ -390,5 +386,26 @@ describe("Database arguments", () => {
     ],
   ])("rejects %s", async (_what, change, message) => {
     await expect(plan({ ...args, ...change })).rejects.toThrow(message);
+  });
+});
+
+describe("names PostgreSQL and RDS reserve", () => {
+  // PostgreSQL reserves the pg_ prefix for roles and ships postgres, template0 and template1; RDS adds rdsadmin
+  // and the rds_ roles (rds_superuser, rds_iam ...); public is the PUBLIC pseudo-role and schema.
+  it.each(["postgres", "rdsadmin", "template0", "template1", "public", "pg_monitor", "rds_superuser", "rds_iam"])(
+    "refuses %s for the database, master and migrator names",
+    (name) => {
+      expect(
+        validateDatabaseArgs({ ...args, databaseName: name, masterUsername: name, migratorUsername: name }),
+      ).toEqual([
+        `databaseName: "${name}" is reserved by PostgreSQL or RDS; choose another name`,
+        `masterUsername: "${name}" is reserved by PostgreSQL or RDS; choose another name`,
+        `migratorUsername: "${name}" is reserved by PostgreSQL or RDS; choose another name`,
+      ]);
+    },
+  );
+
+  it("accepts a name that only starts like a reserved one", () => {
+    expect(validateDatabaseArgs({ ...args, databaseName: "postgresapp", masterUsername: "rdsadmin2" })).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { ComponentArgsError } from "../../components/shared/naming";
 import { Planned } from "../support/plan";
 import { testContext } from "../support/context";
 import { PlannedResource } from "../../tools/engine/types";
+import { LOG_RETENTION_DAYS } from "../../components/shared/logs";
 
 const SUBNET = "aws:ec2/subnet:Subnet";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
@@ -506,7 +507,7 @@ describe("Network arguments", () => {
         "  - azCount: expected an integer from 1 to 6, got 0",
         '  - natGateways: expected one of none, single, onePerAz, got "many"',
         "  - appPort: expected a port from 1 to 65535, got 70000",
-        "  - flowLogRetentionDays: expected one of CloudWatch Logs' retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653), got 0",
+        `  - flowLogRetentionDays: expected one of CloudWatch Logs' retention periods (${LOG_RETENTION_DAYS.join(", ")}), got 0`,
       ].join("\n"),
     );
     expect(registered).toEqual(["pulumi:pulumi:Stack"]);

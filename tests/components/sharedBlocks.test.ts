@@ -8,6 +8,7 @@ import {
 } from "../../components/shared/fargate";
 import { executionRole, fargateTaskDefinition, taskLogGroup } from "../../components/shared/fargateTask";
 import { PrivateBucket } from "../../components/shared/privateBucket";
+import { LOG_RETENTION_DAYS } from "../../components/shared/logs";
 import { Planned } from "../support/plan";
 import { testContext } from "../support/context";
 
@@ -141,6 +142,15 @@ describe("the container scaffolding every Fargate task gets", () => {
       "healthCheck",
       "stopTimeout",
       "logConfiguration",
+    ]);
+  });
+});
+
+describe("CloudWatch Logs' retention periods", () => {
+  it("are the values PutRetentionPolicy accepts, never 0 (never expire)", () => {
+    // CloudWatch Logs API reference, PutRetentionPolicy: retentionInDays.
+    expect(LOG_RETENTION_DAYS).toEqual([
+      1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
     ]);
   });
 });

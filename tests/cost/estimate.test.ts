@@ -6,7 +6,6 @@ import type { PlannedResource } from "../../tools/engine/types";
 import { component, deepClone, remoteComponent, resource, withValue } from "./fixtures";
 
 const NAT_GB = defaultPriceTable().assumptions.natGatewayGbProcessedPerMonth.value;
-const ENDPOINT_GB = defaultPriceTable().assumptions.interfaceEndpointGbProcessedPerMonth.value;
 
 function estimate(resources: PlannedResource[], region = "us-east-1"): CostEstimate {
   return estimateCost(resources, { region });
@@ -78,7 +77,8 @@ describe("estimateCost", () => {
 
     it("uses the region's own rates", () => {
       const nat = resource("aws:ec2/natGateway:NatGateway", "saas-prod-nat-a");
-      expect(monthlyOf(estimate([nat], "eu-central-1"), nat)).toBe(roundUsd(0.052 * 730 + NAT_GB * 0.052));
+      // 730 h × $0.052 + 100 GB × $0.052
+      expect(monthlyOf(estimate([nat], "eu-central-1"), nat)).toBe(43.16);
     });
   });
 
@@ -101,7 +101,8 @@ describe("estimateCost", () => {
       expect(nats.every((i) => i.urn === vpc.urn && i.monthlyUsd === 32.85)).toBe(true);
       expect(nats[0].note).toContain("natGateways.strategy=OnePerAz over 3 AZs");
       expect(result.items.filter((i) => i.type === "aws:ec2/eip:Eip")).toHaveLength(3);
-      expect(result.monthlyUsd).toBe(roundUsd(3 * (32.85 + NAT_GB * 0.045 + 3.65)));
+      // 3 × ($32.85 hours + $4.50 for 100 GB + $3.65 public IPv4)
+      expect(result.monthlyUsd).toBe(123);
       expect(result.unpriced).toEqual([]);
     });
 
@@ -209,7 +210,7 @@ describe("estimateCost", () => {
       });
       expect(itemsOf(estimate([endpoint]), endpoint)).toEqual([
         expect.objectContaining({ quantity: 1460, unit: "endpoint-AZ-hours", unitPriceUsd: 0.01, monthlyUsd: 14.6 }),
-        expect.objectContaining({ quantity: ENDPOINT_GB, unit: "GB", monthlyUsd: roundUsd(ENDPOINT_GB * 0.01) }),
+        expect.objectContaining({ quantity: 10, unit: "GB", unitPriceUsd: 0.01, monthlyUsd: 0.1 }),
       ]);
     });
 

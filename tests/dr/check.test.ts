@@ -4,16 +4,14 @@ import { REPO_ROOT, runStack } from "../../tools/engine/run";
 import { OBJECTIVES } from "../../tools/dr/objectives";
 import { assess, dataStores } from "../../tools/dr/stores";
 
+const REGISTER = path.join(REPO_ROOT, "tools", "register.js");
+
 /** `npm run dr:check` over the real stacks. The database may not exist yet: no stores is a valid, clean result. */
 const run = (...args: string[]) =>
-  spawnSync(
-    process.execPath,
-    ["-r", "ts-node/register/transpile-only", path.join("tools", "dr", "check.ts"), ...args],
-    {
-      cwd: REPO_ROOT,
-      encoding: "utf8",
-    },
-  );
+  spawnSync(process.execPath, ["-r", REGISTER, path.join("tools", "dr", "check.ts"), ...args], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+  });
 
 describe("dr:check on the real stacks", () => {
   it.each(["dev", "prod"])("%s meets its recovery objectives", async (stack) => {

@@ -275,6 +275,39 @@ describe.each(["aws:lb/listener:Listener", "aws:alb/listener:Listener"])("encryp
       'HTTPS listener uses ssl policy ELBSecurityPolicy-2016-08; set sslPolicy to "ELBSecurityPolicy-TLS13-1-2-2021-06".',
     ]);
   });
+  // Elastic Load Balancing's security policies (ALB and NLB user guides, "Security policies"): these negotiate
+  // TLS 1.0 or 1.1 and must be refused.
+  it.each([
+    "ELBSecurityPolicy-2016-08",
+    "ELBSecurityPolicy-2015-05",
+    "ELBSecurityPolicy-TLS-1-0-2015-04",
+    "ELBSecurityPolicy-TLS-1-1-2017-01",
+    "ELBSecurityPolicy-FS-2018-06",
+    "ELBSecurityPolicy-FS-1-1-2019-08",
+    "ELBSecurityPolicy-TLS13-1-0-2021-06",
+    "ELBSecurityPolicy-TLS13-1-1-2021-06",
+    "ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-1-FIPS-2023-04",
+  ])("flags the weak policy %s", (sslPolicy) => {
+    expect(messagesOf(P, resource(type, { protocol: "HTTPS", sslPolicy, defaultActions: forward }))).toEqual([
+      `HTTPS listener uses ssl policy ${sslPolicy}; set sslPolicy to "ELBSecurityPolicy-TLS13-1-2-2021-06".`,
+    ]);
+  });
+  // ... and these allow TLS 1.2 or newer only.
+  it.each([
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS-1-2-2017-01",
+    "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+    "ELBSecurityPolicy-FS-1-2-2019-08",
+    "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+  ])("passes the TLS 1.2+ policy %s", (sslPolicy) => {
+    expect(messagesOf(P, resource(type, { protocol: "HTTPS", sslPolicy, defaultActions: forward }))).toEqual([]);
+  });
   it("flags HTTP that forwards (explicit and default protocol)", () => {
     const message =
       'HTTP listener serves plaintext; make its only default action a redirect with protocol "HTTPS", or use HTTPS.';
@@ -307,6 +340,24 @@ describe("encryption-cloudfront-tls", () => {
       ),
     ).toEqual([]);
   });
+  // CloudFront's viewer security policies (Developer Guide, "Supported protocols and ciphers between viewers and
+  // CloudFront"): everything older than TLSv1.2_2019 still accepts TLS 1.0/1.1 or weak ciphers.
+  it.each(["SSLv3", "TLSv1", "TLSv1_2016", "TLSv1.1_2016", "TLSv1.2_2018"])(
+    "flags the weak viewer protocol %s",
+    (minimumProtocolVersion) => {
+      const weak = { ...ok, viewerCertificate: { ...ok.viewerCertificate, minimumProtocolVersion } };
+      expect(messagesOf(P, resource(T, weak))).toEqual([
+        `viewerCertificate.minimumProtocolVersion is ${minimumProtocolVersion}; set it to "TLSv1.2_2021".`,
+      ]);
+    },
+  );
+  it.each(["TLSv1.2_2019", "TLSv1.2_2021", "TLSv1.2_2025", "TLSv1.3_2025"])(
+    "passes the viewer protocol %s",
+    (minimumProtocolVersion) => {
+      const good = { ...ok, viewerCertificate: { ...ok.viewerCertificate, minimumProtocolVersion } };
+      expect(messagesOf(P, resource(T, good))).toEqual([]);
+    },
+  );
   it("flags allow-all in default and ordered behaviours", () => {
     expect(
       messagesOf(

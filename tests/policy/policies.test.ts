@@ -4,6 +4,8 @@ import * as path from "path";
 import { policies, resourcePolicies, stackPolicies } from "../../policy/policies";
 
 const ROOT = path.join(__dirname, "..", "..");
+/** What `npm run plan` loads TypeScript with (tools/run.js), for a child process. */
+const REGISTER = path.join(ROOT, "tools", "register.js");
 const POLICY_DIR = path.join(ROOT, "policy", "policies");
 
 interface PolicyFile {
@@ -70,7 +72,7 @@ describe("policy/policies.ts", () => {
 
   it("does not start a server when imported (only index.ts constructs PolicyPack)", () => {
     const script = 'require("./policy/policies"); require("./policy/run"); console.log("loaded");';
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
+    const result = spawnSync(process.execPath, ["-r", REGISTER, "-e", script], {
       cwd: ROOT,
       encoding: "utf8",
       timeout: 30000,

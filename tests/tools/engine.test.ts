@@ -4,7 +4,10 @@ import { Vpc } from "@pulumi/aws/ec2/vpc";
 import { Role } from "@pulumi/aws/iam/role";
 import { getPolicyDocumentOutput } from "@pulumi/aws/iam/getPolicyDocument";
 import { getAvailabilityZonesOutput } from "@pulumi/aws/getAvailabilityZones";
+import * as fs from "fs";
+import * as os from "os";
 import { Planned } from "../support/plan";
+import { loadStackSettings } from "../../tools/engine/project";
 import { OfflineEngine } from "../../tools/engine/engine";
 
 // awsx's typings import all of @pulumi/aws (3,000+ declaration files); requiring the class keeps this one test
@@ -81,10 +84,14 @@ describe("the offline engine", () => {
       'runStack({ stack: "dev", program: () => ({ ami: getAmiOutput({ owners: ["amazon"] }).id }) })',
       '  .then(() => console.log("no error"), (e) => console.log(e.kind + ": " + e.message));',
     ].join("\n");
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
-      cwd: path.resolve(__dirname, "..", ".."),
-      encoding: "utf8",
-    });
+    const result = spawnSync(
+      process.execPath,
+      ["-r", path.resolve(__dirname, "..", "..", "tools", "register.js"), "-e", script],
+      {
+        cwd: path.resolve(__dirname, "..", ".."),
+        encoding: "utf8",
+      },
+    );
     expect(result.stdout).toBe(
       'program: the offline engine has no answer for the data source "aws:ec2/getAmi:getAmi"; add one to tools/engine/invokes.ts (answers must look like AWS\'s)\n',
     );
@@ -115,5 +122,19 @@ describe("the offline engine", () => {
     const id = (p: Planned) => p.one("aws:ec2/vpc:Vpc", "v").outputs.id;
     expect(id(dev1)).toBe(id(dev2));
     expect(id(dev1)).not.toBe(id(prod));
+  });
+});
+
+describe("stack settings offline", () => {
+  it("leaves a secure: value out of the program's config and marks its key secret", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "settings-"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: demo\nruntime: nodejs\n");
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.s.yaml"),
+      "config:\n  demo:plain: one\n  demo:token:\n    secure: AAABAKl0Zm9vYmFy\n",
+    );
+    const settings = loadStackSettings(dir, "s");
+    expect(settings.config).toEqual({ "demo:plain": "one" });
+    expect(settings.secretKeys).toEqual(["demo:token"]);
   });
 });

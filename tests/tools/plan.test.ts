@@ -6,10 +6,12 @@ import * as yaml from "js-yaml";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const PLAN = path.join(ROOT, "tools", "plan.ts");
+/** How `npm run plan` loads TypeScript (tools/run.js). */
+const REGISTER = path.join(ROOT, "tools", "register.js");
 
 /** Runs the plan command as a user does (a separate process), without npm's banner. */
 function plan(args: string[]) {
-  const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", PLAN, ...args], {
+  const result = spawnSync(process.execPath, ["-r", REGISTER, PLAN, ...args], {
     cwd: ROOT,
     encoding: "utf8",
     env: { ...process.env, PLAN_DEBUG: "" },

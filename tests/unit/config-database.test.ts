@@ -1,6 +1,8 @@
 import { parseConfig } from "../../stacks/config";
 import { DEV, PROD, configProblems } from "../support/config";
 import { databaseProblems, maxServiceTasks } from "../../stacks/schema/database";
+import { LOG_RETENTION_DAYS } from "../../components/shared/logs";
+import { INSTANCE_CLASSES } from "../../components/database/sizing";
 
 /** The database problems parseConfig reports for the stack's values with `change` applied. */
 function problems(change: Record<string, string | undefined>, base = DEV, stack = "dev"): string[] {
@@ -30,7 +32,7 @@ describe("database keys", () => {
     [
       "an unknown instance class",
       { "saas:databaseInstanceClass": "db.t3.micro" },
-      'saas:databaseInstanceClass: "db.t3.micro" is not a supported instance class; expected one of db.t4g.micro, db.t4g.small, db.t4g.medium, db.t4g.large, db.t4g.xlarge, db.t4g.2xlarge, db.m6g.large, db.m6g.xlarge, db.m6g.2xlarge, db.m6g.4xlarge, db.m6g.8xlarge, db.m6g.12xlarge, db.m6g.16xlarge, db.m7g.large, db.m7g.xlarge, db.m7g.2xlarge, db.m7g.4xlarge, db.m7g.8xlarge, db.m7g.12xlarge, db.m7g.16xlarge, db.r6g.large, db.r6g.xlarge, db.r6g.2xlarge, db.r6g.4xlarge, db.r6g.8xlarge, db.r6g.12xlarge, db.r6g.16xlarge, db.r7g.large, db.r7g.xlarge, db.r7g.2xlarge, db.r7g.4xlarge, db.r7g.8xlarge, db.r7g.12xlarge, db.r7g.16xlarge',
+      `saas:databaseInstanceClass: "db.t3.micro" is not a supported instance class; expected one of ${Object.keys(INSTANCE_CLASSES).join(", ")}`,
     ],
     [
       "too little storage",
@@ -65,7 +67,7 @@ describe("database keys", () => {
     [
       "never-expiring logs",
       { "saas:databaseLogRetentionDays": "0" },
-      "saas:databaseLogRetentionDays: expected a CloudWatch Logs retention period in days, one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (never-expiring logs are not allowed), got 0",
+      `saas:databaseLogRetentionDays: expected a CloudWatch Logs retention period in days, one of ${LOG_RETENTION_DAYS.join(", ")} (never-expiring logs are not allowed), got 0`,
     ],
     [
       "a Performance Insights retention RDS does not offer",

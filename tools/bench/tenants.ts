@@ -537,7 +537,7 @@ async function run(): Promise<string[]> {
  * added tenant whose plan touches anything else.
  */
 export function tenantProvisionerSection(): string[] {
-  const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", __filename], {
+  const out = execFileSync(process.execPath, ["-r", path.join(__dirname, "..", "register.js"), __filename], {
     cwd: path.resolve(__dirname, "..", ".."),
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],

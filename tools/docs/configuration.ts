@@ -103,7 +103,9 @@ export function stackFileValues(projectDir: string, stack: string): StackValues 
   };
   const out: Record<string, string> = {};
   for (const key of Object.keys(doc.config ?? {}).sort()) {
-    if (settings.config[key] !== undefined) {
+    if (settings.secretKeys.includes(key)) {
+      out[key] = "[secret]";
+    } else if (settings.config[key] !== undefined) {
       out[key] = settings.config[key];
     }
   }

@@ -22,7 +22,10 @@ export interface StackSettings {
   readonly main: string;
   /** Config as the program receives it: `namespace:key` → string. */
   readonly config: Record<string, string>;
-  /** Keys whose values are `secure:` ciphertext, shown as secrets and never decrypted here. */
+  /**
+   * Keys whose values are `secure:` ciphertext. Nothing offline can decrypt them, so they are left out of
+   * `config` (the program sees them unset, i.e. their defaults) and marked secret.
+   */
   readonly secretKeys: string[];
 }
 
@@ -216,7 +219,8 @@ export function loadStackSettings(projectDir: string, stack: string): StackSetti
       if (problem) {
         throw new ProjectError(`${fileName}: ${key}: ${problem}`);
       }
-      config[key] = "[secret]";
+      // Offline nothing can decrypt it: the program sees the key as unset (its default), and as a secret.
+      delete config[key];
       secretKeys.push(key);
       continue;
     }

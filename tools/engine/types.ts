@@ -1,6 +1,6 @@
 /**
  * The records the offline engine keeps. These types are the public shape of `npm run plan -- <stack> --json`
- * (see ../shared/ARCHITECTURE.md) and the input of the policy pack runner and the cost estimate.
+ * (README.md, "The offline plan") and the input of the policy pack runner and the cost estimate.
  */
 
 /** One resource registered by the program, as the Pulumi engine would have seen it. */

@@ -3,7 +3,7 @@ import { PlanRun } from "../engine/run";
 import { PlannedResource, Violation } from "../engine/types";
 
 /**
- * The plan as data (the public JSON contract in ../shared/ARCHITECTURE.md) and as text (like `pulumi preview`).
+ * The plan as data (the public JSON contract in README.md, "The offline plan") and as text (like `pulumi preview`).
  * Pure: everything here works on a finished run.
  */
 
