@@ -8,6 +8,7 @@ import { disallowPrivilegedContainers } from "./policies/container/disallowPrivi
 import { requireLogConfiguration } from "./policies/container/requireLogConfiguration";
 import { requireNonRootUser } from "./policies/container/requireNonRootUser";
 import { requirePinnedImages } from "./policies/container/requirePinnedImages";
+import { requireSupportedLambdaRuntime } from "./policies/container/requireSupportedLambdaRuntime";
 import { requireEcrImmutableScannedImages } from "./policies/data/requireEcrImmutableScannedImages";
 import { requireLogRetention } from "./policies/data/requireLogRetention";
 import { requireProdDeletionProtection } from "./policies/data/requireProdDeletionProtection";
@@ -54,6 +55,7 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
   requireLogConfiguration,
   requireNonRootUser,
   requirePinnedImages,
+  requireSupportedLambdaRuntime,
   requireEcrImmutableScannedImages,
   requireLogRetention,
   requireProdDeletionProtection,

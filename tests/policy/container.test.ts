@@ -72,3 +72,18 @@ describe("container-log-configuration", () => {
     ]);
   });
 });
+
+describe("container-supported-lambda-runtime", () => {
+  const fn = (runtime?: string) =>
+    resource("aws:lambda/function:Function", { ...(runtime ? { runtime } : {}), handler: "index.handler" });
+
+  it.each(["nodejs24.x", "nodejs22.x", "python3.13", undefined])("passes %s", (runtime) => {
+    expect(messagesOf("container-supported-lambda-runtime", fn(runtime))).toEqual([]);
+  });
+
+  it.each(["nodejs20.x", "nodejs18.x", "nodejs16.x"])("flags %s", (runtime) => {
+    expect(messagesOf("container-supported-lambda-runtime", fn(runtime))).toEqual([
+      `Runtime "${runtime}" is a Node.js release past its end of life; set runtime to "nodejs24.x".`,
+    ]);
+  });
+});
