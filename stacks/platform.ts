@@ -171,6 +171,7 @@ export function platform(config: StackConfig) {
         port: database.port,
         name: config.database.name,
         masterSecretArn: database.masterSecretArn,
+        resourceId: database.resourceId,
       },
       tenants: config.database.tenants,
       mode: "apply",

@@ -12,7 +12,7 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { Client, ClientConfig } from "pg";
-import { provisionTenants, ProvisionReport } from "./provision";
+import { deletionReport, isDeleteEvent, provisionTenants, ProvisionReport } from "./provision";
 import { isPurgeEvent, purgeTenant, PurgeReport, S3ExportSink } from "./purge";
 
 export interface HandlerEnvironment {
@@ -100,6 +100,13 @@ export function createHandler(deps: HandlerDependencies, env: () => HandlerEnvir
     const settings = env();
     // The function's log group is the audit trail: every event (it carries no secret) and every outcome.
     log({ msg: "event", event });
+    // Removing the Invocation (a replacement, the stack going away) must never depend on the database, the
+    // secret or this version's event schema: it changes nothing, so it needs nothing.
+    if (isDeleteEvent(event)) {
+      const report = deletionReport(event);
+      log({ msg: "done", report });
+      return report;
+    }
     const client = await connect(deps, settings);
     try {
       const report = isPurgeEvent(event)

@@ -10,6 +10,7 @@
 import { ClientBase } from "pg";
 import { buildTenantModel, SEQUENCE_PRIVILEGES, TABLE_PRIVILEGES } from "../tenant-schemas/model";
 import { readCatalog } from "./catalog";
+import { quoteIdent } from "./sql";
 import { parseProvisionerEvent, ProvisionerEvent } from "./event";
 import { planProvisioning, PlannedStatement } from "./plan";
 import { CheckResult, TenantInputError, verifyTenants } from "./verify";
@@ -64,12 +65,19 @@ export class ProvisioningCheckError extends Error {
 
 /** Up to this many tenants, every run checks every tenant; beyond it, see verificationScope. */
 export const FULL_VERIFICATION_LIMIT = 50;
+/**
+ * Where the provisioner records the code that last verified every tenant: a run of other code verifies all of
+ * them again. In the admin schema, which only the operator can use.
+ */
+export const STATE_TABLE = "tenant_provisioner_state";
 
 /**
- * Which tenants get the per-tenant checks. Every tenant on a first run, after a change of the handler's code,
- * and up to FULL_VERIFICATION_LIMIT tenants; otherwise the tenants this run created, changed or suspended. The
- * database-wide checks (which roles app can become, which tenant roles can log in, every cross-tenant grant
- * and membership, PUBLIC's rights) always cover every tenant. `npm run verify:tenants` checks everything.
+ * Which tenants get the per-tenant checks. Every tenant up to FULL_VERIFICATION_LIMIT, and whenever the
+ * handler's code differs from the one that last verified all of them (a first run included); otherwise the
+ * tenants this run created, changed or suspended. The fleet-wide checks always cover every tenant, one query
+ * each: which roles app can become and which tenant roles can log in, every cross-tenant grant and membership,
+ * PUBLIC grants, other schemas a tenant can use, SECURITY DEFINER functions, cross-schema views and writable
+ * Flyway histories. `npm run verify:tenants` checks everything.
  */
 export function verificationScope(
   event: ProvisionerEvent,
@@ -78,11 +86,57 @@ export function verificationScope(
     readonly changed: readonly string[];
     readonly suspended: readonly string[];
   },
+  lastFullyVerifiedBy: string | undefined,
 ): "all" | ReadonlySet<string> {
-  const previous = event.tf?.prev_input as { handlerSha256?: unknown } | undefined | null;
-  const sameCode = previous?.handlerSha256 === event.handlerSha256;
-  if (event.tenants.length <= FULL_VERIFICATION_LIMIT || event.tf?.action !== "update" || !sameCode) return "all";
+  if (event.tenants.length <= FULL_VERIFICATION_LIMIT || lastFullyVerifiedBy !== event.handlerSha256) return "all";
   return new Set([...plan.created, ...plan.changed, ...plan.suspended]);
+}
+
+async function lastFullVerification(client: ClientBase, adminSchema: string): Promise<string | undefined> {
+  const table = `${quoteIdent(adminSchema)}.${quoteIdent(STATE_TABLE)}`;
+  const [exists] = (
+    await client.query<{ t: string | null }>("SELECT to_regclass($1)::text AS t", [`${adminSchema}.${STATE_TABLE}`])
+  ).rows;
+  if (exists?.t === null || exists === undefined) return undefined;
+  const [row] = (await client.query<{ handler_sha256: string }>(`SELECT handler_sha256 FROM ${table}`)).rows;
+  return row?.handler_sha256;
+}
+
+async function recordFullVerification(client: ClientBase, event: ProvisionerEvent): Promise<void> {
+  const table = `${quoteIdent(event.adminSchema)}.${quoteIdent(STATE_TABLE)}`;
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS ${table} (id boolean PRIMARY KEY DEFAULT true CHECK (id), handler_sha256 text NOT NULL,
+       tenants integer NOT NULL, verified_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  await client.query(
+    `INSERT INTO ${table} (handler_sha256, tenants) VALUES ($1, $2)
+     ON CONFLICT (id) DO UPDATE SET handler_sha256 = EXCLUDED.handler_sha256, tenants = EXCLUDED.tenants, verified_at = now()`,
+    [event.handlerSha256, event.tenants.length],
+  );
+}
+
+/** The `tf.action: "delete"` call of lifecycle CRUD, recognised without validating the rest of the event. */
+export function isDeleteEvent(event: unknown): boolean {
+  const tf = (event as { tf?: { action?: unknown } } | null)?.tf;
+  return typeof tf === "object" && tf !== null && tf.action === "delete";
+}
+
+/** What a delete call answers: nothing dropped, nothing revoked, nothing read. */
+export function deletionReport(event: unknown): ProvisionReport {
+  const e = (event ?? {}) as { database?: unknown; tenants?: unknown };
+  return {
+    action: "delete",
+    database: typeof e.database === "string" ? e.database : "",
+    tenants: Array.isArray(e.tenants) ? e.tenants.length : 0,
+    statements: 0,
+    created: [],
+    changed: [],
+    suspended: [],
+    orphaned: [],
+    notes: ["delete: nothing is dropped or revoked; see runbooks/tenant-offboarding.md to remove a tenant"],
+    checks: { total: 0, failed: 0, failures: [] },
+    durationMs: 0,
+  };
 }
 
 export async function provisionTenants(
@@ -104,18 +158,7 @@ export async function provisionTenants(
   const empty = { created: [], changed: [], suspended: [], orphaned: [], notes: [] };
 
   // Removing the Invocation (or the stack) never removes tenants: their data outlives any deploy.
-  if (event.tf?.action === "delete") {
-    return {
-      action: "delete",
-      database,
-      tenants: model.tenants.length,
-      statements: 0,
-      ...empty,
-      notes: ["delete: nothing is dropped or revoked; see runbooks/tenant-offboarding.md to remove a tenant"],
-      checks: { total: 0, failed: 0, failures: [] },
-      durationMs: Math.round(now() - started),
-    };
-  }
+  if (event.tf?.action === "delete") return deletionReport(event);
 
   await client.query("BEGIN");
   let committed = false;
@@ -129,6 +172,10 @@ export async function provisionTenants(
     await client.query("SELECT pg_advisory_xact_lock($1)", [PROVISIONER_LOCK_KEY]);
     // A non-superuser creator (the RDS master user) gets SET, not INHERIT, on each role it creates.
     await client.query("SET LOCAL createrole_self_grant = 'set'");
+    // Waiting behind a migration's lock, or a query gone wrong, fails the run in time to say why instead of
+    // being killed with the function at 15 minutes (and leaving the server session, and its locks, behind).
+    await client.query("SET LOCAL lock_timeout = '30s'");
+    await client.query("SET LOCAL statement_timeout = '5min'");
     let statements: readonly PlannedStatement[] = [];
     let plan = { ...empty } as Omit<ReturnType<typeof planProvisioning>, "statements">;
     if (event.mode === "apply") {
@@ -152,7 +199,7 @@ export async function provisionTenants(
         }
       }
     }
-    const scope = verificationScope(event, plan);
+    const scope = verificationScope(event, plan, await lastFullVerification(client, event.adminSchema));
     const results = await verifyTenants(client, event.tenants, {
       migratorRole: model.migratorRole,
       appRole: model.appRole,
@@ -181,6 +228,7 @@ export async function provisionTenants(
     };
     if (failures.length > 0) throw new ProvisioningCheckError(report);
     if (opts.dryRun) return report;
+    if (scope === "all" && event.mode === "apply") await recordFullVerification(client, event);
     await client.query("COMMIT");
     committed = true;
     return report;

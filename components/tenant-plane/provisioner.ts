@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Function as LambdaFunction } from "@pulumi/aws/lambda/function";
 import { Invocation } from "@pulumi/aws/lambda/invocation";
@@ -43,6 +44,8 @@ export interface TenantProvisionerArgs {
     readonly name: string;
     /** The RDS-managed master secret; the function may read this one secret only. */
     readonly masterSecretArn: pulumi.Input<string>;
+    /** The instance's DbiResourceId: a new instance (a restore swapped in) makes `pulumi up` apply again. */
+    readonly resourceId: pulumi.Input<string>;
   };
   /** The stack's tenants, rendered into the Invocation's input. */
   readonly tenants: readonly TenantSpec[];
@@ -342,16 +345,23 @@ export class TenantProvisioner extends pulumi.ComponentResource {
       mode,
       handlerSha256: "",
     });
+    const input = provisionerEvent({ tenants: args.tenants, database: args.database.name, mode }).then((e) =>
+      JSON.stringify(e),
+    );
     const invocation = new Invocation(
       `${name}-apply`,
       {
         functionName: fn.name,
-        input: provisionerEvent({ tenants: args.tenants, database: args.database.name, mode }).then((e) =>
-          JSON.stringify(e),
-        ),
-        // create/update on every input change, and a final `delete` call that the handler answers without
-        // dropping anything.
+        input,
         lifecycleScope: "CRUD",
+        // Every change is a replacement, not an update: the provider stores an update's new input even when the
+        // function fails (terraform-provider-aws#43447), so the next `pulumi up` would see no diff and never
+        // retry; a failed create stores nothing. A replaced or restored database (a new resource id) applies
+        // and verifies again too. The old Invocation's `delete` call, after the new one, changes nothing.
+        triggers: {
+          input: pulumi.output(input).apply((text) => createHash("sha256").update(text).digest("hex")),
+          database: args.database.resourceId,
+        },
       },
       { ...child, dependsOn: egressReady },
     );
@@ -490,7 +500,9 @@ export function exportReplicationPolicy(input: ExportReplicationPolicyInput) {
       Resource: input.sourceKeyArn,
       Condition: {
         StringEquals: { "kms:ViaService": `s3.${input.sourceRegion}.amazonaws.com` },
-        StringLike: { "kms:EncryptionContext:aws:s3:arn": `${input.sourceBucketArn}/*` },
+        // With an S3 Bucket Key the context is the bucket's ARN, without one the object's (S3 User Guide,
+        // "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys"): both, so either setting replicates.
+        StringLike: { "kms:EncryptionContext:aws:s3:arn": [input.sourceBucketArn, `${input.sourceBucketArn}/*`] },
       },
     },
     {
@@ -500,7 +512,7 @@ export function exportReplicationPolicy(input: ExportReplicationPolicyInput) {
       Resource: input.replicaKeyArn,
       Condition: {
         StringEquals: { "kms:ViaService": `s3.${input.replicaRegion}.amazonaws.com` },
-        StringLike: { "kms:EncryptionContext:aws:s3:arn": `${input.replicaBucketArn}/*` },
+        StringLike: { "kms:EncryptionContext:aws:s3:arn": [input.replicaBucketArn, `${input.replicaBucketArn}/*`] },
       },
     },
   ]);

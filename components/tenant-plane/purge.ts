@@ -87,6 +87,9 @@ export async function purgeTenant(
   let committed = false;
   try {
     await client.query("SELECT pg_advisory_xact_lock($1)", [PROVISIONER_LOCK_KEY]);
+    // The export uploads while the transaction waits: the parameter group's idle_in_transaction_session_timeout
+    // (60 s) would end the session mid-export. The function's own 15 minutes still bound the whole purge.
+    await client.query("SET LOCAL idle_in_transaction_session_timeout = 0");
     const [state] = await q<{ role: boolean; schema: boolean; reachable: boolean; login: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS role,
               EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2) AS schema,

@@ -280,6 +280,67 @@ async function catalogChecks(
     "none",
     list(crossMembers.map((r) => r.pair)),
   );
+  // The rest of the fleet-wide sweeps: what a migration could add to any tenant schema that the per-tenant
+  // checks would catch, in one query each, so a run that checks only the tenants it touched still sees them.
+  const like = `${TENANT_PREFIX.replace("_", "\\_")}%`;
+  const publicGrants = await s.rows<{ object: string }>(
+    `SELECT DISTINCT o.name AS object
+       FROM (SELECT format('schema %I', n.nspname) AS name, n.nspacl AS acl FROM pg_catalog.pg_namespace n
+              WHERE n.nspname LIKE $1
+             UNION ALL
+             SELECT format('%I.%I', n.nspname, c.relname), c.relacl
+               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname LIKE $1) o
+       CROSS JOIN LATERAL aclexplode(o.acl) x
+      WHERE x.grantee = 0 ORDER BY 1`,
+    [like],
+  );
+  add("catalog: tenant objects granted to PUBLIC", "*", "none", list(publicGrants.map((r) => r.object)));
+  const foreignSchemas = await s.rows<{ grant: string }>(
+    `SELECT DISTINCT format('%s on schema %I', CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE x.grantee::regrole::text END,
+                            n.nspname) AS grant
+       FROM pg_catalog.pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) x
+      WHERE ${SYSTEM_SCHEMA_FILTER} AND n.nspname NOT LIKE $1 AND n.nspname <> 'public' AND x.privilege_type = 'USAGE'
+        AND (x.grantee = 0 OR x.grantee::regrole::text LIKE $1)
+      ORDER BY 1`,
+    [like],
+  );
+  add(
+    "catalog: other schemas a tenant role (or PUBLIC) can use",
+    "*",
+    "none",
+    list(foreignSchemas.map((r) => r.grant)),
+  );
+  const fleetDefiners = await s.rows<{ name: string }>(
+    `SELECT p.oid::regprocedure::text AS name FROM pg_catalog.pg_proc p
+       JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname LIKE $1 AND p.prosecdef ORDER BY 1`,
+    [like],
+  );
+  add("catalog: SECURITY DEFINER functions in any tenant schema", "*", "none", list(fleetDefiners.map((r) => r.name)));
+  const fleetViews = await s.rows<{ name: string }>(
+    `SELECT DISTINCT format('%I.%I -> %I.%I', vn.nspname, v.relname, tn.nspname, t.relname) AS name
+       FROM pg_catalog.pg_class v
+       JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace
+       JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = v.oid
+       JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = rw.oid
+                                  AND d.refclassid = 'pg_catalog.pg_class'::regclass
+       JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
+       JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+      WHERE vn.nspname LIKE $1 AND v.relkind IN ('v', 'm') AND tn.oid <> vn.oid
+        AND tn.nspname NOT IN ('pg_catalog', 'information_schema')
+      ORDER BY 1`,
+    [like],
+  );
+  add("catalog: views in any tenant schema reaching other schemas", "*", "none", list(fleetViews.map((r) => r.name)));
+  const writableHistory = await s.rows<{ name: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_catalog.pg_roles r ON r.rolname = n.nspname
+      WHERE n.nspname LIKE $1 AND c.relname = $2
+        AND has_table_privilege(r.oid, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE') ORDER BY 1`,
+    [like, FLYWAY_HISTORY_TABLE],
+  );
+  add("catalog: Flyway histories their tenant can write", "*", "none", list(writableHistory.map((r) => r.name)));
 
   const creators = await s.rows<{ rolname: string }>(
     `SELECT 'PUBLIC' AS rolname WHERE has_schema_privilege('public', 'public', 'CREATE')

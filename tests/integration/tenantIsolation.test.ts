@@ -349,6 +349,11 @@ describe("GIVEN three tenants (gamma dedicated) provisioned from the planned eve
       ).resolves.toBeDefined();
       expect(failures(await verifyTenants(admin, TENANTS))).toEqual([
         expect.objectContaining({
+          check: "catalog: Flyway histories their tenant can write",
+          tenant: "*",
+          actual: "tenant_alpha.flyway_schema_history",
+        }),
+        expect.objectContaining({
           check: "catalog: Flyway history writable by the tenant",
           tenant: "alpha",
           actual: "yes: ship the afterMigrate callback (runbooks/database-migrations.md)",

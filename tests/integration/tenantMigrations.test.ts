@@ -495,7 +495,7 @@ describe("GIVEN alpha, beta and gamma (dedicated) provisioned, WHEN Flyway migra
       { t: null },
     ]);
   });
-  test("without the callback the tenant could rewrite its history, and the verifier fails exactly that check", async () => {
+  test("without the callback the tenant could rewrite its history, and the verifier fails exactly those checks (fleet-wide and the tenant's own)", async () => {
     const tenants = [
       ...event.tenants,
       { id: "delta", tier: "shared" as const, status: "active" as const },
@@ -512,6 +512,13 @@ describe("GIVEN alpha, beta and gamma (dedicated) provisioned, WHEN Flyway migra
       asTenant("tenant_epsilon", "UPDATE flyway_schema_history SET success = false WHERE false"),
     ).resolves.toEqual([]);
     expect((await verifyTenants(master, tenants)).filter((r) => !r.ok)).toEqual([
+      {
+        check: "catalog: Flyway histories their tenant can write",
+        tenant: "*",
+        expected: "none",
+        actual: "tenant_epsilon.flyway_schema_history",
+        ok: false,
+      },
       {
         check: "catalog: Flyway history writable by the tenant",
         tenant: "epsilon",

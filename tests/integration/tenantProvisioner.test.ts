@@ -486,3 +486,75 @@ describe("the Lambda handler", () => {
     );
   });
 });
+
+describe("GIVEN more tenants than are fully verified on every run", () => {
+  const many: TenantSpec[] = [
+    { id: "beta" },
+    { id: "gamma", tier: "dedicated" },
+    { id: "delta" },
+    ...Array.from({ length: 50 }, (_, i) => ({ id: `fleet${String(i).padStart(2, "0")}` })),
+  ];
+
+  test("beyond 50 tenants, this code (which checked all 4 before) checks the 50 it creates, and the record stays", async () => {
+    const first = await eventFor(many);
+    const report = await provisionTenants(master, first);
+    expect(report.checks).toMatchObject({ failed: 0, scope: "50 of 53 tenants" });
+    // Written by the last run that checked every tenant (the earlier runs of this suite, 3 tenants then).
+    expect((await master.query("SELECT handler_sha256, tenants FROM admin.tenant_provisioner_state")).rows).toEqual([
+      { handler_sha256: first.handlerSha256, tenants: 3 },
+    ]);
+  });
+
+  test("an added tenant is checked alone, and the fleet-wide sweeps still catch a leak in an untouched one", async () => {
+    const plus = await eventFor([...many, { id: "fleet50" }]);
+    await expect(provisionTenants(master, plus, { dryRun: true })).resolves.toMatchObject({
+      created: ["fleet50"],
+      checks: { failed: 0, scope: "1 of 54 tenants" },
+    });
+    // A migration that gave one tenant a view over another's table (views run with their owner's rights).
+    await master.query(`SET ROLE migrator;
+      CREATE TABLE tenant_fleet01.secrets (v text);
+      CREATE VIEW tenant_fleet00.peek AS SELECT * FROM tenant_fleet01.secrets;
+      RESET ROLE;`);
+    try {
+      await expect(provisionTenants(master, plus)).rejects.toThrow(
+        "*: catalog: views in any tenant schema reaching other schemas: expected none, got tenant_fleet00.peek -> tenant_fleet01.secrets",
+      );
+    } finally {
+      await master.query(
+        "SET ROLE migrator; DROP VIEW tenant_fleet00.peek; DROP TABLE tenant_fleet01.secrets; RESET ROLE;",
+      );
+    }
+  });
+
+  test("other handler code than the one that last checked everything checks every tenant again", async () => {
+    const newCode = { ...(await eventFor(many)), handlerSha256: "f".repeat(64) };
+    await expect(provisionTenants(master, newCode, { dryRun: true })).resolves.toMatchObject({
+      checks: { failed: 0, scope: "all" },
+    });
+  });
+});
+
+describe("the Invocation's delete call", () => {
+  test("answers without the database, the secret, or a valid current event (an old stored input)", async () => {
+    const secrets = mockClient(SecretsManagerClient);
+    const handler = createHandler(
+      {
+        log: () => undefined,
+        secrets: secrets as unknown as SecretsManagerClient,
+        newClient: () => {
+          throw new Error("the delete call must not connect");
+        },
+      },
+      () => readEnvironment({ DB_HOST: "db", DB_PORT: "5432", DB_NAME: "app", MASTER_SECRET_ARN: "arn:x" }),
+    );
+    const storedLongAgo = { kind: "saas.tenant-provisioner/v0", someOldField: true, tenants: [{ id: "x" }] };
+    await expect(handler({ ...storedLongAgo, tf: { action: "delete", prev_input: null } })).resolves.toMatchObject({
+      action: "delete",
+      statements: 0,
+      tenants: 1,
+    });
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    secrets.restore();
+  });
+});

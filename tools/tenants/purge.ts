@@ -151,7 +151,9 @@ export async function run(argv: readonly string[], deps: PurgeDependencies): Pro
 
 if (require.main === module) {
   void run(process.argv.slice(2), {
-    lambda: (region) => new LambdaClient({ region }),
+    // One attempt: a retried synchronous invoke could run a second purge of the same tenant (the first may have
+    // finished); the socket stays open past the function's 15 minutes.
+    lambda: (region) => new LambdaClient({ region, maxAttempts: 1, requestHandler: { requestTimeout: 16 * 60_000 } }),
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
   }).then((code) => (process.exitCode = code));
