@@ -151,81 +151,69 @@ export class TenantProvisioner extends pulumi.ComponentResource {
       { vpcId: args.vpcId, description: "Tenant provisioner: to the database and AWS APIs only", tags: tags("sg") },
       child,
     );
-    const tcp = (port: number) => ({ ipProtocol: "tcp", fromPort: port, toPort: port });
-    new SecurityGroupEgressRule(
-      `${name}-out-db`,
-      {
-        securityGroupId: sg.id,
-        ...tcp(5432),
-        referencedSecurityGroupId: args.databaseSecurityGroupId,
-        description: "To the database",
-        tags: tags("out-db"),
-      },
-      child,
-    );
-    const dbIngress = new SecurityGroupIngressRule(
-      `${name}-db-in`,
-      {
-        securityGroupId: args.databaseSecurityGroupId,
-        ...tcp(5432),
-        referencedSecurityGroupId: sg.id,
-        description: "From the tenant provisioner",
-        tags: tags("db-in"),
-      },
-      child,
-    );
-    const egressReady: pulumi.Resource[] = [dbIngress];
+    // One TCP port per rule, each a separate resource (the groups refer to each other), tagged by its name.
+    type Peer =
+      | { referencedSecurityGroupId: pulumi.Input<string> }
+      | { cidrIpv4: string }
+      | { prefixListId: pulumi.Input<string> };
+    const rule = (
+      kind: "in" | "out",
+      suffix: string,
+      group: pulumi.Input<string>,
+      port: number,
+      peer: Peer,
+      description: string,
+    ) => {
+      const ruleArgs = {
+        securityGroupId: group,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        ...peer,
+        description,
+        tags: tags(suffix),
+      };
+      return kind === "in"
+        ? new SecurityGroupIngressRule(`${name}-${suffix}`, ruleArgs, child)
+        : new SecurityGroupEgressRule(`${name}-${suffix}`, ruleArgs, child);
+    };
+    rule("out", "out-db", sg.id, 5432, { referencedSecurityGroupId: args.databaseSecurityGroupId }, "To the database");
+    const egressReady: pulumi.Resource[] = [
+      rule(
+        "in",
+        "db-in",
+        args.databaseSecurityGroupId,
+        5432,
+        { referencedSecurityGroupId: sg.id },
+        "From the tenant provisioner",
+      ),
+    ];
     if (args.endpointSecurityGroupId !== undefined) {
+      const endpoints = args.endpointSecurityGroupId;
       egressReady.push(
-        new SecurityGroupEgressRule(
-          `${name}-out-https`,
-          {
-            securityGroupId: sg.id,
-            ...tcp(443),
-            referencedSecurityGroupId: args.endpointSecurityGroupId,
-            description: "To the interface endpoints (Secrets Manager)",
-            tags: tags("out-https"),
-          },
-          child,
+        rule(
+          "out",
+          "out-https",
+          sg.id,
+          443,
+          { referencedSecurityGroupId: endpoints },
+          "To the interface endpoints (Secrets Manager)",
         ),
-        new SecurityGroupIngressRule(
-          `${name}-endpoints-in`,
-          {
-            securityGroupId: args.endpointSecurityGroupId,
-            ...tcp(443),
-            referencedSecurityGroupId: sg.id,
-            description: "From the tenant provisioner",
-            tags: tags("endpoints-in"),
-          },
-          child,
-        ),
+        rule("in", "endpoints-in", endpoints, 443, { referencedSecurityGroupId: sg.id }, "From the tenant provisioner"),
       );
     } else {
       egressReady.push(
-        new SecurityGroupEgressRule(
-          `${name}-out-https`,
-          {
-            securityGroupId: sg.id,
-            ...tcp(443),
-            cidrIpv4: "0.0.0.0/0",
-            description: "HTTPS to Secrets Manager through NAT",
-            tags: tags("out-https"),
-          },
-          child,
-        ),
+        rule("out", "out-https", sg.id, 443, { cidrIpv4: "0.0.0.0/0" }, "HTTPS to Secrets Manager through NAT"),
       );
     }
     egressReady.push(
-      new SecurityGroupEgressRule(
-        `${name}-out-s3`,
-        {
-          securityGroupId: sg.id,
-          ...tcp(443),
-          prefixListId: args.s3PrefixListId,
-          description: "To S3 through the gateway endpoint (purge exports)",
-          tags: tags("out-s3"),
-        },
-        child,
+      rule(
+        "out",
+        "out-s3",
+        sg.id,
+        443,
+        { prefixListId: args.s3PrefixListId },
+        "To S3 through the gateway endpoint (purge exports)",
       ),
     );
 

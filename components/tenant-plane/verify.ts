@@ -46,6 +46,14 @@ const DML = ["SELECT", "INSERT", "UPDATE", "DELETE"] as const;
 type Dml = (typeof DML)[number] | "TRUNCATE";
 const SYSTEM_SCHEMA_FILTER = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'`;
 
+/** The results of one group of checks, and how each is added: a check passes when actual equals expected. */
+function checkList() {
+  const out: CheckResult[] = [];
+  const add = (check: string, tenant: string, expected: string, actual: string) =>
+    out.push({ check, tenant, expected, actual, ok: expected === actual });
+  return { out, add };
+}
+
 function list(values: readonly string[]): string {
   return values.length === 0 ? "none" : [...values].sort().join(", ");
 }
@@ -168,9 +176,7 @@ async function catalogChecks(
   database: string,
   inScope: (t: TenantPlan) => boolean,
 ): Promise<CheckResult[]> {
-  const out: CheckResult[] = [];
-  const add = (check: string, tenant: string, expected: string, actual: string) =>
-    out.push({ check, tenant, expected, actual, ok: expected === actual });
+  const { out, add } = checkList();
   const { migratorRole: migrator, appRole: app } = model;
   const tenantRoles = model.tenants.map((t) => t.roleName);
 
@@ -410,9 +416,9 @@ async function tenantCatalogChecks(
   t: TenantPlan,
   database: string,
 ): Promise<CheckResult[]> {
-  const out: CheckResult[] = [];
-  const add = (check: string, expected: string, actual: string) =>
-    out.push({ check, tenant: t.id, expected, actual, ok: expected === actual });
+  const list_ = checkList();
+  const out = list_.out;
+  const add = (check: string, expected: string, actual: string) => list_.add(check, t.id, expected, actual);
   const { migratorRole: migrator, appRole: app } = model;
 
   const [role] = await s.rows<{ attrs: string; connect: boolean }>(
@@ -581,9 +587,7 @@ async function behaviourChecks(
   model: TenantModel,
   inScope: (t: TenantPlan) => boolean,
 ): Promise<CheckResult[]> {
-  const out: CheckResult[] = [];
-  const add = (check: string, tenant: string, expected: string, actual: string) =>
-    out.push({ check, tenant, expected, actual, ok: expected === actual });
+  const { out, add } = checkList();
   const { migratorRole: migrator, appRole: app } = model;
   const tables = await tablesIn(
     s,
