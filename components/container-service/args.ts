@@ -90,7 +90,9 @@ export interface ContainerServiceArgs {
    */
   readonly certificateArn?: string;
   /**
-   * An existing ECS cluster to run the service in, e.g. one that several dev stacks share.
+   * An existing ECS cluster to run the service in, e.g. one that several dev stacks share. With
+   * `enableExecuteCommand`, exec sessions are then logged and encrypted as that cluster's
+   * executeCommandConfiguration says: this component does not change the cluster.
    * @default - a cluster `<namePrefix>` of its own, with Container Insights (and ECS Exec session logging)
    */
   readonly cluster?: ExistingCluster;

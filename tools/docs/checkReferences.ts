@@ -116,6 +116,10 @@ export function documentsToCheck(root: string): string[] {
     }
   }
   add("README.md");
+  // The written pages of docs/; the generated ones are checked by being regenerated (tests/docs/generated.test.ts).
+  for (const page of ["docs/platform.md", "docs/performance.md"]) {
+    add(page);
+  }
   add("app/README.md");
   add("policy/README.md");
   add("components/tenant-schemas/THREAT_MODEL.md");
