@@ -35,6 +35,11 @@ export interface ProvisionReport {
     readonly failures: readonly CheckResult[];
     /** `all`, or `N of M tenants`: which tenants got the per-tenant checks (see verificationScope). */
     readonly scope?: string;
+    /**
+     * Every check that ran, by name, with how many times it passed and failed: the whole verification in a few
+     * dozen lines whatever the tenant count (a stack output and a Lambda response stay small).
+     */
+    readonly byCheck?: Readonly<Record<string, { readonly passed: number; readonly failed: number }>>;
   };
   readonly durationMs: number;
   /** Only with `dryRun` or `includeStatements`: the SQL in execution order. */
@@ -139,6 +144,16 @@ export function deletionReport(event: unknown): ProvisionReport {
   };
 }
 
+export function summariseChecks(results: readonly CheckResult[]): Record<string, { passed: number; failed: number }> {
+  const out: Record<string, { passed: number; failed: number }> = {};
+  for (const r of results) {
+    const entry = (out[r.check] ??= { passed: 0, failed: 0 });
+    if (r.ok) entry.passed++;
+    else entry.failed++;
+  }
+  return out;
+}
+
 export async function provisionTenants(
   client: ClientBase,
   rawEvent: unknown,
@@ -222,6 +237,7 @@ export async function provisionTenants(
         failed: failures.length,
         failures,
         scope: scope === "all" ? "all" : `${scope.size} of ${model.tenants.length} tenants`,
+        byCheck: summariseChecks(results),
       },
       durationMs: Math.round(now() - started),
       ...(opts.dryRun || opts.includeStatements ? { sql: statements.map((s) => s.sql) } : {}),

@@ -99,6 +99,12 @@ describe("GIVEN the planned event for alpha, beta and gamma (dedicated) on a fre
       checks: { failed: 0, failures: [] },
     });
     expect(report.checks.total).toBeGreaterThan(70);
+    // Every check by name in the report (the stack output), e.g. one database-wide and one per tenant:
+    expect(report.checks.byCheck?.["catalog: tenant roles app can become"]).toEqual({ passed: 1, failed: 0 });
+    expect(report.checks.byCheck?.["behaviour: any DML on other tenants' tables"]).toEqual({ passed: 3, failed: 0 });
+    expect(Object.values(report.checks.byCheck ?? {}).reduce((n, c) => n + c.passed + c.failed, 0)).toBe(
+      report.checks.total,
+    );
     // The platform part, in order; then 6 statements per shared tenant and 8 for the dedicated one.
     expect(report.sql?.slice(0, 9)).toEqual([
       'CREATE ROLE "migrator" LOGIN',
