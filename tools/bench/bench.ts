@@ -184,7 +184,7 @@ function main() {
     "",
     "## Tenants",
     "",
-    "The dev plan (program, policies, cost) with N tenants set through `saas:tenants` (and Pulumi managing them); floors",
+    "The dev plan (program, policies, cost) with N tenants set through `saas:tenants` (applied by the provisioner: no resources per tenant); floors",
     "(a) the same program and tenants under the SDK's mocks, nothing recorded or checked, (b) the same number of bare",
     "resources. Goals: linear, ≤ 1.5× the floor, under 1 GB at 1,000.",
     "",
