@@ -14,13 +14,14 @@ export type StackValues = Readonly<Record<string, string>>;
 
 /** The area a key is declared in (stacks/schema/<area>.ts); foundation keys are declared in stacks/schema.ts. */
 export function areaOf(key: ConfigKey): string {
-  if (SERVICE_KEYS.includes(key)) {
+  const declaredIn = (keys: readonly ConfigKey[]) => keys.includes(key);
+  if (declaredIn(SERVICE_KEYS)) {
     return "Service and CDN";
   }
-  if (DATABASE_KEYS.includes(key)) {
+  if (declaredIn(DATABASE_KEYS)) {
     return "Database and tenants";
   }
-  if (MONITORING_KEYS.includes(key)) {
+  if (declaredIn(MONITORING_KEYS)) {
     return "Monitoring and cost";
   }
   return "Foundation (network, tags, names)";
