@@ -19,9 +19,10 @@ import { MAX_AZ_COUNT, vpcCidrProblem } from "../components/network/subnets";
 import { REGION_AZ_COUNT, availabilityZoneNames, isKnownRegion } from "../components/network/regions";
 
 /**
- * The stack configuration schema: every key the program reads, its Pulumi type, its default and what it means.
- * `Pulumi.yaml` declares the same keys (a test keeps the two equal) and the configuration reference in the
- * README is generated from this table. Pure: no Pulumi here, so tests and tools validate config without a program.
+ * The stack configuration schema: every key the program reads, declared once (here and in stacks/schema/<area>.ts)
+ * with its Pulumi type, its default, what it means and its validator. The zod schema is built from these
+ * declarations; `npm run docs` generates Pulumi.yaml's `config:` block and docs/configuration.md from them.
+ * Pure: no Pulumi here, so tests and tools validate config without a program.
  */
 
 /** The Pulumi project name; project config keys live in this namespace (`saas:vpcCidr`). */

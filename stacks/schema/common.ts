@@ -16,6 +16,8 @@ export interface ConfigKey {
   /** Undefined: the key is required. */
   readonly default?: string | number | boolean | unknown[];
   readonly description: string;
+  /** Pulumi.yaml's `items` of an array key: the type of its elements. */
+  readonly items?: "string";
 }
 
 /** A key with the zod validator of its (coerced) value: the one place a key is declared. */

@@ -42,6 +42,7 @@ export const MONITORING_KEYS = [
   defineKey({
     key: "alertEmails",
     type: "array",
+    items: "string",
     default: [],
     description:
       "Email addresses subscribed to the stack's alerts (each confirms by email) and mailed by the budget; at most 10. At least one address or an alertHttpsEndpoint is required in prod.",

@@ -110,6 +110,7 @@ export const SERVICE_KEYS = [
   defineKey({
     key: "corsAllowedOrigins",
     type: "array",
+    items: "string",
     default: [],
     description: "Origins (https://host, no path) the CDN allows cross-origin requests from.",
     schema: z.array(z.string({ error: "expected an https origin" }).superRefine(refined(corsOriginProblem)), {
@@ -127,6 +128,7 @@ export const SERVICE_KEYS = [
   defineKey({
     key: "cdnAliases",
     type: "array",
+    items: "string",
     default: [],
     description: "Domain names the CDN answers to; they need cdnCertificateArn.",
     schema: z.array(domainName, { error: "expected a list of domain names" }),
