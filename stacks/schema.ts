@@ -1,8 +1,17 @@
 import { z } from "zod";
-import { ConfigKey, ConfigProblem, RawValues, integer, logRetentionDays, oneOf } from "./schema/common";
-import { SERVICE_KEYS, serviceShape, serviceProblems } from "./schema/service";
-import { DATABASE_KEYS, databaseShape, databaseProblems } from "./schema/database";
-import { MONITORING_KEYS, monitoringShape, monitoringProblems } from "./schema/monitoring";
+import {
+  ConfigKey,
+  ConfigProblem,
+  RawValues,
+  defineKey,
+  integer,
+  logRetentionDays,
+  oneOf,
+  shapeOf,
+} from "./schema/common";
+import { SERVICE_KEYS, serviceProblems } from "./schema/service";
+import { DATABASE_KEYS, databaseProblems } from "./schema/database";
+import { MONITORING_KEYS, monitoringProblems } from "./schema/monitoring";
 
 export type { ConfigKey, ConfigProblem, ConfigType, RawValues } from "./schema/common";
 export { LOG_RETENTION_DAYS } from "./schema/common";
@@ -10,9 +19,10 @@ import { MAX_AZ_COUNT, vpcCidrProblem } from "../components/network/subnets";
 import { REGION_AZ_COUNT, availabilityZoneNames, isKnownRegion } from "../components/network/regions";
 
 /**
- * The stack configuration schema: every key the program reads, its Pulumi type, its default and what it means.
- * `Pulumi.yaml` declares the same keys (a test keeps the two equal) and the configuration reference in the
- * README is generated from this table. Pure: no Pulumi here, so tests and tools validate config without a program.
+ * The stack configuration schema: every key the program reads, declared once (here and in stacks/schema/<area>.ts)
+ * with its Pulumi type, its default, what it means and its validator. The zod schema is built from these
+ * declarations; `npm run docs` generates Pulumi.yaml's `config:` block and docs/configuration.md from them.
+ * Pure: no Pulumi here, so tests and tools validate config without a program.
  */
 
 /** The Pulumi project name; project config keys live in this namespace (`saas:vpcCidr`). */
@@ -30,88 +40,8 @@ export const REQUIRED_TAGS = ["Environment", "Project", "Owner", "CostCenter", "
 /** An ALB needs subnets in two zones, and so does an RDS DB subnet group: a one-zone stack cannot be deployed. */
 export const MIN_AZ_COUNT = 2;
 
-const FOUNDATION_KEYS: readonly ConfigKey[] = [
-  {
-    key: "aws:region",
-    type: "string",
-    description: "AWS region the stack deploys to; one of the commercial regions in components/network/regions.ts.",
-  },
-  {
-    key: "aws:defaultTags",
-    type: "string",
-    description: `Provider default tags, \`{ tags: { ... } }\`; must include ${REQUIRED_TAGS.join(", ")}.`,
-  },
-  {
-    key: "environment",
-    type: "string",
-    description: `Deployment environment: ${ENVIRONMENTS.join(", ")}. \`prod\` turns on the production safeguards.`,
-  },
-  {
-    key: "namePrefix",
-    type: "string",
-    default: "",
-    description:
-      "Prefix of every physical resource name. Empty means `<project>-<stack>` (e.g. saas-dev); no account id is ever part of a name.",
-  },
-  {
-    key: "vpcCidr",
-    type: "string",
-    default: "10.0.0.0/16",
-    description: "IPv4 block of the VPC: an RFC 1918 network from /16 to /22.",
-  },
-  {
-    key: "azCount",
-    type: "integer",
-    default: 2,
-    description: `Availability zones to spread subnets over: ${MIN_AZ_COUNT}-${MAX_AZ_COUNT}, no more than the region has (the load balancer and the database subnet group each need two).`,
-  },
-  {
-    key: "availabilityZones",
-    type: "array",
-    default: [],
-    description:
-      "The zones the subnets use, in order, as many as azCount (e.g. [us-east-1a, us-east-1b]). Pinned, so a zone changing state never moves a subnet; required in prod. Empty reads the region's available zones at every run.",
-  },
-  {
-    key: "natGateways",
-    type: "string",
-    default: "single",
-    description: `NAT gateways for the private subnets: ${NAT_STRATEGIES.join(", ")} (onePerAz survives the loss of a zone; none needs interfaceEndpoints).`,
-  },
-  {
-    key: "flowLogRetentionDays",
-    type: "integer",
-    default: 14,
-    description: "Days VPC flow logs are kept; one of CloudWatch Logs' retention values.",
-  },
-  {
-    key: "breakGlassAccess",
-    type: "boolean",
-    default: false,
-    description:
-      "Break-glass: turn on ECS Exec (and its Session Manager endpoint) in prod, the only route to the private database from outside the VPC; every session is logged. Off by default; on only for an incident (runbooks/database-connect.md). Outside prod ECS Exec is always on.",
-  },
-  {
-    key: "interfaceEndpoints",
-    type: "boolean",
-    default: false,
-    description:
-      "Create interface VPC endpoints for ECR, CloudWatch Logs and Secrets Manager so tasks reach them without NAT.",
-  },
-];
-
-/** Every key the program reads, foundation first, then each area's. */
-export const CONFIG_KEYS: readonly ConfigKey[] = [
-  ...FOUNDATION_KEYS,
-  ...SERVICE_KEYS,
-  ...DATABASE_KEYS,
-  ...MONITORING_KEYS,
-];
-
-// ---------------------------------------------------------------------------------------------------------
-// Schema. Values arrive as Pulumi hands them to a program: strings, with arrays and objects as JSON text.
-// `coerce` turns them into typed values first; what cannot be coerced stays a string so the schema reports it.
-// ---------------------------------------------------------------------------------------------------------
+// Values arrive as Pulumi hands them to a program: strings, with arrays and objects as JSON text. stacks/config.ts
+// coerces them to each key's type first; what cannot be coerced stays a string, so the key's schema reports it.
 
 const tagValue = z
   .string({ error: "expected a non-empty string" })
@@ -119,12 +49,21 @@ const tagValue = z
   .min(1, { error: "expected a non-empty string" })
   .max(256, { error: "expected at most 256 characters (the AWS tag value limit)" });
 
-export const configSchema = z.object({
-  aws: z.object({
-    region: z
+/** Provider keys the program reads (namespaced). */
+const PROVIDER_KEYS = [
+  defineKey({
+    key: "aws:region",
+    type: "string",
+    description: "AWS region the stack deploys to; one of the commercial regions in components/network/regions.ts.",
+    schema: z
       .string({ error: "expected an AWS region name such as us-east-1" })
       .refine(isKnownRegion, { error: "is not a known AWS region (e.g. us-east-1, eu-west-1)" }),
-    defaultTags: z.object(
+  }),
+  defineKey({
+    key: "aws:defaultTags",
+    type: "string",
+    description: `Provider default tags, \`{ tags: { ... } }\`; must include ${REQUIRED_TAGS.join(", ")}.`,
+    schema: z.object(
       {
         tags: z.object(
           Object.fromEntries(REQUIRED_TAGS.map((t) => [t, tagValue])) as Record<
@@ -137,33 +76,100 @@ export const configSchema = z.object({
       { error: `expected { tags: { ${REQUIRED_TAGS.join(", ")} } }` },
     ),
   }),
-  saas: z.object({
-    environment: oneOf(ENVIRONMENTS),
-    namePrefix: z.string({ error: "expected a string" }).regex(/^$|^[a-z][a-z0-9-]{1,19}$/, {
+] as const;
+
+const FOUNDATION_KEYS = [
+  defineKey({
+    key: "environment",
+    type: "string",
+    description: `Deployment environment: ${ENVIRONMENTS.join(", ")}. \`prod\` turns on the production safeguards.`,
+    schema: oneOf(ENVIRONMENTS),
+  }),
+  defineKey({
+    key: "namePrefix",
+    type: "string",
+    default: "",
+    description:
+      "Prefix of every physical resource name. Empty means `<project>-<stack>` (e.g. saas-dev); no account id is ever part of a name.",
+    schema: z.string({ error: "expected a string" }).regex(/^$|^[a-z][a-z0-9-]{1,19}$/, {
       error: "expected 2-20 lowercase letters, digits or '-', starting with a letter (or empty for <project>-<stack>)",
     }),
-    vpcCidr: z.string({ error: "expected an IPv4 CIDR such as 10.0.0.0/16" }).superRefine((value, ctx) => {
+  }),
+  defineKey({
+    key: "vpcCidr",
+    type: "string",
+    default: "10.0.0.0/16",
+    description: "IPv4 block of the VPC: an RFC 1918 network from /16 to /22.",
+    schema: z.string({ error: "expected an IPv4 CIDR such as 10.0.0.0/16" }).superRefine((value, ctx) => {
       const problem = vpcCidrProblem(value);
       if (problem) {
         ctx.addIssue({ code: "custom", message: problem });
       }
     }),
-    azCount: integer(
+  }),
+  defineKey({
+    key: "azCount",
+    type: "integer",
+    default: 2,
+    description: `Availability zones to spread subnets over: ${MIN_AZ_COUNT}-${MAX_AZ_COUNT}, no more than the region has (the load balancer and the database subnet group each need two).`,
+    schema: integer(
       MIN_AZ_COUNT,
       MAX_AZ_COUNT,
       `an integer from ${MIN_AZ_COUNT} to ${MAX_AZ_COUNT} (an application load balancer and an RDS subnet group each need subnets in at least two availability zones)`,
     ),
-    availabilityZones: z.array(z.string({ error: "expected a zone name such as us-east-1a" }), {
+  }),
+  defineKey({
+    key: "availabilityZones",
+    type: "array",
+    default: [],
+    description:
+      "The zones the subnets use, in order, as many as azCount (e.g. [us-east-1a, us-east-1b]). Pinned, so a zone changing state never moves a subnet; required in prod. Empty reads the region's available zones at every run.",
+    schema: z.array(z.string({ error: "expected a zone name such as us-east-1a" }), {
       error: "expected a list of zone names such as [us-east-1a, us-east-1b]",
     }),
-    natGateways: oneOf(NAT_STRATEGIES),
-    flowLogRetentionDays: logRetentionDays(),
-    interfaceEndpoints: z.boolean({ error: "expected true or false" }),
-    breakGlassAccess: z.boolean({ error: "expected true or false" }),
-    ...serviceShape,
-    ...databaseShape,
-    ...monitoringShape,
   }),
+  defineKey({
+    key: "natGateways",
+    type: "string",
+    default: "single",
+    description: `NAT gateways for the private subnets: ${NAT_STRATEGIES.join(", ")} (onePerAz survives the loss of a zone; none needs interfaceEndpoints).`,
+    schema: oneOf(NAT_STRATEGIES),
+  }),
+  defineKey({
+    key: "flowLogRetentionDays",
+    type: "integer",
+    default: 14,
+    description: "Days VPC flow logs are kept; one of CloudWatch Logs' retention values.",
+    schema: logRetentionDays(),
+  }),
+  defineKey({
+    key: "interfaceEndpoints",
+    type: "boolean",
+    default: false,
+    description:
+      "Create interface VPC endpoints for ECR, CloudWatch Logs and Secrets Manager so tasks reach them without NAT.",
+    schema: z.boolean({ error: "expected true or false" }),
+  }),
+  defineKey({
+    key: "breakGlassAccess",
+    type: "boolean",
+    default: false,
+    description:
+      "Break-glass: turn on ECS Exec (and its Session Manager endpoint) in prod, the only route to the private database from outside the VPC; every session is logged. Off by default; on only for an incident (runbooks/database-connect.md). Outside prod ECS Exec is always on.",
+    schema: z.boolean({ error: "expected true or false" }),
+  }),
+] as const;
+
+/** The project's keys (namespace `saas`), foundation first, then each area's. */
+const PROJECT_KEYS = [...FOUNDATION_KEYS, ...SERVICE_KEYS, ...DATABASE_KEYS, ...MONITORING_KEYS] as const;
+
+/** Every key the program reads: the provider keys, then the project's. */
+export const CONFIG_KEYS: readonly ConfigKey[] = [...PROVIDER_KEYS, ...PROJECT_KEYS];
+
+/** Validates the coerced values, each key with the schema it is declared with, in declaration order. */
+export const configSchema = z.object({
+  aws: z.object(shapeOf(PROVIDER_KEYS)),
+  saas: z.object(shapeOf(PROJECT_KEYS)),
 });
 
 /**

@@ -2,8 +2,8 @@ import { z } from "zod";
 
 /**
  * Pieces every part of the configuration schema shares. Each area of the platform declares its keys in its own
- * file under stacks/schema/ (its key table, its zod shape, its cross-key rules and the typed section it adds to
- * StackConfig); stacks/schema.ts merges them.
+ * file under stacks/schema/ (one `defineKey` per key: type, default, description and validator together; its
+ * cross-key rules and the typed section it adds to StackConfig); stacks/schema.ts merges them.
  */
 
 /** Config types Pulumi.yaml can declare. */
@@ -16,6 +16,32 @@ export interface ConfigKey {
   /** Undefined: the key is required. */
   readonly default?: string | number | boolean | unknown[];
   readonly description: string;
+  /** Pulumi.yaml's `items` of an array key: the type of its elements. */
+  readonly items?: "string";
+}
+
+/** A key with the zod validator of its (coerced) value: the one place a key is declared. */
+export interface KeyDefinition<K extends string = string, S extends z.ZodType = z.ZodType> extends ConfigKey {
+  readonly key: K;
+  readonly schema: S;
+}
+
+/** Declares a config key; the literal key and the validator's type are kept, so shapes derived from it are typed. */
+export function defineKey<const K extends string, S extends z.ZodType>(
+  definition: KeyDefinition<K, S>,
+): KeyDefinition<K, S> {
+  return definition;
+}
+
+/** The name of a key in its namespace: `region` for `aws:region`, the key itself for a project key. */
+type NameOf<K extends string> = K extends `${string}:${infer N}` ? N : K;
+
+/** The zod shape of a list of keys: name in the namespace → validator. */
+export type ShapeOf<T extends readonly KeyDefinition[]> = { [D in T[number] as NameOf<D["key"]>]: D["schema"] };
+
+/** The zod shape of `keys`, in their order (the order problems are reported in). */
+export function shapeOf<const T extends readonly KeyDefinition[]>(keys: T): ShapeOf<T> {
+  return Object.fromEntries(keys.map((k) => [k.key.slice(k.key.indexOf(":") + 1), k.schema])) as ShapeOf<T>;
 }
 
 /** A problem found in the configuration: the config key path and what is wrong. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { TenantSpec, validateTenants } from "../../components/tenant-schemas/model";
-import { ConfigKey, ConfigProblem, RawValues, logRetentionDays, integer, isIntegerIn } from "./common";
+import { ConfigProblem, RawValues, defineKey, logRetentionDays, integer, isIntegerIn, shapeOf } from "./common";
 import { isKnownRegion } from "../../components/network/regions";
 import {
   DatabasePoolSettings,
@@ -28,136 +28,6 @@ export const RETIRED_DATABASE_KEYS: Readonly<Record<string, string>> = {
 /** Days of automated backups production needs at least: two weekly cycles of point-in-time recovery. */
 export const PROD_MIN_BACKUP_RETENTION_DAYS = 14;
 
-export const DATABASE_KEYS: readonly ConfigKey[] = [
-  {
-    key: "tenants",
-    type: "array",
-    default: [],
-    description:
-      "Tenants, each `{ id, displayName?, tier?, status? }`: each gets its own PostgreSQL schema and role; `tier: dedicated` adds an IAM login, `status: suspended` takes every way in away and keeps the data. Removing one suspends it too (never drops).",
-  },
-  {
-    key: "databaseName",
-    type: "string",
-    default: "app",
-    description: "Name of the PostgreSQL database created with the instance; the tenant schemas live in it.",
-  },
-  {
-    key: "databaseInstanceClass",
-    type: "string",
-    default: "db.t4g.micro",
-    description:
-      "RDS instance class: a db.t4g, db.m6g, db.m7g, db.r6g or db.r7g size (components/database/sizing.ts); no burstable db.t4g in prod.",
-  },
-  {
-    key: "databaseAllocatedStorageGiB",
-    type: "integer",
-    default: 20,
-    description: `gp3 storage allocated at creation, GiB (${STORAGE_GIB.min}-${STORAGE_GIB.max}).`,
-  },
-  {
-    key: "databaseMaxAllocatedStorageGiB",
-    type: "integer",
-    default: 100,
-    description: "Ceiling of storage autoscaling, GiB; at least databaseAllocatedStorageGiB.",
-  },
-  {
-    key: "databaseMultiAz",
-    type: "boolean",
-    default: false,
-    description: "Run a synchronous standby in a second zone with automatic failover; required in prod.",
-  },
-  {
-    key: "databaseBackupRetentionDays",
-    type: "integer",
-    default: 7,
-    description: `Days of automated backups and point-in-time recovery (1-35; at least ${PROD_MIN_BACKUP_RETENTION_DAYS} in prod).`,
-  },
-  {
-    key: "databaseBackupWindow",
-    type: "string",
-    default: "03:00-03:30",
-    description: "Daily UTC backup window hh:mm-hh:mm (30 minutes or more), apart from the maintenance window.",
-  },
-  {
-    key: "databaseMaintenanceWindow",
-    type: "string",
-    default: "sun:04:00-sun:04:30",
-    description: "Weekly UTC maintenance window ddd:hh:mm-ddd:hh:mm; minor upgrades and reboots happen in it.",
-  },
-  {
-    key: "databaseLogRetentionDays",
-    type: "integer",
-    default: 30,
-    description: "Days the exported PostgreSQL and migration logs are kept; one of CloudWatch Logs' retention values.",
-  },
-  {
-    key: "databasePerformanceInsightsRetentionDays",
-    type: "integer",
-    default: 7,
-    description: "Days Performance Insights keeps its data: 7 (free), a multiple of 31 up to 713, or 731.",
-  },
-  {
-    key: "databaseBackupReplicaRegion",
-    type: "string",
-    default: "",
-    description: "Region automated backups are replicated to for disaster recovery; empty for none.",
-  },
-  {
-    key: "databaseBackupReplicaRetentionDays",
-    type: "integer",
-    default: 7,
-    description: "Days the replicated backups are kept in databaseBackupReplicaRegion (1-35).",
-  },
-  {
-    key: "databasePoolSize",
-    type: "integer",
-    default: 10,
-    description:
-      "Connections one service task's pool may open; × the tasks at full scale + migrator + reserved must fit max_connections.",
-  },
-  {
-    key: "databaseMigratorConnections",
-    type: "integer",
-    default: 5,
-    description: "Connections kept free for Flyway migration runs (each run uses up to 2).",
-  },
-  {
-    key: "databaseMigrationImage",
-    type: "string",
-    default: FLYWAY_IMAGE,
-    description: "Flyway image of the migration task, pinned by release tag or digest; an ECR image in prod.",
-  },
-  {
-    key: "tenantProvisioning",
-    type: "string",
-    default: "lambda",
-    description:
-      "How tenants reach the database: `lambda` (the provisioner function inside the VPC, invoked by `pulumi up`) or `provider` (@pulumi/postgresql resources, only where every `pulumi up` reaches the private database: a runner in the VPC, or an SSM tunnel and saas:databaseTunnelHost). Switching on a live stack: runbooks/tenant-provisioning.md.",
-  },
-  {
-    key: "tenantExportRetentionDays",
-    type: "integer",
-    default: 365,
-    description: "Days a purged tenant's export is kept in the stack's export bucket before S3 expires it (1-3650).",
-  },
-  {
-    key: "databaseTunnelHost",
-    type: "string",
-    default: "",
-    description:
-      "Host the PostgreSQL provider connects to, e.g. localhost through an SSM port forward; empty means the instance endpoint.",
-  },
-  {
-    key: "databaseTunnelPort",
-    type: "integer",
-    default: 0,
-    description: "Port the PostgreSQL provider connects to; 0 means the instance port.",
-  },
-];
-
-// Tenants are checked by the tenant model's own validation (components/tenant-schemas/model.ts), the same rules
-// the component applies, so the schema only requires a list here.
 const windowString = (problemOf: (w: string) => string | undefined, what: string) =>
   z.string({ error: `expected ${what}` }).superRefine((value, ctx) => {
     const problem = problemOf(value);
@@ -166,48 +36,173 @@ const windowString = (problemOf: (w: string) => string | undefined, what: string
     }
   });
 
-export const databaseShape = {
-  tenants: z.array(z.unknown(), { error: "expected a list of tenants, each { id, displayName?, tier?, status? }" }),
-  tenantProvisioning: z.enum(TENANT_PROVISIONING_MODES, {
-    error: `expected one of ${TENANT_PROVISIONING_MODES.join(", ")}`,
+export const DATABASE_KEYS = [
+  defineKey({
+    key: "tenants",
+    type: "array",
+    default: [],
+    description:
+      "Tenants, each `{ id, displayName?, tier?, status? }`: each gets its own PostgreSQL schema and role; `tier: dedicated` adds an IAM login, `status: suspended` takes every way in away and keeps the data. Removing one suspends it too (never drops).",
+    // Checked by the tenant model's own validation (components/tenant-schemas/model.ts), the same rules the
+    // component applies, so the schema only requires a list here.
+    schema: z.array(z.unknown(), { error: "expected a list of tenants, each { id, displayName?, tier?, status? }" }),
   }),
-  tenantExportRetentionDays: integer(1, 3650),
-  databaseTunnelHost: z
-    .string({ error: "expected a host name" })
-    .regex(/^$|^[A-Za-z0-9.-]{1,253}$/, { error: "expected a host name such as localhost (or empty)" }),
-  databaseTunnelPort: integer(0, 65535, "a port from 1 to 65535, or 0 for the instance port"),
-  databaseName: z.string({ error: "expected a string" }).regex(/^[a-z][a-z0-9_]{0,62}$/, {
-    error: "expected 1-63 lowercase letters, digits or '_', starting with a letter",
+  defineKey({
+    key: "tenantProvisioning",
+    type: "string",
+    default: "lambda",
+    description:
+      "How tenants reach the database: `lambda` (the provisioner function inside the VPC, invoked by `pulumi up`) or `provider` (@pulumi/postgresql resources, only where every `pulumi up` reaches the private database: a runner in the VPC, or an SSM tunnel and saas:databaseTunnelHost). Switching on a live stack: runbooks/tenant-provisioning.md.",
+    schema: z.enum(TENANT_PROVISIONING_MODES, {
+      error: `expected one of ${TENANT_PROVISIONING_MODES.join(", ")}`,
+    }),
   }),
-  databaseInstanceClass: z
-    .string({ error: "expected an RDS instance class such as db.t4g.micro" })
-    .refine(isKnownInstanceClass, {
+  defineKey({
+    key: "tenantExportRetentionDays",
+    type: "integer",
+    default: 365,
+    description: "Days a purged tenant's export is kept in the stack's export bucket before S3 expires it (1-3650).",
+    schema: integer(1, 3650),
+  }),
+  defineKey({
+    key: "databaseTunnelHost",
+    type: "string",
+    default: "",
+    description:
+      "Host the PostgreSQL provider connects to, e.g. localhost through an SSM port forward; empty means the instance endpoint.",
+    schema: z
+      .string({ error: "expected a host name" })
+      .regex(/^$|^[A-Za-z0-9.-]{1,253}$/, { error: "expected a host name such as localhost (or empty)" }),
+  }),
+  defineKey({
+    key: "databaseTunnelPort",
+    type: "integer",
+    default: 0,
+    description: "Port the PostgreSQL provider connects to; 0 means the instance port.",
+    schema: integer(0, 65535, "a port from 1 to 65535, or 0 for the instance port"),
+  }),
+  defineKey({
+    key: "databaseName",
+    type: "string",
+    default: "app",
+    description: "Name of the PostgreSQL database created with the instance; the tenant schemas live in it.",
+    schema: z.string({ error: "expected a string" }).regex(/^[a-z][a-z0-9_]{0,62}$/, {
+      error: "expected 1-63 lowercase letters, digits or '_', starting with a letter",
+    }),
+  }),
+  defineKey({
+    key: "databaseInstanceClass",
+    type: "string",
+    default: "db.t4g.micro",
+    description:
+      "RDS instance class: a db.t4g, db.m6g, db.m7g, db.r6g or db.r7g size (components/database/sizing.ts); no burstable db.t4g in prod.",
+    schema: z.string({ error: "expected an RDS instance class such as db.t4g.micro" }).refine(isKnownInstanceClass, {
       error: `is not a supported instance class; expected one of ${Object.keys(INSTANCE_CLASSES).join(", ")}`,
     }),
-  databaseAllocatedStorageGiB: integer(STORAGE_GIB.min, STORAGE_GIB.max),
-  databaseMaxAllocatedStorageGiB: integer(STORAGE_GIB.min, STORAGE_GIB.max),
-  databaseMultiAz: z.boolean({ error: "expected true or false" }),
-  databaseBackupRetentionDays: integer(1, 35, "an integer from 1 to 35 (0 would turn automated backups off)"),
-  databaseBackupWindow: windowString(backupWindowProblem, "a daily UTC window such as 03:00-03:30"),
-  databaseMaintenanceWindow: windowString(maintenanceWindowProblem, "a weekly UTC window such as sun:04:00-sun:04:30"),
-  databaseLogRetentionDays: logRetentionDays(),
-  databasePerformanceInsightsRetentionDays: z
-    .number({ error: "expected a number of days" })
-    .refine((d) => PERFORMANCE_INSIGHTS_RETENTION_DAYS.includes(d), {
-      error: "expected 7, a multiple of 31 up to 713, or 731",
-    }),
-  databaseBackupReplicaRegion: z
-    .string({ error: "expected an AWS region name or empty" })
-    .refine((r) => r === "" || isKnownRegion(r), {
+  }),
+  defineKey({
+    key: "databaseAllocatedStorageGiB",
+    type: "integer",
+    default: 20,
+    description: `gp3 storage allocated at creation, GiB (${STORAGE_GIB.min}-${STORAGE_GIB.max}).`,
+    schema: integer(STORAGE_GIB.min, STORAGE_GIB.max),
+  }),
+  defineKey({
+    key: "databaseMaxAllocatedStorageGiB",
+    type: "integer",
+    default: 100,
+    description: "Ceiling of storage autoscaling, GiB; at least databaseAllocatedStorageGiB.",
+    schema: integer(STORAGE_GIB.min, STORAGE_GIB.max),
+  }),
+  defineKey({
+    key: "databaseMultiAz",
+    type: "boolean",
+    default: false,
+    description: "Run a synchronous standby in a second zone with automatic failover; required in prod.",
+    schema: z.boolean({ error: "expected true or false" }),
+  }),
+  defineKey({
+    key: "databaseBackupRetentionDays",
+    type: "integer",
+    default: 7,
+    description: `Days of automated backups and point-in-time recovery (1-35; at least ${PROD_MIN_BACKUP_RETENTION_DAYS} in prod).`,
+    schema: integer(1, 35, "an integer from 1 to 35 (0 would turn automated backups off)"),
+  }),
+  defineKey({
+    key: "databaseBackupWindow",
+    type: "string",
+    default: "03:00-03:30",
+    description: "Daily UTC backup window hh:mm-hh:mm (30 minutes or more), apart from the maintenance window.",
+    schema: windowString(backupWindowProblem, "a daily UTC window such as 03:00-03:30"),
+  }),
+  defineKey({
+    key: "databaseMaintenanceWindow",
+    type: "string",
+    default: "sun:04:00-sun:04:30",
+    description: "Weekly UTC maintenance window ddd:hh:mm-ddd:hh:mm; minor upgrades and reboots happen in it.",
+    schema: windowString(maintenanceWindowProblem, "a weekly UTC window such as sun:04:00-sun:04:30"),
+  }),
+  defineKey({
+    key: "databaseLogRetentionDays",
+    type: "integer",
+    default: 30,
+    description: "Days the exported PostgreSQL and migration logs are kept; one of CloudWatch Logs' retention values.",
+    schema: logRetentionDays(),
+  }),
+  defineKey({
+    key: "databasePerformanceInsightsRetentionDays",
+    type: "integer",
+    default: 7,
+    description: "Days Performance Insights keeps its data: 7 (free), a multiple of 31 up to 713, or 731.",
+    schema: z
+      .number({ error: "expected a number of days" })
+      .refine((d) => PERFORMANCE_INSIGHTS_RETENTION_DAYS.includes(d), {
+        error: "expected 7, a multiple of 31 up to 713, or 731",
+      }),
+  }),
+  defineKey({
+    key: "databaseBackupReplicaRegion",
+    type: "string",
+    default: "",
+    description: "Region automated backups are replicated to for disaster recovery; empty for none.",
+    schema: z.string({ error: "expected an AWS region name or empty" }).refine((r) => r === "" || isKnownRegion(r), {
       error: "is not a known AWS region (e.g. us-west-2); leave it empty for no replication",
     }),
-  databaseBackupReplicaRetentionDays: integer(1, 35),
-  databasePoolSize: integer(1, 1000),
-  databaseMigratorConnections: integer(1, 100),
-  databaseMigrationImage: z
-    .string({ error: "expected an image reference" })
-    .refine(isPinnedImage, { error: `expected an image pinned by a release tag or a digest (e.g. ${FLYWAY_IMAGE})` }),
-};
+  }),
+  defineKey({
+    key: "databaseBackupReplicaRetentionDays",
+    type: "integer",
+    default: 7,
+    description: "Days the replicated backups are kept in databaseBackupReplicaRegion (1-35).",
+    schema: integer(1, 35),
+  }),
+  defineKey({
+    key: "databasePoolSize",
+    type: "integer",
+    default: 10,
+    description:
+      "Connections one service task's pool may open; × the tasks at full scale + migrator + reserved must fit max_connections.",
+    schema: integer(1, 1000),
+  }),
+  defineKey({
+    key: "databaseMigratorConnections",
+    type: "integer",
+    default: 5,
+    description: "Connections kept free for Flyway migration runs (each run uses up to 2).",
+    schema: integer(1, 100),
+  }),
+  defineKey({
+    key: "databaseMigrationImage",
+    type: "string",
+    default: FLYWAY_IMAGE,
+    description: "Flyway image of the migration task, pinned by release tag or digest; an ECR image in prod.",
+    schema: z
+      .string({ error: "expected an image reference" })
+      .refine(isPinnedImage, { error: `expected an image pinned by a release tag or a digest (e.g. ${FLYWAY_IMAGE})` }),
+  }),
+] as const;
+
+export const databaseShape = shapeOf(DATABASE_KEYS);
 
 export interface DatabaseConfig {
   readonly tenants: readonly TenantSpec[];

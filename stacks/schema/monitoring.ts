@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigKey, ConfigProblem, RawValues } from "./common";
+import { ConfigProblem, RawValues, defineKey, shapeOf } from "./common";
 import {
   AlarmThresholds,
   MONTHLY_BUDGET_DEFAULTS,
@@ -30,38 +30,6 @@ type ThresholdKey = keyof typeof THRESHOLD_KEYS;
 const envDefaults = (pick: (env: MonitoringEnvironment) => number) =>
   (["dev", "staging", "prod"] as const).map((env) => `${env} ${pick(env)}`).join(", ");
 
-export const MONITORING_KEYS: readonly ConfigKey[] = [
-  {
-    key: "alertEmails",
-    type: "array",
-    default: [],
-    description:
-      "Email addresses subscribed to the stack's alerts (each confirms by email) and mailed by the budget; at most 10. At least one address or an alertHttpsEndpoint is required in prod.",
-  },
-  {
-    key: "alertHttpsEndpoint",
-    type: "string",
-    default: "",
-    description:
-      "An https:// URL subscribed to the alert topic, e.g. a paging service's SNS integration. Set it with `pulumi config set --secret`. Empty: none.",
-  },
-  {
-    key: "monthlyBudgetUsd",
-    type: "integer",
-    default: 0,
-    description: `Monthly cost budget of the stack in USD, alerting at 80 % actual and 100 % forecast. 0: the environment's default (${envDefaults((e) => MONTHLY_BUDGET_DEFAULTS[e])}).`,
-  },
-
-  ...(Object.entries(THRESHOLD_KEYS) as [ThresholdKey, (typeof THRESHOLD_KEYS)[ThresholdKey]][]).map(
-    ([key, def]): ConfigKey => ({
-      key,
-      type: "integer",
-      default: 0,
-      description: `Alarm threshold: ${def.what}. 0: the environment's default (${envDefaults((e) => alarmDefaults(e).thresholds[def.field])}).`,
-    }),
-  ),
-];
-
 const email = z.email({ error: "expected an email address" });
 
 const zeroOrPositive = (what: string) =>
@@ -70,28 +38,52 @@ const zeroOrPositive = (what: string) =>
     .int({ error: `expected 0 (the environment's default) or ${what}` })
     .min(0, { error: `expected 0 (the environment's default) or ${what}` });
 
-const thresholdShape = Object.fromEntries(
-  (Object.entries(THRESHOLD_KEYS) as [ThresholdKey, (typeof THRESHOLD_KEYS)[ThresholdKey]][]).map(([key, def]) => [
-    key,
-    def.percent
-      ? zeroOrPositive("a percentage from 1 to 100").max(100, {
-          error: "expected 0 (the environment's default) or a percentage from 1 to 100",
-        })
-      : zeroOrPositive("a positive whole number"),
-  ]),
-) as Record<ThresholdKey, z.ZodNumber>;
-
-export const monitoringShape = {
-  alertEmails: z.array(email, { error: "expected a list of email addresses" }),
-  alertHttpsEndpoint: z.string({ error: "expected an https:// URL or an empty string" }).superRefine((value, ctx) => {
-    const problem = httpsEndpointProblem(value);
-    if (problem) {
-      ctx.addIssue({ code: "custom", message: problem });
-    }
+export const MONITORING_KEYS = [
+  defineKey({
+    key: "alertEmails",
+    type: "array",
+    items: "string",
+    default: [],
+    description:
+      "Email addresses subscribed to the stack's alerts (each confirms by email) and mailed by the budget; at most 10. At least one address or an alertHttpsEndpoint is required in prod.",
+    schema: z.array(email, { error: "expected a list of email addresses" }),
   }),
-  monthlyBudgetUsd: zeroOrPositive("a positive whole number of US dollars"),
-  ...thresholdShape,
-};
+  defineKey({
+    key: "alertHttpsEndpoint",
+    type: "string",
+    default: "",
+    description:
+      "An https:// URL subscribed to the alert topic, e.g. a paging service's SNS integration. Set it with `pulumi config set --secret`. Empty: none.",
+    schema: z.string({ error: "expected an https:// URL or an empty string" }).superRefine((value, ctx) => {
+      const problem = httpsEndpointProblem(value);
+      if (problem) {
+        ctx.addIssue({ code: "custom", message: problem });
+      }
+    }),
+  }),
+  defineKey({
+    key: "monthlyBudgetUsd",
+    type: "integer",
+    default: 0,
+    description: `Monthly cost budget of the stack in USD, alerting at 80 % actual and 100 % forecast. 0: the environment's default (${envDefaults((e) => MONTHLY_BUDGET_DEFAULTS[e])}).`,
+    schema: zeroOrPositive("a positive whole number of US dollars"),
+  }),
+  ...(Object.entries(THRESHOLD_KEYS) as [ThresholdKey, (typeof THRESHOLD_KEYS)[ThresholdKey]][]).map(([key, def]) =>
+    defineKey({
+      key,
+      type: "integer",
+      default: 0,
+      description: `Alarm threshold: ${def.what}. 0: the environment's default (${envDefaults((e) => alarmDefaults(e).thresholds[def.field])}).`,
+      schema: def.percent
+        ? zeroOrPositive("a percentage from 1 to 100").max(100, {
+            error: "expected 0 (the environment's default) or a percentage from 1 to 100",
+          })
+        : zeroOrPositive("a positive whole number"),
+    }),
+  ),
+] as const;
+
+export const monitoringShape = shapeOf(MONITORING_KEYS);
 
 export interface MonitoringConfig {
   readonly alertEmails: readonly string[];

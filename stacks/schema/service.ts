@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigKey, ConfigProblem, RawValues, logRetentionDays, integer, isIntegerIn, oneOf } from "./common";
+import { ConfigProblem, RawValues, defineKey, logRetentionDays, integer, isIntegerIn, oneOf, shapeOf } from "./common";
 import {
   ARCHITECTURES,
   Architecture,
@@ -14,120 +14,6 @@ import { branchProblem, environmentProblem, githubRepositoryProblem } from "../.
 
 /** Configuration of the container service and the CDN in front of the frontend. */
 
-export const SERVICE_KEYS: readonly ConfigKey[] = [
-  {
-    key: "servicePort",
-    type: "integer",
-    default: 8080,
-    description: "Port the service container listens on; the load balancer and app security groups allow only it.",
-  },
-  {
-    key: "serviceCpu",
-    type: "integer",
-    default: 256,
-    description: `Fargate task CPU units (1024 = 1 vCPU): one of ${FARGATE_CPU_VALUES.join(", ")}.`,
-  },
-  {
-    key: "serviceMemory",
-    type: "integer",
-    default: 512,
-    description: "Fargate task memory in MiB; must be a size Fargate offers with serviceCpu.",
-  },
-  {
-    key: "serviceDesiredCount",
-    type: "integer",
-    default: 1,
-    description: "Tasks the service starts with; between serviceMinCount and serviceMaxCount.",
-  },
-  {
-    key: "serviceMinCount",
-    type: "integer",
-    default: 1,
-    description: "Fewest tasks autoscaling keeps running.",
-  },
-  {
-    key: "serviceMaxCount",
-    type: "integer",
-    default: 2,
-    description: "Most tasks autoscaling may run.",
-  },
-  {
-    key: "serviceImage",
-    type: "string",
-    default: "",
-    description:
-      "Prebuilt image to run, pinned by a tag other than latest or by @sha256 digest. Empty builds app/ and pushes it to the stack's ECR repository.",
-  },
-  {
-    key: "serviceArchitecture",
-    type: "string",
-    default: "arm64",
-    description: `CPU architecture of the tasks and of the image build: ${ARCHITECTURES.join(", ")}.`,
-  },
-  {
-    key: "serviceLogRetentionDays",
-    type: "integer",
-    default: 14,
-    description: "Days the service's container logs are kept; one of CloudWatch Logs' retention values.",
-  },
-  {
-    key: "serviceRequestsPerTarget",
-    type: "integer",
-    default: 0,
-    description: "Load balancer requests per task per minute to scale on, besides CPU; 0 turns request scaling off.",
-  },
-  {
-    key: "certificateArn",
-    type: "string",
-    description: "ACM certificate of the load balancer's HTTPS listener, in the stack's region.",
-  },
-  {
-    key: "corsAllowedOrigins",
-    type: "array",
-    default: [],
-    description: "Origins (https://host, no path) the CDN allows cross-origin requests from.",
-  },
-  {
-    key: "cdnCertificateArn",
-    type: "string",
-    default: "",
-    description:
-      "ACM certificate (in us-east-1) for the CDN's aliases. Empty uses the *.cloudfront.net certificate, which cannot enforce TLS 1.2.",
-  },
-  {
-    key: "cdnAliases",
-    type: "array",
-    default: [],
-    description: "Domain names the CDN answers to; they need cdnCertificateArn.",
-  },
-  {
-    key: "frontendRepository",
-    type: "string",
-    default: "",
-    description: "GitHub repository (owner/repo) whose workflow deploys the frontend; empty creates no deploy role.",
-  },
-  {
-    key: "frontendBranch",
-    type: "string",
-    default: "main",
-    description: "Branch of frontendRepository allowed to deploy; used only when frontendEnvironment is empty.",
-  },
-  {
-    key: "frontendEnvironment",
-    type: "string",
-    default: "",
-    description:
-      "GitHub environment of frontendRepository whose jobs may deploy (OIDC subject repo:<repo>:environment:<name>); empty trusts frontendBranch. Required in prod: every stack deploying from the same branch would share a branch subject.",
-  },
-  {
-    key: "githubOidcProviderArn",
-    type: "string",
-    default: "",
-    description:
-      "ARN of the account's GitHub Actions OIDC provider, created once per account outside every stack (runbooks/account-bootstrap.md); empty looks it up by its URL.",
-  },
-];
-
 const refined = (check: (value: string) => string | undefined) => (value: string, ctx: z.RefinementCtx) => {
   const problem = check(value);
   if (problem) {
@@ -141,38 +27,153 @@ const domainName = z
     error: "expected a lowercase domain name such as static.example.com",
   });
 
-export const serviceShape = {
-  servicePort: integer(1024, 65535, "an unprivileged port from 1024 to 65535"),
-  serviceCpu: integer(256, 16384),
-  serviceMemory: integer(512, 122880),
-  serviceDesiredCount: integer(0, 100),
-  serviceMinCount: integer(0, 100),
-  serviceMaxCount: integer(1, 100),
-  serviceImage: z
-    .string({ error: "expected an image reference or an empty string" })
-    .superRefine((value, ctx) => (value === "" ? undefined : refined(imageReferenceProblem)(value, ctx))),
-  serviceArchitecture: oneOf(ARCHITECTURES),
-  serviceLogRetentionDays: logRetentionDays(),
-  serviceRequestsPerTarget: integer(0, 1000000, "an integer from 0 (off) to 1000000"),
-  certificateArn: z.string({ error: "expected an ACM certificate ARN" }),
-  corsAllowedOrigins: z.array(z.string({ error: "expected an https origin" }).superRefine(refined(corsOriginProblem)), {
-    error: "expected a list of https origins",
+export const SERVICE_KEYS = [
+  defineKey({
+    key: "servicePort",
+    type: "integer",
+    default: 8080,
+    description: "Port the service container listens on; the load balancer and app security groups allow only it.",
+    schema: integer(1024, 65535, "an unprivileged port from 1024 to 65535"),
   }),
-  cdnCertificateArn: z.string({ error: "expected an ACM certificate ARN or an empty string" }),
-  cdnAliases: z.array(domainName, { error: "expected a list of domain names" }),
-  frontendRepository: z
-    .string({ error: "expected owner/repo or an empty string" })
-    .superRefine((value, ctx) => (value === "" ? undefined : refined(githubRepositoryProblem)(value, ctx))),
-  frontendBranch: z.string({ error: "expected a branch name" }).superRefine(refined(branchProblem)),
-  frontendEnvironment: z
-    .string({ error: "expected a GitHub environment name or an empty string" })
-    .superRefine((value, ctx) => (value === "" ? undefined : refined(environmentProblem)(value, ctx))),
-  githubOidcProviderArn: z
-    .string({ error: "expected an IAM OIDC provider ARN or an empty string" })
-    .regex(/^$|^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, {
-      error: "expected arn:aws:iam::<12-digit account>:oidc-provider/token.actions.githubusercontent.com, or empty",
+  defineKey({
+    key: "serviceCpu",
+    type: "integer",
+    default: 256,
+    description: `Fargate task CPU units (1024 = 1 vCPU): one of ${FARGATE_CPU_VALUES.join(", ")}.`,
+    schema: integer(256, 16384),
+  }),
+  defineKey({
+    key: "serviceMemory",
+    type: "integer",
+    default: 512,
+    description: "Fargate task memory in MiB; must be a size Fargate offers with serviceCpu.",
+    schema: integer(512, 122880),
+  }),
+  defineKey({
+    key: "serviceDesiredCount",
+    type: "integer",
+    default: 1,
+    description: "Tasks the service starts with; between serviceMinCount and serviceMaxCount.",
+    schema: integer(0, 100),
+  }),
+  defineKey({
+    key: "serviceMinCount",
+    type: "integer",
+    default: 1,
+    description: "Fewest tasks autoscaling keeps running.",
+    schema: integer(0, 100),
+  }),
+  defineKey({
+    key: "serviceMaxCount",
+    type: "integer",
+    default: 2,
+    description: "Most tasks autoscaling may run.",
+    schema: integer(1, 100),
+  }),
+  defineKey({
+    key: "serviceImage",
+    type: "string",
+    default: "",
+    description:
+      "Prebuilt image to run, pinned by a tag other than latest or by @sha256 digest. Empty builds app/ and pushes it to the stack's ECR repository.",
+    schema: z
+      .string({ error: "expected an image reference or an empty string" })
+      .superRefine((value, ctx) => (value === "" ? undefined : refined(imageReferenceProblem)(value, ctx))),
+  }),
+  defineKey({
+    key: "serviceArchitecture",
+    type: "string",
+    default: "arm64",
+    description: `CPU architecture of the tasks and of the image build: ${ARCHITECTURES.join(", ")}.`,
+    schema: oneOf(ARCHITECTURES),
+  }),
+  defineKey({
+    key: "serviceLogRetentionDays",
+    type: "integer",
+    default: 14,
+    description: "Days the service's container logs are kept; one of CloudWatch Logs' retention values.",
+    schema: logRetentionDays(),
+  }),
+  defineKey({
+    key: "serviceRequestsPerTarget",
+    type: "integer",
+    default: 0,
+    description: "Load balancer requests per task per minute to scale on, besides CPU; 0 turns request scaling off.",
+    schema: integer(0, 1000000, "an integer from 0 (off) to 1000000"),
+  }),
+  defineKey({
+    key: "certificateArn",
+    type: "string",
+    description: "ACM certificate of the load balancer's HTTPS listener, in the stack's region.",
+    schema: z.string({ error: "expected an ACM certificate ARN" }),
+  }),
+  defineKey({
+    key: "corsAllowedOrigins",
+    type: "array",
+    items: "string",
+    default: [],
+    description: "Origins (https://host, no path) the CDN allows cross-origin requests from.",
+    schema: z.array(z.string({ error: "expected an https origin" }).superRefine(refined(corsOriginProblem)), {
+      error: "expected a list of https origins",
     }),
-};
+  }),
+  defineKey({
+    key: "cdnCertificateArn",
+    type: "string",
+    default: "",
+    description:
+      "ACM certificate (in us-east-1) for the CDN's aliases. Empty uses the *.cloudfront.net certificate, which cannot enforce TLS 1.2.",
+    schema: z.string({ error: "expected an ACM certificate ARN or an empty string" }),
+  }),
+  defineKey({
+    key: "cdnAliases",
+    type: "array",
+    items: "string",
+    default: [],
+    description: "Domain names the CDN answers to; they need cdnCertificateArn.",
+    schema: z.array(domainName, { error: "expected a list of domain names" }),
+  }),
+  defineKey({
+    key: "frontendRepository",
+    type: "string",
+    default: "",
+    description: "GitHub repository (owner/repo) whose workflow deploys the frontend; empty creates no deploy role.",
+    schema: z
+      .string({ error: "expected owner/repo or an empty string" })
+      .superRefine((value, ctx) => (value === "" ? undefined : refined(githubRepositoryProblem)(value, ctx))),
+  }),
+  defineKey({
+    key: "frontendBranch",
+    type: "string",
+    default: "main",
+    description: "Branch of frontendRepository allowed to deploy; used only when frontendEnvironment is empty.",
+    schema: z.string({ error: "expected a branch name" }).superRefine(refined(branchProblem)),
+  }),
+  defineKey({
+    key: "frontendEnvironment",
+    type: "string",
+    default: "",
+    description:
+      "GitHub environment of frontendRepository whose jobs may deploy (OIDC subject repo:<repo>:environment:<name>); empty trusts frontendBranch. Required in prod: every stack deploying from the same branch would share a branch subject.",
+    schema: z
+      .string({ error: "expected a GitHub environment name or an empty string" })
+      .superRefine((value, ctx) => (value === "" ? undefined : refined(environmentProblem)(value, ctx))),
+  }),
+  defineKey({
+    key: "githubOidcProviderArn",
+    type: "string",
+    default: "",
+    description:
+      "ARN of the account's GitHub Actions OIDC provider, created once per account outside every stack (runbooks/account-bootstrap.md); empty looks it up by its URL.",
+    schema: z
+      .string({ error: "expected an IAM OIDC provider ARN or an empty string" })
+      .regex(/^$|^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, {
+        error: "expected arn:aws:iam::<12-digit account>:oidc-provider/token.actions.githubusercontent.com, or empty",
+      }),
+  }),
+] as const;
+
+export const serviceShape = shapeOf(SERVICE_KEYS);
 
 export interface ServiceConfig {
   readonly port: number;

@@ -3,11 +3,12 @@ import * as path from "path";
 import { CONFIG_KEYS } from "../../stacks/schema";
 import { PlanError, REPO_ROOT, runStack } from "../engine/run";
 import { renderArchitectureDoc } from "./architecture";
-import { renderConfigurationDoc, stackFileValues } from "./configuration";
+import { renderConfigurationDoc, renderProjectFile, stackFileValues } from "./configuration";
 
 /**
- * `npm run docs`: regenerates docs/configuration.md (from stacks/schema.ts and the dev and prod stack files) and
- * docs/architecture.md (from the offline plan of prod). tests/docs/generated.test.ts fails when the committed
+ * `npm run docs`: regenerates the `config:` block of Pulumi.yaml (from the key declarations in stacks/schema.ts),
+ * docs/configuration.md (from the same declarations and the dev and prod stack files) and docs/architecture.md
+ * (from the offline plan of prod). tests/docs/generated.test.ts fails when the committed
  * files differ from a fresh generation.
  *
  * Exit status: 0 written, 2 configuration or program error.
@@ -25,6 +26,7 @@ export async function generateDocs(projectDir = REPO_ROOT): Promise<Record<strin
   );
   const run = await runStack({ stack: ARCHITECTURE_STACK, projectDir });
   return {
+    "Pulumi.yaml": renderProjectFile(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"), CONFIG_KEYS),
     "docs/configuration.md": configuration,
     "docs/architecture.md": renderArchitectureDoc(run),
   };
