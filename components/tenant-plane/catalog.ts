@@ -4,7 +4,7 @@
  * No AWS import: the Lambda bundle and the workstation command share it.
  */
 import { ClientBase } from "pg";
-import { ADMIN_EXTENSIONS, MAINTENANCE_DATABASE, RDS_IAM_ROLE, TENANT_PREFIX } from "../tenant-schemas/model";
+import { ADMIN_EXTENSIONS, MAINTENANCE_DATABASE, RDS_IAM_ROLE, TENANT_NAME_LIKE } from "../tenant-schemas/model";
 import { FLYWAY_HISTORY_TABLE } from "./verify";
 
 export interface CatalogRole {
@@ -64,7 +64,6 @@ export interface ReadCatalogOptions {
   readonly sequencePrivileges: readonly string[];
 }
 
-const TENANT_LIKE = `${TENANT_PREFIX.replace("_", "\\_")}%`;
 /**
  * An ACL entry's grantee by name, `public` for PUBLIC (oid 0). A cast instead of a join with pg_roles (a view
  * over pg_authid with its own joins): with 1,000 tenants the join made one query ~0.75 s. Role names the model
@@ -84,7 +83,7 @@ export async function readCatalog(client: ClientBase, opts: ReadCatalogOptions):
   const roleRows = await q<{ name: string; login: boolean; inherit: boolean }>(
     `SELECT rolname AS name, rolcanlogin AS login, rolinherit AS inherit FROM pg_catalog.pg_roles
       WHERE rolname = ANY($1) OR rolname LIKE $2`,
-    [names, TENANT_LIKE],
+    [names, TENANT_NAME_LIKE],
   );
   const memberships = await q<CatalogMembership>(
     `SELECT r.rolname AS role, m.rolname AS member, g.rolname AS grantor,
@@ -95,7 +94,7 @@ export async function readCatalog(client: ClientBase, opts: ReadCatalogOptions):
        JOIN pg_catalog.pg_roles g ON g.oid = am.grantor
       WHERE (r.rolname = ANY($1) OR r.rolname LIKE $2)
         AND (m.rolname = ANY($1) OR m.rolname LIKE $2 OR m.rolname = current_user)`,
-    [names, TENANT_LIKE],
+    [names, TENANT_NAME_LIKE],
   );
   // aclexplode of the ACL, or of the built-in default when the ACL is NULL (nothing was ever granted).
   const schemaRows = await q<{ name: string; owner: string; grants: string[] }>(
@@ -105,7 +104,7 @@ export async function readCatalog(client: ClientBase, opts: ReadCatalogOptions):
                    WHERE x.grantee <> n.nspowner ORDER BY 1) AS grants
        FROM pg_catalog.pg_namespace n
       WHERE n.nspname IN ('public', $1) OR n.nspname LIKE $2`,
-    [opts.adminSchema, TENANT_LIKE],
+    [opts.adminSchema, TENANT_NAME_LIKE],
   );
   const databaseRows = await q<{ name: string; grants: string[] }>(
     `SELECT d.datname AS name,
@@ -123,7 +122,7 @@ export async function readCatalog(client: ClientBase, opts: ReadCatalogOptions):
        CROSS JOIN LATERAL aclexplode(d.defaclacl) x
       WHERE n.nspname LIKE $1 AND d.defaclrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $2)
       GROUP BY 1, 2, 3`,
-    [TENANT_LIKE, opts.migratorRole],
+    [TENANT_NAME_LIKE, opts.migratorRole],
   );
   // Only relations of a schema whose same-named role exists, and never Flyway's history table: the migration
   // callback revokes the tenant's rights on it, and a re-run must not give them back.
@@ -137,7 +136,7 @@ export async function readCatalog(client: ClientBase, opts: ReadCatalogOptions):
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_catalog.pg_roles r ON r.rolname = n.nspname
       WHERE n.nspname LIKE $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND c.relname <> $4`,
-    [TENANT_LIKE, [...opts.tablePrivileges], [...opts.sequencePrivileges], FLYWAY_HISTORY_TABLE],
+    [TENANT_NAME_LIKE, [...opts.tablePrivileges], [...opts.sequencePrivileges], FLYWAY_HISTORY_TABLE],
   );
   const extensionRows = await q<{ name: string; schema: string }>(
     `SELECT e.extname AS name, n.nspname AS schema FROM pg_catalog.pg_extension e

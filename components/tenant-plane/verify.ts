@@ -19,6 +19,7 @@ import {
   RDS_IAM_ROLE,
   SEQUENCE_PRIVILEGES,
   TABLE_PRIVILEGES,
+  TENANT_NAME_LIKE,
   TENANT_PREFIX,
   TenantModel,
   TenantModelOptions,
@@ -164,7 +165,7 @@ export async function discoverTenants(client: ClientBase, opts: TenantModelOptio
          LEFT JOIN pg_catalog.pg_roles r ON r.rolname = n.nspname
         WHERE n.nspname LIKE $1 AND pg_catalog.pg_get_userbyid(n.nspowner) = $3
         ORDER BY 1`,
-      [`${TENANT_PREFIX.replace("_", "\\_")}%`, TENANT_PREFIX.length + 1, opts.migratorRole ?? DEFAULT_MIGRATOR_ROLE],
+      [TENANT_NAME_LIKE, TENANT_PREFIX.length + 1, opts.migratorRole ?? DEFAULT_MIGRATOR_ROLE],
     )
   ).rows;
   return rows.map((r) => ({ id: r.id, tier: r.login ? "dedicated" : "shared" }));
@@ -231,7 +232,7 @@ async function catalogChecks(
   const reachable = await s.rows<{ rolname: string }>(
     `SELECT r.rolname FROM pg_catalog.pg_roles r
       WHERE r.rolname LIKE $2 AND pg_has_role((SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1), r.oid, 'MEMBER')`,
-    [app, `${TENANT_PREFIX.replace("_", "\\_")}%`],
+    [app, TENANT_NAME_LIKE],
   );
   add(
     `catalog: tenant roles ${app} can become`,
@@ -241,7 +242,7 @@ async function catalogChecks(
   );
   const logins = await s.rows<{ rolname: string }>(
     `SELECT rolname FROM pg_catalog.pg_roles WHERE rolname LIKE $1 AND rolcanlogin`,
-    [`${TENANT_PREFIX.replace("_", "\\_")}%`],
+    [TENANT_NAME_LIKE],
   );
   add(
     "catalog: tenant roles that can log in",
@@ -252,8 +253,10 @@ async function catalogChecks(
 
   // Set-based sweeps over every tenant, whatever the scope: a direct grant to a tenant role on another tenant's
   // schema or relations, and a tenant role that is a member of another.
-  const crossGrants = await s.rows<{ grant: string }>(
-    `SELECT DISTINCT format('%s on %s', g.rolname, o.name) AS grant
+  // One pass over every tenant schema's and relation's ACL: a grant to PUBLIC, or to a tenant role other than
+  // the object's own, reaches across tenants.
+  const aclGrants = await s.rows<{ grantee: string; object: string }>(
+    `SELECT DISTINCT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE x.grantee::regrole::text END AS grantee, o.name AS object
        FROM (SELECT n.nspname AS owner_schema, format('schema %I', n.nspname) AS name, n.nspacl AS acl
                FROM pg_catalog.pg_namespace n WHERE n.nspname LIKE $1
              UNION ALL
@@ -261,16 +264,21 @@ async function catalogChecks(
                FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
               WHERE n.nspname LIKE $1) o
        CROSS JOIN LATERAL aclexplode(o.acl) x
-       JOIN pg_catalog.pg_roles g ON g.oid = x.grantee
-      WHERE g.rolname LIKE $1 AND g.rolname <> o.owner_schema
-      ORDER BY 1`,
-    [`${TENANT_PREFIX.replace("_", "\\_")}%`],
+      WHERE x.grantee = 0 OR (x.grantee::regrole::text LIKE $1 AND x.grantee::regrole::text <> o.owner_schema)
+      ORDER BY 1, 2`,
+    [TENANT_NAME_LIKE],
   );
   add(
     "catalog: grants to a tenant role on another tenant's objects",
     "*",
     "none",
-    list(crossGrants.map((r) => r.grant)),
+    list(aclGrants.filter((g) => g.grantee !== "PUBLIC").map((g) => `${g.grantee} on ${g.object}`)),
+  );
+  add(
+    "catalog: tenant objects granted to PUBLIC",
+    "*",
+    "none",
+    list([...new Set(aclGrants.filter((g) => g.grantee === "PUBLIC").map((g) => g.object))]),
   );
   const crossMembers = await s.rows<{ pair: string }>(
     `SELECT format('%s in %s', m.rolname, r.rolname) AS pair
@@ -278,7 +286,7 @@ async function catalogChecks(
        JOIN pg_catalog.pg_roles r ON r.oid = am.roleid
        JOIN pg_catalog.pg_roles m ON m.oid = am.member
       WHERE r.rolname LIKE $1 AND m.rolname LIKE $1 ORDER BY 1`,
-    [`${TENANT_PREFIX.replace("_", "\\_")}%`],
+    [TENANT_NAME_LIKE],
   );
   add(
     "catalog: tenant roles that are members of another tenant role",
@@ -288,20 +296,6 @@ async function catalogChecks(
   );
   // The rest of the fleet-wide sweeps: what a migration could add to any tenant schema that the per-tenant
   // checks would catch, in one query each, so a run that checks only the tenants it touched still sees them.
-  const like = `${TENANT_PREFIX.replace("_", "\\_")}%`;
-  const publicGrants = await s.rows<{ object: string }>(
-    `SELECT DISTINCT o.name AS object
-       FROM (SELECT format('schema %I', n.nspname) AS name, n.nspacl AS acl FROM pg_catalog.pg_namespace n
-              WHERE n.nspname LIKE $1
-             UNION ALL
-             SELECT format('%I.%I', n.nspname, c.relname), c.relacl
-               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-              WHERE n.nspname LIKE $1) o
-       CROSS JOIN LATERAL aclexplode(o.acl) x
-      WHERE x.grantee = 0 ORDER BY 1`,
-    [like],
-  );
-  add("catalog: tenant objects granted to PUBLIC", "*", "none", list(publicGrants.map((r) => r.object)));
   const foreignSchemas = await s.rows<{ grant: string }>(
     `SELECT DISTINCT format('%s on schema %I', CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE x.grantee::regrole::text END,
                             n.nspname) AS grant
@@ -309,7 +303,7 @@ async function catalogChecks(
       WHERE ${SYSTEM_SCHEMA_FILTER} AND n.nspname NOT LIKE $1 AND n.nspname <> 'public' AND x.privilege_type = 'USAGE'
         AND (x.grantee = 0 OR x.grantee::regrole::text LIKE $1)
       ORDER BY 1`,
-    [like],
+    [TENANT_NAME_LIKE],
   );
   add(
     "catalog: other schemas a tenant role (or PUBLIC) can use",
@@ -320,9 +314,10 @@ async function catalogChecks(
   const fleetDefiners = await s.rows<{ name: string }>(
     `SELECT p.oid::regprocedure::text AS name FROM pg_catalog.pg_proc p
        JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname LIKE $1 AND p.prosecdef ORDER BY 1`,
-    [like],
+    [TENANT_NAME_LIKE],
   );
   add("catalog: SECURITY DEFINER functions in any tenant schema", "*", "none", list(fleetDefiners.map((r) => r.name)));
+  // A view runs with its owner's (the migrator's) privileges, which reach every tenant.
   const fleetViews = await s.rows<{ name: string }>(
     `SELECT DISTINCT format('%I.%I -> %I.%I', vn.nspname, v.relname, tn.nspname, t.relname) AS name
        FROM pg_catalog.pg_class v
@@ -335,7 +330,7 @@ async function catalogChecks(
       WHERE vn.nspname LIKE $1 AND v.relkind IN ('v', 'm') AND tn.oid <> vn.oid
         AND tn.nspname NOT IN ('pg_catalog', 'information_schema')
       ORDER BY 1`,
-    [like],
+    [TENANT_NAME_LIKE],
   );
   add("catalog: views in any tenant schema reaching other schemas", "*", "none", list(fleetViews.map((r) => r.name)));
   const writableHistory = await s.rows<{ name: string }>(
@@ -344,7 +339,7 @@ async function catalogChecks(
        JOIN pg_catalog.pg_roles r ON r.rolname = n.nspname
       WHERE n.nspname LIKE $1 AND c.relname = $2
         AND has_table_privilege(r.oid, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE') ORDER BY 1`,
-    [like, FLYWAY_HISTORY_TABLE],
+    [TENANT_NAME_LIKE, FLYWAY_HISTORY_TABLE],
   );
   add("catalog: Flyway histories their tenant can write", "*", "none", list(writableHistory.map((r) => r.name)));
 
@@ -544,28 +539,6 @@ async function tenantCatalogChecks(
   );
   add("catalog: roles the tenant can become", "none", list(setTargets.map((r) => r.rolname)));
 
-  const definers = await s.rows<{ name: string }>(
-    `SELECT p.oid::regprocedure::text AS name FROM pg_catalog.pg_proc p
-       JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.prosecdef`,
-    [t.schemaName],
-  );
-  add("catalog: SECURITY DEFINER functions in schema", "none", list(definers.map((r) => r.name)));
-
-  // A view runs with its owner's (the migrator's) privileges, which reach every tenant.
-  const crossViews = await s.rows<{ name: string }>(
-    `SELECT DISTINCT format('%I -> %I.%I', v.relname, tn.nspname, t.relname) AS name
-       FROM pg_catalog.pg_class v
-       JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace
-       JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = v.oid
-       JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = rw.oid
-                                  AND d.refclassid = 'pg_catalog.pg_class'::regclass
-       JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
-       JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
-      WHERE vn.nspname = $1 AND v.relkind IN ('v', 'm') AND tn.oid <> vn.oid
-        AND tn.nspname NOT IN ('pg_catalog', 'information_schema')`,
-    [t.schemaName],
-  );
-  add("catalog: views reaching other schemas", "none", list(crossViews.map((r) => r.name)));
   return out;
 }
 

@@ -39,6 +39,8 @@ export interface TenantModelOptions {
 export const DEFAULT_MIGRATOR_ROLE = "migrator";
 export const DEFAULT_APP_ROLE = "app";
 export const TENANT_PREFIX = "tenant_";
+/** A LIKE pattern matching every tenant role and schema name (the prefix's `_` escaped, as LIKE reads `_`). */
+export const TENANT_NAME_LIKE = `${TENANT_PREFIX.replace("_", "\\_")}%`;
 /** RDS's built-in role that enables IAM database authentication; it carries no privileges. */
 export const RDS_IAM_ROLE = "rds_iam";
 
