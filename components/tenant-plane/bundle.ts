@@ -5,8 +5,9 @@
  * input, so a code change makes `pulumi up` apply again.
  */
 import { createHash } from "crypto";
+import * as fs from "fs";
 import * as path from "path";
-import { build } from "esbuild";
+import { build, BuildOptions, version as esbuildVersion } from "esbuild";
 import { ProvisionerEvent, RenderEventArgs, renderProvisionerEvent } from "./event";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -23,18 +24,41 @@ export interface HandlerBundle {
 let cached: Promise<HandlerBundle> | undefined;
 
 /**
- * Asynchronous on purpose: esbuild works in its own process while the program goes on registering resources,
- * so the bundle costs a plan almost nothing. One bundle per process.
+ * Asynchronous on purpose: esbuild works in its own process while the program goes on registering resources.
+ * One bundle per process, and across processes a cache (see bundleEntry), so a plan or a test suite that runs
+ * the program reads ~600 hashed source files instead of bundling again.
  */
 export function bundleHandler(): Promise<HandlerBundle> {
-  cached ??= bundle();
+  cached ??= bundleEntry({
+    entry: HANDLER_ENTRY,
+    root: REPO_ROOT,
+    cacheDir: path.join(REPO_ROOT, "node_modules", ".cache", "tenant-provisioner"),
+  });
   return cached;
 }
 
-async function bundle(): Promise<HandlerBundle> {
-  const result = await build({
-    entryPoints: [HANDLER_ENTRY],
-    absWorkingDir: REPO_ROOT,
+export interface BundleEntryOptions {
+  readonly entry: string;
+  /** Where paths in the bundle are relative to: the same sources give the same bytes on every machine. */
+  readonly root: string;
+  /** @default - no cache: always bundle */
+  readonly cacheDir?: string;
+}
+
+interface CacheManifest {
+  /** esbuild's version and the options: either changing makes other bytes. */
+  readonly key: string;
+  /** Every file the bundle was made of (esbuild's metafile), relative to the root. */
+  readonly inputs: readonly string[];
+  /** SHA-256 over those files' paths and contents. */
+  readonly inputsSha256: string;
+  readonly sha256: string;
+}
+
+function optionsFor(entry: string, root: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    absWorkingDir: root,
     bundle: true,
     platform: "node",
     target: HANDLER_TARGET,
@@ -47,9 +71,71 @@ async function bundle(): Promise<HandlerBundle> {
     external: ["pg-native"],
     legalComments: "none",
     logLevel: "silent",
-  });
-  const code = result.outputFiles[0].text;
-  return { code, sha256: createHash("sha256").update(code).digest("hex") };
+  };
+}
+
+function hashInputs(root: string, inputs: readonly string[]): string {
+  const hash = createHash("sha256");
+  for (const file of inputs)
+    hash
+      .update(file)
+      .update("\0")
+      .update(fs.readFileSync(path.join(root, file)))
+      .update("\0");
+  return hash.digest("hex");
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/**
+ * The cached bundle when every file it was made of is unchanged (by content), else a new bundle, cached. A
+ * source edited, added to the imports (its importer changed) or removed (its read fails) makes a new one; the
+ * cached code is checked against its recorded hash before it is used. The cache is best-effort: a read-only or
+ * broken one only costs the bundling.
+ */
+export async function bundleEntry(opts: BundleEntryOptions): Promise<HandlerBundle> {
+  const options = optionsFor(opts.entry, opts.root);
+  const key = sha256(JSON.stringify({ esbuildVersion, options }));
+  const manifestFile = opts.cacheDir && path.join(opts.cacheDir, "manifest.json");
+  const codeFile = opts.cacheDir && path.join(opts.cacheDir, "index.js");
+  if (manifestFile && codeFile) {
+    try {
+      const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as CacheManifest;
+      if (manifest.key === key && hashInputs(opts.root, manifest.inputs) === manifest.inputsSha256) {
+        const code = fs.readFileSync(codeFile, "utf8");
+        if (sha256(code) === manifest.sha256) return { code, sha256: manifest.sha256 };
+      }
+    } catch {
+      // no cache yet, or an input is gone: bundle
+    }
+  }
+  const result = await build({ ...options, metafile: true });
+  const code = result.outputFiles?.[0].text ?? "";
+  const bundle = { code, sha256: sha256(code) };
+  if (opts.cacheDir && manifestFile && codeFile) {
+    try {
+      const inputs = Object.keys(result.metafile?.inputs ?? {}).sort();
+      const manifest: CacheManifest = {
+        key,
+        inputs,
+        inputsSha256: hashInputs(opts.root, inputs),
+        sha256: bundle.sha256,
+      };
+      fs.mkdirSync(opts.cacheDir, { recursive: true });
+      // Whole files only (write, then rename): processes bundling at the same time (jest workers) never read
+      // half a file, and a code file without its manifest fails the hash check.
+      const writeWhole = (file: string, text: string) => {
+        const temporary = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(temporary, text);
+        fs.renameSync(temporary, file);
+      };
+      writeWhole(codeFile, code);
+      writeWhole(manifestFile, JSON.stringify(manifest));
+    } catch {
+      // a read-only checkout still plans, without the cache
+    }
+  }
+  return bundle;
 }
 
 /**
