@@ -174,7 +174,6 @@ export function platform(config: StackConfig) {
         resourceId: database.resourceId,
       },
       tenants: config.database.tenants,
-      mode: "apply",
       logRetentionDays: config.database.logRetentionDays,
       exportRetentionDays: config.database.tenantExportRetentionDays,
       protectExports: config.isProduction,

@@ -16,7 +16,6 @@ import { logRetentionProblem } from "../shared/logs";
 import { denyInsecureTransport, policyDocument, serviceTrustPolicy } from "../shared/policies";
 import { TenantSpec, validateTenants } from "../tenant-schemas/model";
 import { HandlerBundle, bundleHandler, provisionerEvent } from "./bundle";
-import { ProvisionerEvent, ProvisionerMode, renderProvisionerEvent } from "./event";
 
 export interface TenantProvisionerArgs {
   /**
@@ -49,12 +48,6 @@ export interface TenantProvisionerArgs {
   };
   /** The stack's tenants, rendered into the Invocation's input. */
   readonly tenants: readonly TenantSpec[];
-  /**
-   * `apply`: the function creates and converges the tenants. `verify`: @pulumi/postgresql manages them and the
-   * function only checks isolation (and the operator's memberships).
-   * @default "apply"
-   */
-  readonly mode?: ProvisionerMode;
   /** Days the function's log group keeps its logs; one of CloudWatch Logs' retention values. */
   readonly logRetentionDays: number;
   /** Days a purge export is kept before S3 expires it. @default 365 */
@@ -79,10 +72,8 @@ export interface TenantProvisionerArgs {
 
 /** The function's memory: `pg` and the catalog of 1,000 tenants fit well; more memory is also more CPU. */
 const MEMORY_MB = 1024;
-export const PROVISIONER_MEMORY_MB = MEMORY_MB;
 /** Lambda's maximum: an apply from scratch at 1,000 tenants is far inside it (docs/benchmarks.md). */
 const TIMEOUT_SECONDS = 900;
-export const PROVISIONER_TIMEOUT_SECONDS = TIMEOUT_SECONDS;
 const DEFAULT_EXPORT_RETENTION_DAYS = 365;
 
 /**
@@ -113,13 +104,10 @@ export class TenantProvisioner extends pulumi.ComponentResource {
   public readonly functionArn: pulumi.Output<string>;
   public readonly securityGroupId: pulumi.Output<string>;
   public readonly exportBucketName: pulumi.Output<string>;
-  /** The Invocation's input, as rendered (without the code hash, which is known once the bundle is built). */
-  public readonly event: ProvisionerEvent;
   /** The function's report of the last apply (created, changed, suspended, orphaned, every check). */
   public readonly result: pulumi.Output<unknown>;
 
   constructor(name: string, args: TenantProvisionerArgs, opts?: pulumi.ComponentResourceOptions) {
-    const mode = args.mode ?? "apply";
     const exportRetentionDays = args.exportRetentionDays ?? DEFAULT_EXPORT_RETENTION_DAYS;
     const protectExports = args.protectExports ?? false;
 
@@ -127,9 +115,6 @@ export class TenantProvisioner extends pulumi.ComponentResource {
     const problems = [...validateTenants(args.tenants)];
     const retention = logRetentionProblem("logRetentionDays", args.logRetentionDays);
     if (retention) problems.push(retention);
-    if (mode !== "apply" && mode !== "verify") {
-      problems.push(`mode: ${JSON.stringify(mode)} must be "apply" or "verify"`);
-    }
     if (!Number.isInteger(exportRetentionDays) || exportRetentionDays < 1 || exportRetentionDays > 3650) {
       problems.push(`exportRetentionDays: ${JSON.stringify(exportRetentionDays)} must be an integer from 1 to 3650`);
     }
@@ -327,13 +312,8 @@ export class TenantProvisioner extends pulumi.ComponentResource {
       { ...child, dependsOn: [logGroup, policy] },
     );
 
-    const event = renderProvisionerEvent({
-      tenants: args.tenants,
-      database: args.database.name,
-      mode,
-      handlerSha256: "",
-    });
-    const input = provisionerEvent({ tenants: args.tenants, database: args.database.name, mode }).then((e) =>
+    // Every run applies (in provider mode too: it suspends what the provider's retained resources left behind).
+    const input = provisionerEvent({ tenants: args.tenants, database: args.database.name, mode: "apply" }).then((e) =>
       JSON.stringify(e),
     );
     const invocation = new Invocation(
@@ -358,7 +338,6 @@ export class TenantProvisioner extends pulumi.ComponentResource {
     this.functionArn = fn.arn;
     this.securityGroupId = sg.id;
     this.exportBucketName = bucket.bucket;
-    this.event = event;
     this.result = invocation.result.apply((r) => (r ? (JSON.parse(r) as unknown) : undefined));
     this.registerOutputs({
       functionName: this.functionName,

@@ -366,6 +366,27 @@ describe("WHEN a run cannot be applied safely", () => {
     expect(await catalogSnapshot(root)).toEqual(before);
   });
 
+  test("mode verify (a check-only run) applies nothing and fails on what is missing", async () => {
+    const withEpsilon = await eventFor([
+      { id: "beta" },
+      { id: "gamma", tier: "dedicated" },
+      { id: "delta" },
+      { id: "epsilon" },
+    ]);
+    const before = await catalogSnapshot(root);
+    const run = provisionTenants(master, { ...withEpsilon, mode: "verify" });
+    await expect(run).rejects.toBeInstanceOf(ProvisioningCheckError);
+    await expect(run).rejects.toThrow(
+      "epsilon: catalog: role tenant_epsilon attributes: expected NOLOGIN, got missing",
+    );
+    expect(await catalogSnapshot(root)).toEqual(before);
+    await expect(provisionTenants(master, { ...event, mode: "verify" })).resolves.toMatchObject({
+      action: "verify",
+      statements: 0,
+      checks: { failed: 0 },
+    });
+  });
+
   test("a dry run applies, verifies and rolls back", async () => {
     const withEpsilon = await eventFor([
       { id: "beta" },
