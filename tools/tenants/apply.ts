@@ -14,17 +14,15 @@ import { provisionerEvent } from "../../components/tenant-plane/bundle";
 import { ProvisionerEvent } from "../../components/tenant-plane/event";
 import { ProvisioningCheckError, ProvisionReport, provisionTenants } from "../../components/tenant-plane/provision";
 import { TenantInputError } from "../../components/tenant-plane/verify";
-import { parseConfig } from "../../stacks/config";
-import { loadStackSettings } from "../engine/project";
 import { REPO_ROOT } from "../engine/run";
 import { parseFlags, UsageError } from "./cli";
+import { configOfStack } from "./stack";
 
 const USAGE = "usage: tenants:apply -- --database-url <url> --stack <stack> [--dry-run]";
 
 /** The event the stack's Invocation is given, rendered from its validated config. */
 export async function stackProvisionerEvent(stack: string, projectDir = REPO_ROOT): Promise<ProvisionerEvent> {
-  const settings = loadStackSettings(projectDir, stack);
-  const config = parseConfig(settings.config, { project: settings.project, stack });
+  const config = configOfStack(stack, projectDir);
   return provisionerEvent({
     tenants: config.database.tenants,
     database: config.database.name,

@@ -27,10 +27,9 @@ import {
 import { provisionerFunctionName } from "../../components/tenant-plane/provisioner";
 import { TENANT_ID_PATTERN } from "../../components/tenant-schemas/model";
 import { TenantInputError } from "../../components/tenant-plane/verify";
-import { parseConfig } from "../../stacks/config";
-import { loadStackSettings } from "../engine/project";
 import { REPO_ROOT } from "../engine/run";
 import { parseFlags, UsageError } from "./cli";
+import { configOfStack } from "./stack";
 
 const USAGE =
   "usage: tenants:purge -- <stack> <tenant id> --confirm <tenant id> [--database-url <url> [--export-dir <dir>]]";
@@ -85,8 +84,7 @@ export async function run(argv: readonly string[], deps: PurgeDependencies): Pro
         "--export-dir goes with --database-url; through the function the export goes to the stack's export bucket",
       );
     }
-    const settings = loadStackSettings(deps.projectDir ?? REPO_ROOT, stack);
-    const config = parseConfig(settings.config, { project: settings.project, stack });
+    const config = configOfStack(stack, deps.projectDir ?? REPO_ROOT);
     const configured = config.database.tenants.find((t) => t.id === tenant);
     if (configured !== undefined) {
       throw new TenantInputError(
