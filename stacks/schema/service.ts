@@ -243,7 +243,7 @@ export const SERVICE_KEYS = [
     type: "string",
     default: "",
     description:
-      "The identity provider's public keys as JWKS JSON text (`{\"keys\":[...]}`), rendered into the task's environment at deploy time: works without egress; redeploy when the provider publishes a new key. Empty: none.",
+      "The identity provider's public keys as JWKS JSON text (an object with a keys array of public JWKs), rendered into the task's environment at deploy time: works without egress; redeploy when the provider publishes a new key. Empty: none.",
     // Checked in authProblems, whose messages never echo the value: it could hold a private key by mistake.
     schema: z.string({ error: "expected JWKS JSON text or an empty string" }),
   }),
