@@ -52,13 +52,34 @@ export function visibility(metricName: string) {
   return { cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName };
 }
 
-/** One of AWS's managed rule groups, in its own default actions (`overrideAction: none`). */
-function managedRuleGroup(namePrefix: string, name: string, priority: number): wafv2.WebAclRule {
+/**
+ * Rules of the common rule set that only count instead of block. `SizeRestrictions_BODY` blocks bodies over
+ * 8 KB, but the service accepts notes of up to 10,000 characters and answers 413 itself above its own limit
+ * (app/README.md); an ALB's web ACL inspects only the first 8 KB of a body anyway (AWS WAF developer guide, "Body
+ * inspection size limits"), so the other rules still see the start of a large body.
+ */
+export const COMMON_RULE_SET_COUNT_ONLY = ["SizeRestrictions_BODY"] as const;
+
+/** One of AWS's managed rule groups, in its own default actions (`overrideAction: none`) but for `countOnly`. */
+function managedRuleGroup(
+  namePrefix: string,
+  name: string,
+  priority: number,
+  countOnly: readonly string[] = [],
+): wafv2.WebAclRule {
   return {
     name,
     priority,
     overrideAction: { none: {} },
-    statement: { managedRuleGroupStatement: { vendorName: "AWS", name } },
+    statement: {
+      managedRuleGroupStatement: {
+        vendorName: "AWS",
+        name,
+        ...(countOnly.length > 0
+          ? { ruleActionOverrides: countOnly.map((rule) => ({ name: rule, actionToUse: { count: {} } })) }
+          : {}),
+      },
+    },
     visibilityConfig: visibility(`${namePrefix}-${name}`),
   };
 }
@@ -72,7 +93,8 @@ function managedRuleGroup(namePrefix: string, name: string, priority: number): w
  *    requests without the header are not counted by this rule (AWS WAF: "All of the request components that you
  *    specify in the aggregation key must be present") and stay limited per IP.
  * 3. AWSManagedRulesKnownBadInputsRuleSet (Log4Shell, Java deserialisation, host-header tricks),
- * 4. AWSManagedRulesCommonRuleSet (OWASP-style XSS, LFI, size limits on the body and URI).
+ * 4. AWSManagedRulesCommonRuleSet (OWASP-style XSS, LFI, size limits on the URI and query; the body size rule
+ *    only counts, COMMON_RULE_SET_COUNT_ONLY).
  *
  * Priorities are spaced by 10 so a rule can be put between two without renumbering.
  */
@@ -110,7 +132,7 @@ export function wafRules(namePrefix: string, limits: WafRateLimits): wafv2.WebAc
   }
   rules.push(
     managedRuleGroup(namePrefix, "AWSManagedRulesKnownBadInputsRuleSet", 30),
-    managedRuleGroup(namePrefix, "AWSManagedRulesCommonRuleSet", 40),
+    managedRuleGroup(namePrefix, "AWSManagedRulesCommonRuleSet", 40, COMMON_RULE_SET_COUNT_ONLY),
   );
   return rules;
 }

@@ -226,7 +226,10 @@ export const SERVICE_KEYS = [
       "Claim of the verified token that holds the tenant id (e.g. a namespaced claim https://example.com/tenant).",
     schema: z
       .string({ error: "expected a claim name" })
-      .regex(/^[\x21-\x7e]{1,256}$/, { error: "expected a claim name: 1-256 printable characters, no spaces" }),
+      // The service's own rule for AUTH_TENANT_CLAIM (app/src/config.ts), so a value the config accepts starts.
+      .regex(/^[A-Za-z0-9_:./-]{1,100}$/, {
+        error: "expected a claim name: 1-100 letters, digits or _ : . / -",
+      }),
   }),
   defineKey({
     key: "authJwksUrl",

@@ -95,6 +95,23 @@ describe.each([
     ]);
   });
 
+  it("lets CloudWatch Logs encrypt the WAF log group with the stack key (the service encrypts, not WAF)", () => {
+    // For a KMS-encrypted log group, CloudWatch Logs itself uses the key, for groups of this account and region
+    // (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS"); WAF's log delivery only
+    // writes to the group, which its resource policy allows.
+    const policy = json(p.one("aws:kms/key:Key", "stack-key-key").inputs.policy);
+    const logs = policy.Statement.find((s: { Sid: string }) => s.Sid === "CloudWatchLogsForThisAccount");
+    expect(logs.Principal).toEqual({ Service: "logs.us-east-1.amazonaws.com" });
+    expect(logs.Condition).toEqual({
+      ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:123456789012:log-group:*" },
+    });
+    expect(p.one("aws:cloudwatch/logGroup:LogGroup", "service-waf-logs").inputs).toMatchObject({
+      name: `aws-waf-logs-${prefix}`,
+      kmsKeyId: p.one("aws:kms/key:Key", "stack-key-key").outputs.arn,
+      retentionInDays: stack === "prod" ? 365 : 14,
+    });
+  });
+
   it("passes the policy pack and exports where the key and the WAF logs are", () => {
     expect(policyViolations(p.run)).toEqual([]);
     expect(p.run.outputs).toMatchObject({

@@ -297,7 +297,7 @@ describe("token verification and WAF configuration", () => {
       "a tenant claim with a space",
       { "saas:authTenantClaim": "tenant id" },
       "dev",
-      ['saas:authTenantClaim: expected a claim name: 1-256 printable characters, no spaces, got "tenant id"'],
+      ['saas:authTenantClaim: expected a claim name: 1-100 letters, digits or _ : . / -, got "tenant id"'],
     ],
     [
       "signing key generation 0",
