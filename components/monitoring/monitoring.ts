@@ -42,9 +42,9 @@ import {
 /**
  * The log pattern that counts as an application error: the app logs JSON lines with a `level` (app/README.md).
  * A request line for `/ready` never counts, whatever its level: its 503 while a task drains is the deploy working
- * (the app logs it at warn; an older image logged it at error, which paged at every deploy), and a task that is
- * not ready for long is what the unhealthy-hosts alarm is for. `NOT EXISTS` keeps lines without a route (start-up
- * failures, crashes) counted: CloudWatch Logs, "Using filter patterns to match terms in JSON log events".
+ * (the service logs it at warn; at error it paged at every deploy), and a task that stays unready is what the
+ * unhealthy-hosts alarm is for. `NOT EXISTS` keeps lines without a route (start-up failures, crashes) counted:
+ * CloudWatch Logs, "Using filter patterns to match terms in JSON log events".
  */
 export const APP_ERROR_PATTERN = '{ $.level = "error" && (($.route NOT EXISTS) || ($.route != "/ready")) }';
 

@@ -19,6 +19,7 @@ import { REPO_ROOT } from "../../tools/engine/run";
 import { Planned } from "../support/plan";
 import { testContext } from "../support/context";
 import { PlannedResource } from "../../tools/engine/types";
+import { matchesJsonPattern } from "../support/jsonFilterPattern";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription";
@@ -302,6 +303,44 @@ describe("Monitoring with mocked service and database outputs (dev)", () => {
       logGroupName: "/ecs/saas-dev/api",
       pattern: '{ $.level = "error" && (($.route NOT EXISTS) || ($.route != "/ready")) }',
       metricTransformation: { name: "ApplicationErrors", namespace: "saas-dev/app", value: "1", unit: "Count" },
+    });
+  });
+
+  describe("which log lines the application error alarm counts", () => {
+    const pattern = () =>
+      String(p.one("aws:cloudwatch/logMetricFilter:LogMetricFilter", "mon-app-errors").inputs.pattern);
+    /** A request line in the service's format (app/README.md). */
+    const request = (level: string, route: string, status: number) =>
+      JSON.stringify({
+        time: "2026-12-01T10:00:00.000Z",
+        level,
+        msg: "request",
+        tenantId: null,
+        method: "GET",
+        route,
+        status,
+        durationMs: 0.4,
+        requestId: "r-1",
+      });
+
+    it.each<[string, string, boolean]>([
+      ["the draining /ready 503 at warn", request("warn", "/ready", 503), false],
+      ["a /ready 503 even at error", request("error", "/ready", 503), false],
+      ["a 500 of the notes API", request("error", "/api/notes/:id", 500), true],
+      [
+        "a crash line without a route",
+        JSON.stringify({ level: "error", msg: "uncaught exception", err: "boom" }),
+        true,
+      ],
+      ["a 200 at info", request("info", "/api/notes", 200), false],
+      ["a shutdown past its deadline", JSON.stringify({ level: "error", msg: "shutdown deadline exceeded" }), true],
+    ])("%s: counted %s", (_what, line, counted) => {
+      expect(matchesJsonPattern(pattern(), line)).toBe(counted);
+    });
+
+    it("differs from the pattern before, which counted a /ready 503 logged at error", () => {
+      expect(matchesJsonPattern('{ $.level = "error" }', request("error", "/ready", 503))).toBe(true);
+      expect(matchesJsonPattern(pattern(), request("error", "/ready", 503))).toBe(false);
     });
   });
 
