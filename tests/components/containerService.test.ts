@@ -637,6 +637,11 @@ describe("ContainerService on a shared load balancer listener and an existing cl
       ["certificateArn: belongs to the shared load balancer when listener is given; remove it"],
     ],
     [
+      "WAF limits next to a shared listener (its owner attaches the web ACL)",
+      { wafRateLimits: { perIp: 2000, perToken: 1000 } },
+      ["wafRateLimits: belongs to the shared load balancer when listener is given; remove it"],
+    ],
+    [
       "a host header that is not a host name",
       { listener: { ...shared, hostHeader: "alice dev" } },
       [
