@@ -143,6 +143,8 @@ describe("a real identity provider", () => {
     expect(container(p).secrets).toEqual([]);
     expect(p.ofType("aws:secretsmanager/secretVersion:SecretVersion")).toEqual([]);
     expect(p.run.outputs.authSigningSecretName).toBe("");
+    // Public keys in plain environment are no plaintext secret to the pack.
+    expect(policyViolations(p.run)).toEqual([]);
   });
 
   it("with a JWKS URL where the tasks have internet egress (dev: NAT, no interface endpoints)", async () => {
