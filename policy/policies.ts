@@ -39,6 +39,7 @@ import { disallowPublicIngress } from "./policies/network/disallowPublicIngress"
 import { disallowPublicIpOnEcsServices } from "./policies/network/disallowPublicIpOnEcsServices";
 import { disallowPublicIpOnInstances } from "./policies/network/disallowPublicIpOnInstances";
 import { disallowPublicRds } from "./policies/network/disallowPublicRds";
+import { requireAlbWebAcl } from "./policies/network/requireAlbWebAcl";
 import { disallowPublicS3Acls } from "./policies/network/disallowPublicS3Acls";
 import { requirePublicAccessBlockFlags } from "./policies/network/requirePublicAccessBlockFlags";
 import { requireS3PublicAccessBlock } from "./policies/network/requireS3PublicAccessBlock";
@@ -91,7 +92,11 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
 ];
 
 /** Cross-resource checks, evaluated once per stack with validateStack. */
-export const stackPolicies: StackValidationPolicy[] = [requireS3BucketEncryption, requireS3PublicAccessBlock];
+export const stackPolicies: StackValidationPolicy[] = [
+  requireS3BucketEncryption,
+  requireS3PublicAccessBlock,
+  requireAlbWebAcl,
+];
 
 /** All of them, in the order the engine evaluates them. */
 export const policies: Policies = [...resourcePolicies, ...stackPolicies];

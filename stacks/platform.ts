@@ -7,6 +7,8 @@ import { Network } from "../components/network/network";
 import { Database } from "../components/database/database";
 import { MigrationTask } from "../components/database/migrationTask";
 import { ContainerService } from "../components/container-service/containerService";
+import { SIGNING_SECRET_VARIABLE, appEnvironment } from "../components/container-service/appEnvironment";
+import { SigningSecret } from "../components/container-service/signingSecret";
 import { contentImageTag } from "../components/container-service/imageTag";
 import { PLATFORMS } from "../components/container-service/fargate";
 import { Cdn } from "../components/cdn/cdn";
@@ -93,6 +95,17 @@ export function platform(config: StackConfig) {
     image: config.database.migrationImage,
   });
 
+  // Without an identity provider, the service verifies tokens signed with the stack's own key.
+  const auth = config.service.auth;
+  const signingSecret =
+    auth.keys.kind === "signingSecret"
+      ? new SigningSecret("auth-signing-key", {
+          context,
+          version: auth.keys.version,
+          recoveryWindow: config.isProduction,
+        })
+      : undefined;
+
   const appDir = path.join(__dirname, "..", "app");
   const service = new ContainerService("service", {
     context,
@@ -122,9 +135,17 @@ export function platform(config: StackConfig) {
     logRetentionDays: config.service.logRetentionDays,
     certificateArn: config.service.certificateArn,
     requestsPerTarget: config.service.requestsPerTarget,
-    // The pool settings are plain, known values; the connection itself (host, credentials) reaches the task
-    // through secrets, never through the environment.
-    extraEnvironment: Object.fromEntries(poolEnvironment(config.database.pool).map((v) => [v.name, v.value])),
+    // Where the database is and who logs in (with an IAM token: no password exists), the pool, the token
+    // settings; the signing key is the one value that travels through `secrets`.
+    extraEnvironment: appEnvironment({
+      namePrefix: config.namePrefix,
+      region: config.region,
+      database: { host: database.endpoint, port: database.port, name: database.databaseName, user: DEFAULT_APP_ROLE },
+      auth,
+      pool: poolEnvironment(config.database.pool),
+    }),
+    secrets: signingSecret ? { [SIGNING_SECRET_VARIABLE]: signingSecret.secretArn } : {},
+    wafRateLimits: config.service.waf,
     // A shell into a production task bypasses review: off in prod unless saas:breakGlassAccess is switched on for
     // an incident (every session is then logged, encrypted, to the service's log group); in dev it is how
     // problems are looked at.
@@ -265,6 +286,9 @@ export function platform(config: StackConfig) {
     serviceMinCount: service.minCount,
     serviceMaxCount: service.maxCount,
     albAccessLogBucketName: service.accessLogBucketName ?? "",
+    webAclArn: service.webAclArn ?? "",
+    wafLogGroupName: service.wafLogGroupName ?? "",
+    authSigningSecretName: signingSecret?.secretName ?? "",
     cdnDomainName: cdn.domainName,
     cdnDistributionId: cdn.distributionId,
     assetsBucketName: cdn.bucketName,

@@ -10,6 +10,7 @@ import {
   imageTagProblem,
 } from "../shared/fargate";
 import { acmCertificateArnProblem, isSecretLikeName, shutdownTimelineProblems } from "./fargate";
+import { DEFAULT_WAF_RATE_LIMITS, WafRateLimits, wafRateLimitProblems } from "./wafRules";
 
 /**
  * The container service's arguments: what a caller passes, how each is checked, and the defaults. Pure.
@@ -110,11 +111,11 @@ export interface ContainerServiceArgs {
    */
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
-   * Plain settings for the app (e.g. the database pool size). Names that look like credentials are refused:
-   * those go in `secrets`.
+   * Plain settings for the app (e.g. the database host and pool size; values may be outputs of other
+   * resources). Names that look like credentials are refused: those go in `secrets`.
    * @default - none
    */
-  readonly extraEnvironment?: Readonly<Record<string, string>>;
+  readonly extraEnvironment?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
    * The app's LOG_LEVEL.
    * @default "info"
@@ -166,6 +167,12 @@ export interface ContainerServiceArgs {
    * @default 90
    */
   readonly accessLogExpirationDays?: number;
+  /**
+   * Limits of the WAF web ACL's rate-based rules on the load balancer of its own (requests per 5 minutes). On a
+   * shared listener the shared load balancer's owner attaches the web ACL.
+   * @default { perIp: 2000, perToken: 1000 } - DEFAULT_WAF_RATE_LIMITS
+   */
+  readonly wafRateLimits?: WafRateLimits;
   /** Extra tags; cost tags come from the provider's defaultTags. */
   readonly tags?: Readonly<Record<string, string>>;
 }
@@ -292,6 +299,9 @@ export function validateContainerServiceArgs(args: ContainerServiceArgs): string
   if (rpt !== undefined && (!Number.isInteger(rpt) || rpt < 0)) {
     problems.push(`requestsPerTarget: expected a non-negative integer (0 = off), got ${show(rpt)}`);
   }
+  if (args.wafRateLimits !== undefined) {
+    problems.push(...wafRateLimitProblems(args.wafRateLimits));
+  }
   const expiry = args.accessLogExpirationDays;
   if (expiry !== undefined && (!Number.isInteger(expiry) || expiry < 1)) {
     problems.push(`accessLogExpirationDays: expected a positive integer, got ${show(expiry)}`);
@@ -330,6 +340,7 @@ function loadBalancerProblems(args: ContainerServiceArgs): string[] {
     "publicSubnetIds",
     "loadBalancerSecurityGroupId",
     "accessLogExpirationDays",
+    "wafRateLimits",
   ] as const) {
     if (args[key] !== undefined) {
       problems.push(`${key}: belongs to the shared load balancer when listener is given; remove it`);
@@ -363,6 +374,7 @@ export function withDefaults(args: ContainerServiceArgs) {
     cpuTargetPercent: args.cpuTargetPercent ?? 70,
     requestsPerTarget: args.requestsPerTarget ?? 0,
     accessLogExpirationDays: args.accessLogExpirationDays ?? 90,
+    wafRateLimits: args.wafRateLimits ?? DEFAULT_WAF_RATE_LIMITS,
     secrets: args.secrets ?? {},
     extraEnvironment: args.extraEnvironment ?? {},
     /** `(suffix) => tags` of a child named `<namePrefix>-<suffix>`. */

@@ -12,7 +12,7 @@ export { containerDefinitions, pullRepositoryArns, readonlyRoot } from "./taskDe
 /**
  * The stack's web service on ECS Fargate behind an Application Load Balancer:
  *
- *   internet --443--> ALB (public subnets) --/api/*, /health--> tasks (private subnets, no public IP)
+ *   internet --443--> WAF web ACL --> ALB (public subnets) --/api/*, /health--> tasks (private subnets, no public IP)
  *            --80---> redirect to 443
  *
  * with its ECR repository (immutable, scanned, KMS), the image build, a KMS-encrypted log group, least-privilege
@@ -21,7 +21,8 @@ export { containerDefinitions, pullRepositoryArns, readonlyRoot } from "./taskDe
  * group and host-matched rules to that listener instead of creating its own.
  *
  * Each job is its own file: args.ts (arguments, checks, defaults), taskDefinition.ts (repository, image, logs,
- * roles, task definition), loadBalancer.ts, service.ts (cluster, service, autoscaling).
+ * roles, task definition), loadBalancer.ts, webAcl.ts (the WAF in front of it; its rules in wafRules.ts),
+ * service.ts (cluster, service, autoscaling).
  */
 export class ContainerService extends pulumi.ComponentResource {
   public readonly clusterName: pulumi.Output<string>;
@@ -41,6 +42,9 @@ export class ContainerService extends pulumi.ComponentResource {
   public readonly taskRoleArn: pulumi.Output<string>;
   /** Undefined on a shared listener: the shared load balancer keeps its own access logs. */
   public readonly accessLogBucketName: pulumi.Output<string> | undefined;
+  /** The WAF web ACL on the load balancer and its log group; undefined on a shared listener. */
+  public readonly webAclArn: pulumi.Output<string> | undefined;
+  public readonly wafLogGroupName: pulumi.Output<string> | undefined;
   /** Scaling bounds, for alarms that compare running tasks with them. */
   public readonly desiredCount: number;
   public readonly minCount: number;
@@ -75,6 +79,8 @@ export class ContainerService extends pulumi.ComponentResource {
     this.executionRoleArn = task.executionRole.arn;
     this.taskRoleArn = task.taskRole.arn;
     this.accessLogBucketName = lb.accessLogBucketName;
+    this.webAclArn = lb.webAclArn;
+    this.wafLogGroupName = lb.wafLogGroupName;
     this.desiredCount = args.desiredCount;
     this.minCount = args.minCount;
     this.maxCount = args.maxCount;
@@ -94,6 +100,8 @@ export class ContainerService extends pulumi.ComponentResource {
       executionRoleArn: this.executionRoleArn,
       taskRoleArn: this.taskRoleArn,
       accessLogBucketName: this.accessLogBucketName,
+      webAclArn: this.webAclArn,
+      wafLogGroupName: this.wafLogGroupName,
       desiredCount: this.desiredCount,
       minCount: this.minCount,
       maxCount: this.maxCount,

@@ -6,6 +6,7 @@ import { ListenerRule } from "@pulumi/aws/lb/listenerRule";
 import { PrivateBucket } from "../shared/privateBucket";
 import { ResolvedArgs } from "./args";
 import { accessLogBucketPolicy } from "./policies";
+import { serviceWebAcl } from "./webAcl";
 
 /**
  * How requests reach the service: its target group and listener rules, on a load balancer of its own (with an
@@ -35,6 +36,9 @@ export interface ServiceLoadBalancer {
   readonly arnSuffix: pulumi.Output<string>;
   /** Undefined on a shared listener: the shared load balancer keeps its own access logs. */
   readonly accessLogBucketName?: pulumi.Output<string>;
+  /** The web ACL in front of the load balancer and its log group; undefined on a shared listener. */
+  readonly webAclArn?: pulumi.Output<string>;
+  readonly wafLogGroupName?: pulumi.Output<string>;
 }
 
 /** Creates the load balancer's children, parented to the component. */
@@ -100,6 +104,7 @@ export function serviceLoadBalancer(parent: pulumi.Resource, name: string, args:
     // ELB checks that it may write to the bucket when access logging is turned on.
     { parent, dependsOn: [logBucketPolicy] },
   );
+  const waf = serviceWebAcl(parent, name, args, alb);
   const targetGroup = serviceTargetGroup(parent, name, args);
   const https = new Listener(
     `${name}-https`,
@@ -140,6 +145,8 @@ export function serviceLoadBalancer(parent: pulumi.Resource, name: string, args:
     zoneId: alb.zoneId,
     arnSuffix: alb.arnSuffix,
     accessLogBucketName: logBucket.bucket.bucket,
+    webAclArn: waf.webAcl.arn,
+    wafLogGroupName: waf.logGroupName,
   };
 }
 

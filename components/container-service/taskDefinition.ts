@@ -198,12 +198,12 @@ export function serviceTask(parent: pulumi.Resource, name: string, args: Resolve
   }
 
   // --- task definition ---
-  const environment: Record<string, string> = {
+  const environment = pulumi.output({
     ...extraEnvironment,
     PORT: String(args.port),
     SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
     LOG_LEVEL: logLevel,
-  };
+  });
   const secretNames = Object.keys(secrets);
   const taskDefinition = fargateTaskDefinition(
     parent,
@@ -217,18 +217,20 @@ export function serviceTask(parent: pulumi.Resource, name: string, args: Resolve
       taskRoleArn: taskRole.arn,
       // The circuit breaker's rollback target (and runbooks/service-rollback.md's) must stay ACTIVE.
       keepPreviousRevisions: true,
-      containers: pulumi.all([imageRef, logGroup.name, secretValues]).apply(([image, logGroupName, secretArns]) =>
-        containerDefinitions({
-          image,
-          port: args.port,
-          environment,
-          secrets: Object.fromEntries(secretNames.map((n, i) => [n, secretArns[i]])),
-          logGroupName,
-          region,
-          stopTimeoutSeconds,
-          enableExecuteCommand,
-        }),
-      ),
+      containers: pulumi
+        .all([imageRef, logGroup.name, secretValues, environment])
+        .apply(([image, logGroupName, secretArns, variables]) =>
+          containerDefinitions({
+            image,
+            port: args.port,
+            environment: variables,
+            secrets: Object.fromEntries(secretNames.map((n, i) => [n, secretArns[i]])),
+            logGroupName,
+            region,
+            stopTimeoutSeconds,
+            enableExecuteCommand,
+          }),
+        ),
       tags: tags("app"),
     },
     execution.policy,

@@ -1,4 +1,5 @@
 import { APP_ERRORS_METRIC, AlarmThresholds, GIB, MIB, MonitoredResources, connectionBudget } from "./alarms";
+import { TENANT_INSIGHTS, TenantInsightKey } from "./tenantInsights";
 
 /**
  * The stack's CloudWatch dashboard as typed data. The body is built by one pure function from the identifiers of
@@ -63,7 +64,35 @@ export interface LogWidget extends Placement {
   };
 }
 
-export type Widget = TextWidget | MetricWidget | LogWidget;
+/**
+ * A Contributor Insights rule's top contributors over time: a metric widget whose `insightRule` replaces the
+ * metrics (CloudWatch API reference, "Dashboard body structure and syntax", metric widget `insightRule`).
+ */
+export interface InsightRuleWidget extends Placement {
+  readonly type: "metric";
+  readonly properties: {
+    readonly title: string;
+    readonly region: string;
+    readonly view: "timeSeries";
+    readonly period: number;
+    readonly insightRule: {
+      readonly ruleName: string;
+      readonly maxContributorCount: number;
+      readonly orderBy: "Sum" | "Maximum";
+    };
+    readonly legend: { readonly position: "bottom" | "right" };
+  };
+}
+
+export type Widget = TextWidget | MetricWidget | LogWidget | InsightRuleWidget;
+
+/** True for a widget that draws metric rows (not a Contributor Insights ranking). */
+export function isMetricWidget(w: Widget): w is MetricWidget {
+  return w.type === "metric" && "metrics" in w.properties;
+}
+
+/** Tenants each ranking shows: the busiest ten, the rest are one click away in Contributor Insights. */
+export const TOP_TENANTS = 10;
 
 export interface DashboardBody {
   readonly start: string;
@@ -83,6 +112,8 @@ export interface DashboardRefs extends MonitoredResources<string> {
   readonly thresholds: AlarmThresholds;
   readonly minTaskCount: number;
   readonly databaseMaxConnections: number;
+  /** Contributor Insights rule names by ranking (tenantInsights.ts). */
+  readonly tenantInsightRules: Readonly<Record<TenantInsightKey, string>>;
 }
 
 type Unplaced<W extends Widget> = Omit<W, keyof Placement> & { readonly width: number; readonly height: number };
@@ -228,6 +259,28 @@ export function dashboardBody(refs: DashboardRefs): DashboardBody {
           ` | filter level = "error" | sort @timestamp desc | limit 50`,
       },
     },
+
+    header(
+      "Tenants",
+      `Top ${TOP_TENANTS} tenants of the request log (Contributor Insights; tenantId null is traffic whose token was not verified).`,
+    ),
+    ...TENANT_INSIGHTS.map((spec): Unplaced<InsightRuleWidget> => ({
+      type: "metric",
+      width: 8,
+      height: 6,
+      properties: {
+        title: spec.title,
+        region: refs.region,
+        view: "timeSeries",
+        period: 300,
+        insightRule: {
+          ruleName: refs.tenantInsightRules[spec.key],
+          maxContributorCount: TOP_TENANTS,
+          orderBy: "Sum",
+        },
+        legend: { position: "right" },
+      },
+    })),
 
     header("Database", "RDS PostgreSQL instance: CPU, connections against the budget, storage, memory, disk latency."),
     graph("CPU (%)", "Average", [row("AWS/RDS", "CPUUtilization", db, { label: "CPU" })], {

@@ -6,6 +6,8 @@ import { TopicSubscription } from "@pulumi/aws/sns/topicSubscription";
 import { MetricAlarm } from "@pulumi/aws/cloudwatch/metricAlarm";
 import { LogMetricFilter } from "@pulumi/aws/cloudwatch/logMetricFilter";
 import { Dashboard } from "@pulumi/aws/cloudwatch/dashboard";
+import { ContributorInsightRule } from "@pulumi/aws/cloudwatch/contributorInsightRule";
+import { TENANT_INSIGHTS, tenantInsightRuleDefinition, tenantInsightRuleName } from "./tenantInsights";
 import { Budget } from "@pulumi/aws/budgets/budget";
 import { AnomalyMonitor } from "@pulumi/aws/costexplorer/anomalyMonitor";
 import { AnomalySubscription } from "@pulumi/aws/costexplorer/anomalySubscription";
@@ -37,8 +39,14 @@ import {
   MAX_ALERT_EMAILS,
 } from "./alerting";
 
-/** The log pattern that counts as an application error: the app logs JSON lines with a `level` (app/README.md). */
-export const APP_ERROR_PATTERN = '{ $.level = "error" }';
+/**
+ * The log pattern that counts as an application error: the app logs JSON lines with a `level` (app/README.md).
+ * A request line for `/ready` never counts, whatever its level: its 503 while a task drains is the deploy working
+ * (the service logs it at warn; at error it paged at every deploy), and a task that stays unready is what the
+ * unhealthy-hosts alarm is for. `NOT EXISTS` keeps lines without a route (start-up failures, crashes) counted:
+ * CloudWatch Logs, "Using filter patterns to match terms in JSON log events".
+ */
+export const APP_ERROR_PATTERN = '{ $.level = "error" && (($.route NOT EXISTS) || ($.route != "/ready")) }';
 
 export interface MonitoringArgs {
   /**
@@ -308,6 +316,23 @@ export class Monitoring extends pulumi.ComponentResource {
       );
     }
 
+    // Per-tenant rankings of the request log (tenantInsights.ts): bounded cost, no metric per tenant.
+    const insightRules = TENANT_INSIGHTS.map(
+      (spec) =>
+        new ContributorInsightRule(
+          `${name}-tenant-${spec.key}`,
+          {
+            ruleName: tenantInsightRuleName(prefix, spec.key),
+            ruleState: "ENABLED",
+            ruleDefinition: pulumi
+              .output(args.resources.serviceLogGroupName)
+              .apply((group) => JSON.stringify(tenantInsightRuleDefinition(group, spec.key))),
+            tags: tags(`tenant-${spec.key}`),
+          },
+          { parent: this },
+        ),
+    );
+
     const dashboard = new Dashboard(
       `${name}-dashboard`,
       {
@@ -323,11 +348,15 @@ export class Monitoring extends pulumi.ComponentResource {
               thresholds,
               minTaskCount: args.minTaskCount,
               databaseMaxConnections: args.databaseMaxConnections,
+              tenantInsightRules: Object.fromEntries(
+                TENANT_INSIGHTS.map((spec) => [spec.key, tenantInsightRuleName(prefix, spec.key)]),
+              ) as Record<(typeof TENANT_INSIGHTS)[number]["key"], string>,
             }),
           ),
         ),
       },
-      { parent: this },
+      // The widgets name the rules: they must exist before the dashboard shows them.
+      { parent: this, dependsOn: insightRules },
     );
 
     this.alertTopicArn = topic.arn;

@@ -11,6 +11,13 @@ import {
 } from "../../components/container-service/fargate";
 import { isKnownRegion } from "../../components/network/regions";
 import { branchProblem, environmentProblem, githubRepositoryProblem } from "../../components/cdn/github";
+import {
+  MAX_WAF_RATE_LIMIT,
+  MIN_WAF_RATE_LIMIT,
+  WAF_RATE_WINDOW_SECONDS,
+} from "../../components/container-service/wafRules";
+import { TokenKeySource, jwksProblem, jwksUrlProblem } from "../../components/container-service/appEnvironment";
+import { WafRateLimits } from "../../components/container-service/wafRules";
 
 /** Configuration of the container service and the CDN in front of the frontend. */
 
@@ -26,6 +33,10 @@ const domainName = z
   .regex(/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
     error: "expected a lowercase domain name such as static.example.com",
   });
+
+/** A claim value the service compares with a token's: printable, no spaces, at most 512 characters (or empty). */
+const tokenString = (what: string) =>
+  z.string({ error: `expected ${what}` }).regex(/^[\x21-\x7e]{0,512}$/, { error: `expected ${what}` });
 
 export const SERVICE_KEYS = [
   defineKey({
@@ -171,6 +182,82 @@ export const SERVICE_KEYS = [
         error: "expected arn:aws:iam::<12-digit account>:oidc-provider/token.actions.githubusercontent.com, or empty",
       }),
   }),
+  defineKey({
+    key: "wafRateLimitPerIp",
+    type: "integer",
+    default: 2000,
+    description: `Requests one client IP may send in ${WAF_RATE_WINDOW_SECONDS / 60} minutes before the load balancer's WAF blocks it (rate-based rule, ${MIN_WAF_RATE_LIMIT}-${MAX_WAF_RATE_LIMIT}).`,
+    schema: integer(MIN_WAF_RATE_LIMIT, MAX_WAF_RATE_LIMIT),
+  }),
+  defineKey({
+    key: "wafRateLimitPerToken",
+    type: "integer",
+    default: 1000,
+    description: `Requests one Authorization header (one bearer token, so one tenant's client) may send in ${WAF_RATE_WINDOW_SECONDS / 60} minutes before the WAF blocks it; 0 turns the per-token limit off.`,
+    schema: integer(
+      0,
+      MAX_WAF_RATE_LIMIT,
+      `0 (off) or an integer from ${MIN_WAF_RATE_LIMIT} to ${MAX_WAF_RATE_LIMIT}`,
+    ).refine((n) => n === 0 || n >= MIN_WAF_RATE_LIMIT, {
+      error: `expected 0 (off) or an integer from ${MIN_WAF_RATE_LIMIT} to ${MAX_WAF_RATE_LIMIT}`,
+    }),
+  }),
+  defineKey({
+    key: "authIssuer",
+    type: "string",
+    default: "",
+    description:
+      "Issuer (the `iss` claim) of the tokens the service accepts. Empty means the stack's own issuer `urn:<namePrefix>:auth`, whose tokens are signed with the stack's key in Secrets Manager; required with authJwksUrl or authJwks.",
+    schema: tokenString("an issuer such as https://login.example.com/ or an empty string"),
+  }),
+  defineKey({
+    key: "authAudience",
+    type: "string",
+    default: "",
+    description:
+      "Audience (the `aud` claim) the service's tokens must name. Empty means `urn:<namePrefix>:api`; required with authJwksUrl or authJwks.",
+    schema: tokenString("an audience such as https://api.example.com or an empty string"),
+  }),
+  defineKey({
+    key: "authTenantClaim",
+    type: "string",
+    default: "tenant_id",
+    description:
+      "Claim of the verified token that holds the tenant id (e.g. a namespaced claim https://example.com/tenant).",
+    schema: z
+      .string({ error: "expected a claim name" })
+      // The service's own rule for AUTH_TENANT_CLAIM (app/src/config.ts), so a value the config accepts starts.
+      .regex(/^[A-Za-z0-9_:./-]{1,100}$/, {
+        error: "expected a claim name: 1-100 letters, digits or _ : . / -",
+      }),
+  }),
+  defineKey({
+    key: "authJwksUrl",
+    type: "string",
+    default: "",
+    description:
+      "JWKS URL of a real identity provider, fetched by the tasks at run time. Needs internet egress: refused where saas:interfaceEndpoints is true (prod); use authJwks there. Empty: no URL.",
+    schema: z
+      .string({ error: "expected an https URL or an empty string" })
+      .superRefine((value, ctx) => (value === "" ? undefined : refined(jwksUrlProblem)(value, ctx))),
+  }),
+  defineKey({
+    key: "authJwks",
+    type: "string",
+    default: "",
+    description:
+      "The identity provider's public keys as JWKS JSON text (an object with a keys array of public JWKs), rendered into the task's environment at deploy time: works without egress; redeploy when the provider publishes a new key. Empty: none.",
+    // Checked in authProblems, whose messages never echo the value: it could hold a private key by mistake.
+    schema: z.string({ error: "expected JWKS JSON text or an empty string" }),
+  }),
+  defineKey({
+    key: "authSigningSecretVersion",
+    type: "integer",
+    default: 1,
+    description:
+      "Generation of the stack's own token signing key (used when neither authJwksUrl nor authJwks is set): raise it by one to have the next `pulumi up` write a new random key (runbooks/rate-limits-and-signing-key.md).",
+    schema: integer(1, 1000000),
+  }),
 ] as const;
 
 export const serviceShape = shapeOf(SERVICE_KEYS);
@@ -189,8 +276,22 @@ export interface ServiceConfig {
   /** Requests per task per minute to scale on; 0 is off. */
   readonly requestsPerTarget: number;
   readonly certificateArn: string;
+  /** The WAF web ACL's rate-based rules on the load balancer. */
+  readonly waf: WafRateLimits;
+  /** How the service verifies its callers' tokens. */
+  readonly auth: AuthConfig;
   /** The CDN for the frontend's static assets. */
   readonly cdn: CdnConfig;
+}
+
+export interface AuthConfig {
+  /** The tokens' issuer; undefined is the stack's own (stackTokenIssuer). */
+  readonly issuer?: string;
+  /** The tokens' audience; undefined is the stack's own (stackTokenAudience). */
+  readonly audience?: string;
+  readonly tenantClaim: string;
+  /** Where the verification keys come from: an IdP's JWKS URL or inline JWKS, else the stack's own HS256 key. */
+  readonly keys: TokenKeySource;
 }
 
 export interface CdnConfig {
@@ -208,8 +309,51 @@ export interface CdnConfig {
 }
 
 /** Rules between service keys (and keys of other areas), run on the coerced values. */
-export function serviceProblems(values: RawValues): ConfigProblem[] {
+export function authProblems(values: RawValues): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  const saas = values.saas ?? {};
+  const url = typeof saas.authJwksUrl === "string" ? saas.authJwksUrl : "";
+  const jwks = typeof saas.authJwks === "string" ? saas.authJwks : "";
+  const jwksText = jwks === "" ? undefined : jwksProblem(jwks);
+  if (jwksText) {
+    problems.push({ path: ["saas", "authJwks"], message: `${jwksText} (value not shown)`, verbatim: true });
+  }
+  if (url !== "" && jwks !== "") {
+    problems.push({
+      path: ["saas", "authJwks"],
+      message:
+        "expected either saas:authJwksUrl or saas:authJwks, not both: the service verifies tokens against one key source; remove one",
+      verbatim: true,
+    });
+  }
+  // Only a valid URL is checked against the network: an invalid one is already reported on its own key.
+  if (url !== "" && jwksUrlProblem(url) === undefined && saas.interfaceEndpoints === true) {
+    problems.push({
+      path: ["saas", "authJwksUrl"],
+      message:
+        `the service's tasks have no internet egress in this stack (saas:interfaceEndpoints is true: their HTTPS egress reaches only the interface endpoints and S3), ` +
+        `so they could never fetch ${JSON.stringify(url)}; set saas:authJwks to the identity provider's JWKS (its public keys, rendered at deploy time) instead`,
+      verbatim: true,
+    });
+  }
+  if (url !== "" || jwks !== "") {
+    for (const [key, what] of [
+      ["authIssuer", "issuer (the iss claim of its tokens, e.g. https://login.example.com/)"],
+      ["authAudience", "audience (the aud claim its tokens carry for this API, e.g. https://api.example.com)"],
+    ] as const) {
+      if (saas[key] === "") {
+        problems.push({
+          path: ["saas", key],
+          message: `expected the identity provider's ${what} when saas:authJwksUrl or saas:authJwks is set: the stack's own default would never match its tokens`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+export function serviceProblems(values: RawValues): ConfigProblem[] {
+  const problems: ConfigProblem[] = [...authProblems(values)];
   const saas = values.saas ?? {};
   const region = values.aws?.region;
   const { serviceCpu: cpu, serviceMemory: memory } = saas;
@@ -291,6 +435,17 @@ export function toServiceConfig(saas: z.output<z.ZodObject<typeof serviceShape>>
     logRetentionDays: saas.serviceLogRetentionDays,
     requestsPerTarget: saas.serviceRequestsPerTarget,
     certificateArn: saas.certificateArn,
+    waf: { perIp: saas.wafRateLimitPerIp, perToken: saas.wafRateLimitPerToken },
+    auth: {
+      issuer: saas.authIssuer || undefined,
+      audience: saas.authAudience || undefined,
+      tenantClaim: saas.authTenantClaim,
+      keys: saas.authJwksUrl
+        ? { kind: "jwksUrl", url: saas.authJwksUrl }
+        : saas.authJwks
+          ? { kind: "jwks", jwks: saas.authJwks }
+          : { kind: "signingSecret", version: saas.authSigningSecretVersion },
+    },
     cdn: {
       corsAllowedOrigins: saas.corsAllowedOrigins,
       certificateArn: saas.cdnCertificateArn || undefined,

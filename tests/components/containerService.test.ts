@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import {
   ContainerService,
   ContainerServiceArgs,
@@ -77,6 +78,8 @@ describe("ContainerService with a built image (dev shape)", () => {
         "aws:appautoscaling/policy:Policy::svc-cpu-scaling",
         "aws:appautoscaling/target:Target::svc-scaling",
         "aws:cloudwatch/logGroup:LogGroup::svc-logs",
+        "aws:cloudwatch/logGroup:LogGroup::svc-waf-logs",
+        "aws:cloudwatch/logResourcePolicy:LogResourcePolicy::svc-waf-logs",
         "aws:ecr/lifecyclePolicy:LifecyclePolicy::svc-repo-lifecycle",
         "aws:ecr/repository:Repository::svc-repo",
         "aws:ecs/cluster:Cluster::svc-cluster",
@@ -99,6 +102,9 @@ describe("ContainerService with a built image (dev shape)", () => {
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock::svc-alb-logs",
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration::svc-alb-logs",
         "aws:s3/bucketVersioning:BucketVersioning::svc-alb-logs",
+        "aws:wafv2/webAcl:WebAcl::svc-waf",
+        "aws:wafv2/webAclAssociation:WebAclAssociation::svc-waf",
+        "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration::svc-waf",
         "docker:index/image:Image::svc-image",
       ],
     );
@@ -631,6 +637,11 @@ describe("ContainerService on a shared load balancer listener and an existing cl
       ["certificateArn: belongs to the shared load balancer when listener is given; remove it"],
     ],
     [
+      "WAF limits next to a shared listener (its owner attaches the web ACL)",
+      { wafRateLimits: { perIp: 2000, perToken: 1000 } },
+      ["wafRateLimits: belongs to the shared load balancer when listener is given; remove it"],
+    ],
+    [
       "a host header that is not a host name",
       { listener: { ...shared, hostHeader: "alice dev" } },
       [
@@ -747,6 +758,16 @@ describe("ContainerService argument errors", () => {
       "a build tagged latest",
       { image: { build: { context: "app", tag: "latest" } } },
       ['image.build.tag: expected a docker tag other than latest (a version or content hash), got "latest"'],
+    ],
+    [
+      "a per-IP rate limit below AWS WAF's minimum",
+      { wafRateLimits: { perIp: 9, perToken: 1000 } },
+      ["wafRateLimits.perIp: expected an integer from 10 to 2000000000 (AWS WAF's bounds), got 9"],
+    ],
+    [
+      "a per-token rate limit that is neither off nor a WAF limit",
+      { wafRateLimits: { perIp: 2000, perToken: 9 } },
+      ["wafRateLimits.perToken: expected 0 (off) or an integer from 10 to 2000000000, got 9"],
     ],
     [
       "a log retention CloudWatch does not offer",
@@ -872,5 +893,140 @@ describe("pure rules", () => {
     ]);
     expect(containerDefinitions({ ...base, enableExecuteCommand: false })[0].readonlyRootFilesystem).toBe(true);
     expect(containerDefinitions({ ...base, enableExecuteCommand: true })[0].readonlyRootFilesystem).toBe(false);
+  });
+});
+
+describe("the WAF web ACL in front of the load balancer (Security Hub ELB.16)", () => {
+  let p: Planned;
+  beforeAll(async () => {
+    p = await plan();
+  });
+  const visibility = (metricName: string) => ({
+    cloudwatchMetricsEnabled: true,
+    sampledRequestsEnabled: true,
+    metricName,
+  });
+
+  it("is a regional web ACL that allows by default, with metrics and sampled requests", () => {
+    expect(p.one("aws:wafv2/webAcl:WebAcl", "svc-waf").inputs).toMatchObject({
+      name: "saas-dev-alb",
+      scope: "REGIONAL",
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility("saas-dev-alb"),
+    });
+  });
+
+  it("rate-limits per IP, then per Authorization header, then runs the known-bad-inputs and common rule groups", () => {
+    expect(p.one("aws:wafv2/webAcl:WebAcl", "svc-waf").inputs.rules).toEqual([
+      {
+        name: "rate-per-ip",
+        priority: 10,
+        action: { block: {} },
+        statement: { rateBasedStatement: { limit: 2000, aggregateKeyType: "IP", evaluationWindowSec: 300 } },
+        visibilityConfig: visibility("saas-dev-rate-per-ip"),
+      },
+      {
+        name: "rate-per-token",
+        priority: 20,
+        action: { block: {} },
+        statement: {
+          rateBasedStatement: {
+            limit: 1000,
+            aggregateKeyType: "CUSTOM_KEYS",
+            evaluationWindowSec: 300,
+            customKeys: [{ header: { name: "authorization", textTransformations: [{ priority: 0, type: "NONE" }] } }],
+          },
+        },
+        visibilityConfig: visibility("saas-dev-rate-per-token"),
+      },
+      {
+        name: "AWSManagedRulesKnownBadInputsRuleSet",
+        priority: 30,
+        overrideAction: { none: {} },
+        statement: { managedRuleGroupStatement: { vendorName: "AWS", name: "AWSManagedRulesKnownBadInputsRuleSet" } },
+        visibilityConfig: visibility("saas-dev-AWSManagedRulesKnownBadInputsRuleSet"),
+      },
+      {
+        name: "AWSManagedRulesCommonRuleSet",
+        priority: 40,
+        overrideAction: { none: {} },
+        statement: {
+          managedRuleGroupStatement: {
+            vendorName: "AWS",
+            name: "AWSManagedRulesCommonRuleSet",
+            // Notes of 10,000 characters are more than the rule's 8 KB: the service enforces its own body limit.
+            ruleActionOverrides: [{ name: "SizeRestrictions_BODY", actionToUse: { count: {} } }],
+          },
+        },
+        visibilityConfig: visibility("saas-dev-AWSManagedRulesCommonRuleSet"),
+      },
+    ]);
+  });
+
+  it("takes its limits from the arguments and drops the per-token rule at 0", async () => {
+    const q = await plan({ wafRateLimits: { perIp: 10, perToken: 0 } });
+    const rules = q.one("aws:wafv2/webAcl:WebAcl", "svc-waf").inputs.rules as { name: string; statement: object }[];
+    expect(rules.map((r) => r.name)).toEqual([
+      "rate-per-ip",
+      "AWSManagedRulesKnownBadInputsRuleSet",
+      "AWSManagedRulesCommonRuleSet",
+    ]);
+    expect(rules[0].statement).toEqual({
+      rateBasedStatement: { limit: 10, aggregateKeyType: "IP", evaluationWindowSec: 300 },
+    });
+  });
+
+  it("is associated with this load balancer", () => {
+    const association = p.one("aws:wafv2/webAclAssociation:WebAclAssociation", "svc-waf");
+    expect(association.inputs).toEqual({
+      resourceArn: p.one(T.lb, "svc-alb").outputs.arn,
+      webAclArn: p.one("aws:wafv2/webAcl:WebAcl", "svc-waf").outputs.arn,
+    });
+  });
+
+  it("logs to an aws-waf-logs- group encrypted with the stack key, with the Authorization header redacted", () => {
+    const group = p.one("aws:cloudwatch/logGroup:LogGroup", "svc-waf-logs");
+    expect(group.inputs).toMatchObject({ name: "aws-waf-logs-saas-dev", kmsKeyId: KEY, retentionInDays: 14 });
+    const logging = p.one("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "svc-waf");
+    expect(logging.inputs).toEqual({
+      resourceArn: p.one("aws:wafv2/webAcl:WebAcl", "svc-waf").outputs.arn,
+      logDestinationConfigs: [group.outputs.arn],
+      redactedFields: [{ singleHeader: { name: "authorization" } }],
+    });
+  });
+
+  it("lets only the log delivery service write the group's streams, for this account, before logging starts", () => {
+    const group = p.one("aws:cloudwatch/logGroup:LogGroup", "svc-waf-logs");
+    const policy = p.one("aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "svc-waf-logs");
+    expect(policy.inputs.policyName).toBe("saas-dev-waf-logs");
+    // The resource policy the CloudWatch Logs guide ("Logs sent to CloudWatch Logs") gives for vended logs.
+    expect(json(policy.inputs.policyDocument)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "WafLogDelivery",
+          Effect: "Allow",
+          Principal: { Service: "delivery.logs.amazonaws.com" },
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: `${String(group.outputs.arn)}:log-stream:*`,
+          Condition: {
+            StringEquals: { "aws:SourceAccount": "123456789012" },
+            ArnLike: { "aws:SourceArn": "arn:aws:logs:us-east-1:123456789012:*" },
+          },
+        },
+      ],
+    });
+    const logging = p.one("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "svc-waf");
+    expect(logging.dependencies).toContain(policy.urn);
+  });
+
+  it("takes plain environment values from other resources' outputs", async () => {
+    const q = await Planned.of({
+      stack: "dev",
+      program: () =>
+        new ContainerService("svc", { ...ARGS, extraEnvironment: { DB_HOST: pulumi.output("db.internal.example") } }),
+    });
+    const [container] = json(q.one(T.td, "svc-task").inputs.containerDefinitions);
+    expect(container.environment).toContainEqual({ name: "DB_HOST", value: "db.internal.example" });
   });
 });

@@ -68,6 +68,7 @@ describe("production keeps its data", () => {
 
   it("keeps a deleted secret recoverable for 30 days", () => {
     expect(prod().one(T.secret, "database-migrator-secret").inputs.recoveryWindowInDays).toBe(30);
+    expect(prod().one(T.secret, "auth-signing-key-secret").inputs.recoveryWindowInDays).toBe(30);
   });
 
   it("keeps old versions of the assets 30 days, and the access logs 90 days", () => {
@@ -110,6 +111,8 @@ describe("production keeps its data", () => {
       ["database-log-upgrade", 90, key],
       ["migrations-logs", 90, key],
       ["service-logs", 365, key],
+      // WAF request logs, kept as long as the service's own.
+      ["service-waf-logs", 365, key],
       ["tenant-provisioner-logs", 90, key],
     ]);
   });
@@ -139,6 +142,7 @@ describe("dev is disposable", () => {
     expect(dev().one(T.repo, "service-repo").inputs.forceDelete).toBe(true);
     expect(dev().one(T.lb, "service-alb").inputs.enableDeletionProtection).toBe(false);
     expect(dev().one(T.secret, "database-migrator-secret").inputs.recoveryWindowInDays).toBe(0);
+    expect(dev().one(T.secret, "auth-signing-key-secret").inputs.recoveryWindowInDays).toBe(0);
   });
 
   it("still gives every log group a retention and the stack key", () => {
@@ -146,6 +150,6 @@ describe("dev is disposable", () => {
       dev()
         .ofType(T.logGroup)
         .map((g) => g.inputs.retentionInDays),
-    ).toEqual([14, 14, 14, 14, 14, 14]);
+    ).toEqual([14, 14, 14, 14, 14, 14, 14]);
   });
 });

@@ -7,8 +7,9 @@ import {
   ExpressionRow,
   MetricOptions,
   MetricRow,
-  MetricWidget,
+  InsightRuleWidget,
   dashboardBody,
+  isMetricWidget,
 } from "../../components/monitoring/dashboard";
 import { anomalyImpactThresholdUsd, httpsEndpointProblem } from "../../components/monitoring/alerting";
 import { monitoring } from "../../stacks/monitoring";
@@ -18,6 +19,7 @@ import { REPO_ROOT } from "../../tools/engine/run";
 import { Planned } from "../support/plan";
 import { testContext } from "../support/context";
 import { PlannedResource } from "../../tools/engine/types";
+import { matchesJsonPattern } from "../support/jsonFilterPattern";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription";
@@ -292,12 +294,121 @@ describe("Monitoring with mocked service and database outputs (dev)", () => {
     ).toEqual([...DEV_ALARMS.map((a) => a[0]), "alb-5xx-rate"].sort());
   });
 
-  it("counts error lines of the service's JSON log group into <namePrefix>/app ApplicationErrors", () => {
+  it("counts error lines of the service's JSON log group into <namePrefix>/app ApplicationErrors, never /ready", () => {
+    // Before: '{ $.level = "error" }' matched the draining /ready 503 an older image logged at error, so every
+    // deploy paged. Now a request line for /ready never counts; a line without a route (a crash) still does:
+    // CloudWatch Logs, "Using filter patterns to match terms in JSON log events" (NOT EXISTS, && and ||).
     expect(p.one("aws:cloudwatch/logMetricFilter:LogMetricFilter", "mon-app-errors").inputs).toEqual({
       name: "saas-dev-app-errors",
       logGroupName: "/ecs/saas-dev/api",
-      pattern: '{ $.level = "error" }',
+      pattern: '{ $.level = "error" && (($.route NOT EXISTS) || ($.route != "/ready")) }',
       metricTransformation: { name: "ApplicationErrors", namespace: "saas-dev/app", value: "1", unit: "Count" },
+    });
+  });
+
+  describe("which log lines the application error alarm counts", () => {
+    const pattern = () =>
+      String(p.one("aws:cloudwatch/logMetricFilter:LogMetricFilter", "mon-app-errors").inputs.pattern);
+    /** A request line in the service's format (app/README.md). */
+    const request = (level: string, route: string, status: number) =>
+      JSON.stringify({
+        time: "2026-12-01T10:00:00.000Z",
+        level,
+        msg: "request",
+        tenantId: null,
+        method: "GET",
+        route,
+        status,
+        durationMs: 0.4,
+        requestId: "r-1",
+      });
+
+    it.each<[string, string, boolean]>([
+      ["the draining /ready 503 at warn", request("warn", "/ready", 503), false],
+      ["a /ready 503 even at error", request("error", "/ready", 503), false],
+      ["a 500 of the notes API", request("error", "/api/notes/:id", 500), true],
+      [
+        "a crash line without a route",
+        JSON.stringify({ level: "error", msg: "uncaught exception", err: "boom" }),
+        true,
+      ],
+      ["a 200 at info", request("info", "/api/notes", 200), false],
+      ["a shutdown past its deadline", JSON.stringify({ level: "error", msg: "shutdown deadline exceeded" }), true],
+    ])("%s: counted %s", (_what, line, counted) => {
+      expect(matchesJsonPattern(pattern(), line)).toBe(counted);
+    });
+
+    it("differs from the pattern before, which counted a /ready 503 logged at error", () => {
+      expect(matchesJsonPattern('{ $.level = "error" }', request("error", "/ready", 503))).toBe(true);
+      expect(matchesJsonPattern(pattern(), request("error", "/ready", 503))).toBe(false);
+    });
+  });
+
+  describe("per-tenant Contributor Insights rules on the request log", () => {
+    const rule = (key: string) => {
+      const r = p.one("aws:cloudwatch/contributorInsightRule:ContributorInsightRule", `mon-tenant-${key}`);
+      return {
+        name: r.inputs.ruleName,
+        state: r.inputs.ruleState,
+        definition: JSON.parse(String(r.inputs.ruleDefinition)),
+      };
+    };
+    const base = {
+      Schema: { Name: "CloudWatchLogRule", Version: 1 },
+      LogGroupNames: ["/ecs/saas-dev/api"],
+      LogFormat: "JSON",
+    };
+
+    it("ranks tenants by request lines", () => {
+      expect(rule("requests")).toEqual({
+        name: "saas-dev-tenant-requests",
+        state: "ENABLED",
+        definition: {
+          ...base,
+          Contribution: { Keys: ["$.tenantId"], Filters: [{ Match: "$.msg", In: ["request"] }] },
+          AggregateOn: "Count",
+        },
+      });
+    });
+
+    it("ranks tenants by 5xx responses (status above 499)", () => {
+      expect(rule("errors")).toEqual({
+        name: "saas-dev-tenant-errors",
+        state: "ENABLED",
+        definition: {
+          ...base,
+          Contribution: {
+            Keys: ["$.tenantId"],
+            Filters: [
+              { Match: "$.msg", In: ["request"] },
+              { Match: "$.status", GreaterThan: 499 },
+            ],
+          },
+          AggregateOn: "Count",
+        },
+      });
+    });
+
+    it("ranks tenants by the sum of their request durations", () => {
+      expect(rule("latency")).toEqual({
+        name: "saas-dev-tenant-latency",
+        state: "ENABLED",
+        definition: {
+          ...base,
+          Contribution: {
+            Keys: ["$.tenantId"],
+            ValueOf: "$.durationMs",
+            Filters: [{ Match: "$.msg", In: ["request"] }],
+          },
+          AggregateOn: "Sum",
+        },
+      });
+    });
+
+    it("creates no per-tenant metric: the only metric filter is the error count, without dimensions", () => {
+      const filters = p.ofType("aws:cloudwatch/logMetricFilter:LogMetricFilter");
+      expect(filters.map((f) => f.name)).toEqual(["mon-app-errors"]);
+      expect((filters[0].inputs.metricTransformation as Record<string, unknown>).dimensions).toBeUndefined();
     });
   });
 
@@ -381,13 +492,34 @@ describe("Monitoring with mocked service and database outputs (dev)", () => {
       const headers = body.widgets
         .filter((w) => w.type === "text")
         .map((w) => (w.properties as { markdown: string }).markdown.split("\n")[0]);
-      expect(headers).toEqual(["## Edge", "## Service", "## Database", "## Cost"]);
+      expect(headers).toEqual(["## Edge", "## Service", "## Tenants", "## Database", "## Cost"]);
+    });
+
+    it("shows the top ten tenants of each Contributor Insights rule, after the rules exist", () => {
+      const insights = body.widgets.filter(
+        (w): w is InsightRuleWidget => w.type === "metric" && "insightRule" in w.properties,
+      );
+      expect(insights.map((w) => [w.properties.title, w.properties.insightRule])).toEqual([
+        ["Top tenants by requests", { ruleName: "saas-dev-tenant-requests", maxContributorCount: 10, orderBy: "Sum" }],
+        [
+          "Top tenants by 5xx responses",
+          { ruleName: "saas-dev-tenant-errors", maxContributorCount: 10, orderBy: "Sum" },
+        ],
+        [
+          "Top tenants by time spent in requests (sum of ms)",
+          { ruleName: "saas-dev-tenant-latency", maxContributorCount: 10, orderBy: "Sum" },
+        ],
+      ]);
+      const dashboard = p.one("aws:cloudwatch/dashboard:Dashboard", "mon-dashboard");
+      const rules = p.ofType("aws:cloudwatch/contributorInsightRule:ContributorInsightRule").map((r) => r.urn);
+      expect(rules).toHaveLength(3);
+      expect(dashboard.dependencies).toEqual(expect.arrayContaining(rules));
     });
 
     it("references only the resources passed in", () => {
       const refs = new Set(Object.values(RESOURCES));
       const seen = new Set<string>();
-      const metricWidgets = body.widgets.filter((w): w is MetricWidget => w.type === "metric");
+      const metricWidgets = body.widgets.filter(isMetricWidget);
       expect(metricWidgets.length).toBeGreaterThanOrEqual(12);
       for (const widget of metricWidgets) {
         expect(widget.properties.region).toBe("us-east-1");
@@ -446,9 +578,7 @@ describe("Monitoring with mocked service and database outputs (dev)", () => {
     });
 
     it("draws the alarm thresholds on the graphs", () => {
-      const byTitle = Object.fromEntries(
-        body.widgets.filter((w): w is MetricWidget => w.type === "metric").map((w) => [w.properties.title, w]),
-      );
+      const byTitle = Object.fromEntries(body.widgets.filter(isMetricWidget).map((w) => [w.properties.title, w]));
       expect(byTitle["5xx rate (%)"].properties.annotations?.horizontal).toEqual([{ label: "alarm", value: 10 }]);
       expect(byTitle["Target response time (s)"].properties.annotations?.horizontal).toEqual([
         { label: "p99 alarm", value: 3 },
@@ -467,6 +597,9 @@ describe("Monitoring with mocked service and database outputs (dev)", () => {
       // Renaming a child replaces real infrastructure: this list is the contract, changed only on purpose.
       [
         "aws:budgets/budget:Budget mon-budget",
+        "aws:cloudwatch/contributorInsightRule:ContributorInsightRule mon-tenant-errors",
+        "aws:cloudwatch/contributorInsightRule:ContributorInsightRule mon-tenant-latency",
+        "aws:cloudwatch/contributorInsightRule:ContributorInsightRule mon-tenant-requests",
         "aws:cloudwatch/dashboard:Dashboard mon-dashboard",
         "aws:cloudwatch/logMetricFilter:LogMetricFilter mon-app-errors",
         "aws:cloudwatch/metricAlarm:MetricAlarm mon-alarm-alb-5xx",
@@ -714,9 +847,10 @@ describe("pure helpers", () => {
       thresholds: alarmDefaults("prod").thresholds,
       minTaskCount: 3,
       databaseMaxConnections: 100,
+      tenantInsightRules: { requests: "x-tenant-requests", errors: "x-tenant-errors", latency: "x-tenant-latency" },
     };
     expect(JSON.stringify(dashboardBody(refs))).toBe(JSON.stringify(dashboardBody({ ...refs })));
-    const metrics = dashboardBody(refs).widgets.filter((w): w is MetricWidget => w.type === "metric");
+    const metrics = dashboardBody(refs).widgets.filter(isMetricWidget);
     expect(new Set(metrics.map((w) => w.properties.region))).toEqual(new Set(["eu-west-1"]));
   });
 });

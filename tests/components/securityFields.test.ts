@@ -114,6 +114,20 @@ describe("the prod identities", () => {
       ["PullImage", ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]],
       ["RegistryLogin", "ecr:GetAuthorizationToken"],
       ["WriteLogs", ["logs:CreateLogStream", "logs:PutLogEvents"]],
+      // The token signing key, exactly that secret, decrypted only through Secrets Manager.
+      ["ReadSecrets", "secretsmanager:GetSecretValue"],
+      ["DecryptSecrets", "kms:Decrypt"],
+    ]);
+    const secretArn = p().one("aws:secretsmanager/secret:Secret", "auth-signing-key-secret").outputs.arn;
+    expect(policy.Statement.slice(3)).toEqual([
+      { Sid: "ReadSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: [secretArn] },
+      {
+        Sid: "DecryptSecrets",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: p().one("aws:kms/key:Key", "stack-key-key").outputs.arn,
+        Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
+      },
     ]);
   });
 

@@ -21,6 +21,19 @@ const line = (i: {
 const sorted = (lines: Line[]) => [...lines].sort((a, b) => a[0].localeCompare(b[0]));
 
 const DEV: Line[] = [
+  // The WAF in front of the load balancer, its log group, the token signing key and the tenant rankings.
+  ["Log group service-waf-logs (STANDARD): ingestion", 5, "GB", 0.5, 2.5],
+  ["Log group service-waf-logs (STANDARD): storage", 2.301, "GB-months", 0.03, 0.07],
+  ["Secrets Manager secret auth-signing-key-secret", 1, "secret-months", 0.4, 0.4],
+  ["WAF web ACL service-waf", 1, "web ACL-months", 5, 5],
+  ["WAF web ACL service-waf: rules", 4, "rule-months", 1, 4],
+  ["WAF web ACL service-waf: requests", 10, "million requests", 0.6, 6],
+  ["Contributor Insights rule monitoring-tenant-requests", 1, "rule-months", 0.5, 0.5],
+  ["Contributor Insights rule monitoring-tenant-requests: matched log events", 10, "million events", 0.02, 0.2],
+  ["Contributor Insights rule monitoring-tenant-errors", 1, "rule-months", 0.5, 0.5],
+  ["Contributor Insights rule monitoring-tenant-errors: matched log events", 10, "million events", 0.02, 0.2],
+  ["Contributor Insights rule monitoring-tenant-latency", 1, "rule-months", 0.5, 0.5],
+  ["Contributor Insights rule monitoring-tenant-latency: matched log events", 10, "million events", 0.02, 0.2],
   ["Log group tenant-provisioner-logs (STANDARD): ingestion", 5, "GB", 0.5, 2.5],
   ["Log group tenant-provisioner-logs (STANDARD): storage", 2.301, "GB-months", 0.03, 0.07],
   ["S3 bucket tenant-provisioner-exports", 50, "GB-months", 0.023, 1.15],
@@ -74,6 +87,19 @@ const DEV: Line[] = [
 ];
 
 const PROD: Line[] = [
+  // The WAF in front of the load balancer, its log group (a year kept), the token signing key, tenant rankings.
+  ["Log group service-waf-logs (STANDARD): ingestion", 5, "GB", 0.5, 2.5],
+  ["Log group service-waf-logs (STANDARD): storage", 60, "GB-months", 0.03, 1.8],
+  ["Secrets Manager secret auth-signing-key-secret", 1, "secret-months", 0.4, 0.4],
+  ["WAF web ACL service-waf", 1, "web ACL-months", 5, 5],
+  ["WAF web ACL service-waf: rules", 4, "rule-months", 1, 4],
+  ["WAF web ACL service-waf: requests", 10, "million requests", 0.6, 6],
+  ["Contributor Insights rule monitoring-tenant-requests", 1, "rule-months", 0.5, 0.5],
+  ["Contributor Insights rule monitoring-tenant-requests: matched log events", 10, "million events", 0.02, 0.2],
+  ["Contributor Insights rule monitoring-tenant-errors", 1, "rule-months", 0.5, 0.5],
+  ["Contributor Insights rule monitoring-tenant-errors: matched log events", 10, "million events", 0.02, 0.2],
+  ["Contributor Insights rule monitoring-tenant-latency", 1, "rule-months", 0.5, 0.5],
+  ["Contributor Insights rule monitoring-tenant-latency: matched log events", 10, "million events", 0.02, 0.2],
   ["S3 bucket tenant-provisioner-exports-replica", 50, "GB-months", 0.023, 1.15],
   ["Log group tenant-provisioner-logs (STANDARD): ingestion", 5, "GB", 0.5, 2.5],
   ["Log group tenant-provisioner-logs (STANDARD): storage", 14.795, "GB-months", 0.03, 0.44],
@@ -144,11 +170,11 @@ const PROD: Line[] = [
 ];
 
 describe.each<[string, Line[], number, string[]]>([
-  ["dev", DEV, 137.58, ["aws:ecs/cluster:Cluster", "aws:lambda/function:Function", "aws:lambda/invocation:Invocation"]],
+  ["dev", DEV, 157.65, ["aws:ecs/cluster:Cluster", "aws:lambda/function:Function", "aws:lambda/invocation:Invocation"]],
   [
     "prod",
     PROD,
-    594.45,
+    616.25,
     [
       "aws:ecs/cluster:Cluster",
       "aws:lambda/function:Function",

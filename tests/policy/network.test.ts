@@ -1,4 +1,4 @@
-import { messagesOf, resource } from "./helpers";
+import { messagesOf, resource, violationsOf } from "./helpers";
 
 describe("network-no-public-ingress", () => {
   const P = "network-no-public-ingress";
@@ -277,5 +277,46 @@ describe("network-no-public-ip-ec2", () => {
         }),
       ),
     ).toEqual(['networkInterfaces[0].associatePublicIpAddress is true; set it to "false" and use a private subnet.']);
+  });
+});
+
+describe("network-alb-waf", () => {
+  const P = "network-alb-waf";
+  const LB = "aws:lb/loadBalancer:LoadBalancer";
+  const ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation";
+  const ALB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/saas-dev-alb/50dc6c495c0c9188";
+  const ACL_ARN =
+    "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/saas-dev-alb/0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
+  const message =
+    "Internet-facing load balancer has no WAF web ACL; add an aws.wafv2.WebAclAssociation of a REGIONAL web ACL with resourceArn set to its ARN.";
+  const alb = (props: Record<string, unknown> = {}, name = "alb") =>
+    resource(LB, { loadBalancerType: "application", internal: false, arn: ALB_ARN, ...props }, { name });
+  const association = (props: Record<string, unknown> = {}, dependencies: string[] = []) =>
+    resource(ASSOCIATION, { resourceArn: ALB_ARN, webAclArn: ACL_ARN, ...props }, { name: "waf", dependencies });
+
+  it("passes an internet-facing ALB with an association naming its ARN, or depending on it", () => {
+    expect(messagesOf(P, [alb(), association()])).toEqual([]);
+    expect(messagesOf(P, [alb(), association({ resourceArn: "unknown-at-preview" }, [alb().urn])])).toEqual([]);
+  });
+
+  it("passes the type's defaults when an association is present (application, internet-facing)", () => {
+    expect(messagesOf(P, [resource(LB, { arn: ALB_ARN }, { name: "alb" }), association()])).toEqual([]);
+  });
+
+  it("flags an internet-facing ALB without an association", () => {
+    expect(violationsOf(P, [alb()]).map((v) => [v.message, v.urn])).toEqual([[message, alb().urn]]);
+  });
+
+  it("flags an ALB whose only association points at another load balancer", () => {
+    expect(messagesOf(P, [alb(), association({ resourceArn: ALB_ARN.replace("50dc", "ffff") })])).toEqual([message]);
+  });
+
+  it("flags an ALB declared through the aws.alb alias too", () => {
+    expect(messagesOf(P, [resource("aws:alb/loadBalancer:LoadBalancer", { arn: ALB_ARN })])).toEqual([message]);
+  });
+
+  it("does not check internal ALBs or network load balancers", () => {
+    expect(messagesOf(P, [alb({ internal: true })])).toEqual([]);
+    expect(messagesOf(P, [alb({ loadBalancerType: "network" })])).toEqual([]);
   });
 });

@@ -218,3 +218,112 @@ describe("service configuration errors", () => {
     ]);
   });
 });
+
+describe("token verification and WAF configuration", () => {
+  const IDP = { "saas:authIssuer": "https://login.example.com/", "saas:authAudience": "https://api.example.com" };
+  const URL = "https://login.example.com/.well-known/jwks.json";
+  const JWKS = '{"keys":[{"kty":"RSA","kid":"k1","n":"abc","e":"AQAB"}]}';
+
+  it("defaults to the stack's own key, generation 1, tenant id in tenant_id, and the default rate limits", () => {
+    const service = parseConfig(DEV, { stack: "dev" }).service;
+    expect(service.auth).toEqual({
+      issuer: undefined,
+      audience: undefined,
+      tenantClaim: "tenant_id",
+      keys: { kind: "signingSecret", version: 1 },
+    });
+    expect(service.waf).toEqual({ perIp: 2000, perToken: 1000 });
+  });
+
+  it("reads an identity provider with inline JWKS in prod", () => {
+    const service = parseConfig({ ...PROD, ...IDP, "saas:authJwks": JWKS }, { stack: "prod" }).service;
+    expect(service.auth).toEqual({
+      issuer: "https://login.example.com/",
+      audience: "https://api.example.com",
+      tenantClaim: "tenant_id",
+      keys: { kind: "jwks", jwks: JWKS },
+    });
+  });
+
+  it.each<[string, Record<string, string>, string, string[]]>([
+    [
+      "a JWKS URL where the tasks have no internet egress (prod: interface endpoints only)",
+      { ...IDP, "saas:authJwksUrl": URL },
+      "prod",
+      [
+        `saas:authJwksUrl: the service's tasks have no internet egress in this stack (saas:interfaceEndpoints is true: their HTTPS egress reaches only the interface endpoints and S3), so they could never fetch "${URL}"; set saas:authJwks to the identity provider's JWKS (its public keys, rendered at deploy time) instead`,
+      ],
+    ],
+    [
+      "both a JWKS URL and inline JWKS",
+      { ...IDP, "saas:authJwksUrl": URL, "saas:authJwks": JWKS },
+      "dev",
+      [
+        "saas:authJwks: expected either saas:authJwksUrl or saas:authJwks, not both: the service verifies tokens against one key source; remove one",
+      ],
+    ],
+    [
+      "an identity provider without issuer and audience",
+      { "saas:authJwks": JWKS },
+      "dev",
+      [
+        `saas:authIssuer: expected the identity provider's issuer (the iss claim of its tokens, e.g. https://login.example.com/) when saas:authJwksUrl or saas:authJwks is set: the stack's own default would never match its tokens, got ""`,
+        `saas:authAudience: expected the identity provider's audience (the aud claim its tokens carry for this API, e.g. https://api.example.com) when saas:authJwksUrl or saas:authJwks is set: the stack's own default would never match its tokens, got ""`,
+      ],
+    ],
+    [
+      "a JWKS URL over plain HTTP",
+      { ...IDP, "saas:authJwksUrl": "http://login.example.com/jwks" },
+      "dev",
+      [
+        'saas:authJwksUrl: expected an https URL: keys fetched over plain HTTP could be swapped on the way, got "http://login.example.com/jwks"',
+      ],
+    ],
+    [
+      "inline JWKS holding a private key",
+      { ...IDP, "saas:authJwks": '{"keys":[{"kty":"RSA","kid":"k1","n":"abc","e":"AQAB","d":"secret"}]}' },
+      "dev",
+      [
+        `saas:authJwks: expected public keys only: keys[0] has the private member "d"; publish the provider's public JWKS, never its private key (value not shown)`,
+      ],
+    ],
+    [
+      "an issuer with a space",
+      { "saas:authIssuer": "my issuer" },
+      "dev",
+      ['saas:authIssuer: expected an issuer such as https://login.example.com/ or an empty string, got "my issuer"'],
+    ],
+    [
+      "a tenant claim with a space",
+      { "saas:authTenantClaim": "tenant id" },
+      "dev",
+      ['saas:authTenantClaim: expected a claim name: 1-100 letters, digits or _ : . / -, got "tenant id"'],
+    ],
+    [
+      "signing key generation 0",
+      { "saas:authSigningSecretVersion": "0" },
+      "dev",
+      ["saas:authSigningSecretVersion: expected an integer from 1 to 1000000, got 0"],
+    ],
+    [
+      "a per-IP limit of 9 (AWS WAF's minimum is 10)",
+      { "saas:wafRateLimitPerIp": "9" },
+      "dev",
+      ["saas:wafRateLimitPerIp: expected an integer from 10 to 2000000000, got 9"],
+    ],
+    [
+      "a per-token limit of 9",
+      { "saas:wafRateLimitPerToken": "9" },
+      "dev",
+      ["saas:wafRateLimitPerToken: expected 0 (off) or an integer from 10 to 2000000000, got 9"],
+    ],
+  ])("rejects %s", (_what, change, stack, expected) => {
+    expect(problems(change, stack === "prod" ? PROD : DEV, stack)).toEqual(expected);
+  });
+
+  it("accepts the first values inside every bound", () => {
+    expect(problems({ "saas:wafRateLimitPerIp": "10", "saas:wafRateLimitPerToken": "0" })).toEqual([]);
+    expect(problems({ "saas:wafRateLimitPerToken": "10", "saas:authSigningSecretVersion": "1000000" })).toEqual([]);
+    expect(problems({ ...IDP, "saas:authJwksUrl": URL })).toEqual([]);
+  });
+});

@@ -61,6 +61,14 @@ describe("parseConfig", () => {
         logRetentionDays: 14,
         requestsPerTarget: 0,
         certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b",
+        waf: { perIp: 2000, perToken: 1000 },
+        // No identity provider: the stack's own issuer, audience and signing key (generation 1).
+        auth: {
+          issuer: undefined,
+          audience: undefined,
+          tenantClaim: "tenant_id",
+          keys: { kind: "signingSecret", version: 1 },
+        },
         cdn: {
           corsAllowedOrigins: [],
           certificateArn: undefined,

@@ -44,6 +44,8 @@ const regionPrices = z.strictObject({
     usdPerDashboardMonth: usd,
     logsUsdPerGbIngested: z.strictObject({ STANDARD: usd, INFREQUENT_ACCESS: usd }),
     logsUsdPerGbMonthStored: usd,
+    contributorInsightsUsdPerRuleMonth: usd,
+    contributorInsightsUsdPerMillionEvents: usd,
   }),
   ecr: z.strictObject({ usdPerGbMonth: usd }),
   s3: z.strictObject({ standardUsdPerGbMonth: usd }),
@@ -82,6 +84,7 @@ export const priceTableSchema = z.strictObject({
     ecrGbStoredPerRepository: assumption,
     s3GbStoredPerBucket: assumption,
     wafRequestsPerMonth: assumption,
+    contributorInsightsEventsPerMonth: assumption,
   }),
   global: z.strictObject({
     cloudfront: z.strictObject({ usdPerGbOut: usd, usdPer10kHttpsRequests: usd }),

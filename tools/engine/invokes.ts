@@ -119,6 +119,11 @@ export const INVOKES: Readonly<Record<string, Answer>> = {
     secretBinary: "",
     createdDate: "2026-01-01T00:00:00Z",
   }),
+  // Secrets Manager's generator: offline the same letters and digits at every run, so plans are reproducible.
+  "aws:secretsmanager/getRandomPassword:getRandomPassword": (args) => {
+    const length = typeof args.passwordLength === "number" ? args.passwordLength : 32;
+    return { id: "offline-random-password", randomPassword: "offlinePlanNotARandomKey0".repeat(8).slice(0, length) };
+  },
   // A registry login as ECR gives it: user AWS, a 12-hour token, base64 of "AWS:<password>".
   "aws:ecr/getAuthorizationToken:getAuthorizationToken": (args, cloud) => {
     const registry = typeof args.registryId === "string" ? args.registryId : cloud.account;

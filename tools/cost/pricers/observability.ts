@@ -1,4 +1,7 @@
-/** Pricers of CloudWatch alarms (including target-tracking scaling policies' alarms), dashboards and log groups. */
+/**
+ * Pricers of CloudWatch alarms (including target-tracking scaling policies' alarms), dashboards, log groups and
+ * Contributor Insights rules.
+ */
 import { Pricer, str, num, arr, obj } from "../context";
 
 /** Alarms are billed per metric they evaluate; anomaly detection evaluates three (the metric and its band). */
@@ -93,7 +96,28 @@ const priceLogGroup: Pricer = (r, ctx) => {
   });
 };
 
+/** A Contributor Insights rule on CloudWatch Logs: a monthly fee per rule and a fee per matched log event. */
+const priceContributorInsightRule: Pricer = (r, ctx) => {
+  const cw = ctx.prices(r).cloudwatch;
+  const events = ctx.assumptions.contributorInsightsEventsPerMonth.value;
+  const label = `Contributor Insights rule ${r.name}`;
+  ctx.add(r, {
+    resource: label,
+    quantity: 1,
+    unit: "rule-months",
+    unitPriceUsd: cw.contributorInsightsUsdPerRuleMonth,
+  });
+  ctx.add(r, {
+    resource: `${label}: matched log events`,
+    quantity: events / 1e6,
+    unit: "million events",
+    unitPriceUsd: cw.contributorInsightsUsdPerMillionEvents,
+    note: `assumed ${events} matched events per month (assumptions.contributorInsightsEventsPerMonth); an upper bound for a rule whose filters match fewer lines (5xx only); the cost does not grow with the number of tenants`,
+  });
+};
+
 export const OBSERVABILITY_PRICERS: Readonly<Record<string, Pricer>> = {
+  "aws:cloudwatch/contributorInsightRule:ContributorInsightRule": priceContributorInsightRule,
   "aws:cloudwatch/metricAlarm:MetricAlarm": priceMetricAlarm,
   "aws:cloudwatch/compositeAlarm:CompositeAlarm": priceCompositeAlarm,
   "aws:cloudwatch/dashboard:Dashboard": priceDashboard,

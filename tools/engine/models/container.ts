@@ -69,4 +69,19 @@ export const CONTAINER_MODELS: Record<string, TypeModel> = {
     autoname: { property: "name", maxLength: 128 },
     state: (ctx) => ({ etag: `E${ctx.hex(13).toUpperCase()}` }),
   },
+  // A regional web ACL: arn:<p>:wafv2:<region>:<account>:regional/webacl/<name>/<uuid>, its id the uuid.
+  "aws:wafv2/webAcl:WebAcl": {
+    id: (ctx) => stableUuid(`${ctx.seed}${ctx.name}`),
+    autoname: { property: "name", maxLength: 128 },
+    state: (ctx) => ({
+      arn: ctx.arn("wafv2", `regional/webacl/${str(ctx.inputs.name)}/${stableUuid(`${ctx.seed}${ctx.name}`)}`),
+      lockToken: stableUuid(`${ctx.seed}${ctx.name}lock`),
+      capacity: 0,
+    }),
+  },
+  // The provider's id of an association is "<web ACL ARN>,<resource ARN>"; of a logging configuration, the ARN.
+  "aws:wafv2/webAclAssociation:WebAclAssociation": {
+    id: (ctx) => `${str(ctx.inputs.webAclArn)},${str(ctx.inputs.resourceArn)}`,
+  },
+  "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": { id: (ctx) => str(ctx.inputs.resourceArn) },
 };
