@@ -24,12 +24,11 @@ export interface FleetRunPlan {
 }
 
 /**
- * Connections one Flyway 10.22 `migrate` holds at most: its main connection (the schema history table and the
- * advisory lock), the migration connection the SQL runs on, and a third one opened for SQL callbacks while
- * `afterMigrate` runs (flyway-core at tag flyway-10.22.0: `Flyway.java` / `FlywayExecutor.java` open the main
- * and migration `JdbcConnectionFactory` connections, `DefaultCallbackExecutor` the event connection). The batch
- * runner runs one Flyway at a time and opens its own version-reading connection only while Flyway is not
- * running, so a batch never holds more than this.
+ * Connections one Flyway 10.22 `migrate` holds at most: its main connection (schema history table and advisory
+ * lock), the migration connection the SQL runs on, and the event connection it opens while SQL callbacks such as
+ * `afterMigrate` run (as tests/integration/support/flyway.ts reads Flyway 10.22.0's source; not re-read here).
+ * The batch runner runs one Flyway at a time and opens its own version-reading connection only while Flyway is
+ * not running, so a batch never holds more than this.
  */
 export const FLYWAY_CONNECTIONS_PER_RUN = 3;
 

@@ -6,7 +6,7 @@ import {
   resultsKey,
   SchemaMigrator,
 } from "../../components/tenant-migrations/batchRunner";
-import { parseJdbcUrl } from "../../components/tenant-migrations/runner/jdbc";
+import { parseJdbcUrl, sslOptions } from "../../components/tenant-migrations/runner/jdbc";
 
 /** A migrator over an in-memory version table; `fail` makes migrate (or a version read) throw for a schema. */
 function fake(versions: Record<string, string | null>, fail: Record<string, "migrate" | "read"> = {}) {
@@ -174,16 +174,28 @@ describe("parseJdbcUrl", () => {
       host: "db.abc.eu-west-1.rds.amazonaws.com",
       port: 5432,
       database: "saas",
+      sslMode: "require",
     });
   });
 
   it("defaults the port to 5432", () => {
-    expect(parseJdbcUrl("jdbc:postgresql://h/d")).toEqual({ host: "h", port: 5432, database: "d" });
+    expect(parseJdbcUrl("jdbc:postgresql://h/d")).toEqual({ host: "h", port: 5432, database: "d", sslMode: "prefer" });
   });
 
   it("refuses anything else, naming the variable", () => {
     expect(() => parseJdbcUrl("postgres://h/d")).toThrow(
       'FLYWAY_URL: expected jdbc:postgresql://<host>:<port>/<database>, got "postgres://h/d"',
     );
+  });
+});
+
+describe("sslOptions", () => {
+  it.each([
+    ["disable", false],
+    ["require", { rejectUnauthorized: false }],
+    ["prefer", { rejectUnauthorized: false }],
+    ["verify-full", { rejectUnauthorized: true }],
+  ])("sslmode=%s → %j", (mode, expected) => {
+    expect(sslOptions(mode)).toEqual(expected);
   });
 });

@@ -18,7 +18,7 @@ import {
   resultsKey,
   SchemaMigrator,
 } from "../batchRunner";
-import { parseJdbcUrl } from "./jdbc";
+import { parseJdbcUrl, sslOptions } from "./jdbc";
 
 /** Runs the Flyway CLI of the image; resolves on exit 0, rejects with Flyway's error otherwise. */
 function flyway(args: readonly string[]): Promise<void> {
@@ -57,8 +57,7 @@ async function main(): Promise<number> {
         database: db.database,
         user: process.env.FLYWAY_USER,
         password: process.env.FLYWAY_PASSWORD,
-        // As the JDBC URL's sslmode=require: encrypted, the server certificate not verified.
-        ssl: { rejectUnauthorized: false },
+        ssl: sslOptions(db.sslMode),
         connectionTimeoutMillis: 10_000,
       });
       await client.connect();
