@@ -77,7 +77,7 @@ export interface MonitoringArgs {
   readonly alertHttpsEndpoint?: string;
   /**
    * Monthly cost budget of the stack, in USD.
-   * @default - 200 in dev, 300 in staging, 1500 in prod (MONTHLY_BUDGET_DEFAULTS)
+   * @default - 250 in dev, 300 in staging, 1500 in prod (MONTHLY_BUDGET_DEFAULTS)
    */
   readonly monthlyBudgetUsd?: number;
   /**

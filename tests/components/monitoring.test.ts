@@ -422,7 +422,7 @@ describe("Monitoring with mocked service and database outputs (dev)", () => {
       name: "saas-dev-monthly",
       budgetType: "COST",
       timeUnit: "MONTHLY",
-      limitAmount: "200",
+      limitAmount: "250",
       limitUnit: "USD",
       costFilters: [{ name: "TagKeyValue", values: ["user:Environment$dev"] }],
       notifications: [
@@ -455,7 +455,7 @@ describe("Monitoring with mocked service and database outputs (dev)", () => {
       Tags: { Key: "Environment", Values: ["dev"], MatchOptions: ["EQUALS"] },
     });
     const threshold = {
-      dimension: { key: "ANOMALY_TOTAL_IMPACT_ABSOLUTE", matchOptions: ["GREATER_THAN_OR_EQUAL"], values: ["20"] },
+      dimension: { key: "ANOMALY_TOTAL_IMPACT_ABSOLUTE", matchOptions: ["GREATER_THAN_OR_EQUAL"], values: ["25"] },
     };
     const immediate = p.one(ANOMALY_SUBSCRIPTION, "mon-cost-anomalies-immediate");
     expect(immediate.inputs).toEqual({
