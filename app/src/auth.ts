@@ -93,7 +93,7 @@ export function createTokenVerifier(args: VerifierArgs): TokenVerifier {
       // Both overloads take the same arguments; the union of key types needs the cast to pick one.
       payload = (await jwtVerify(match[1], key as Uint8Array, options())).payload;
     } catch (err) {
-      throw toAuthError(err);
+      throw toAuthError(err, config.key.kind === "jwks-url");
     }
     const tenantId = payload[config.tenantClaim];
     if (!isTenantId(tenantId)) {
@@ -104,8 +104,13 @@ export function createTokenVerifier(args: VerifierArgs): TokenVerifier {
 }
 
 /** jose's error, as a message that says which check failed without echoing the token. */
-function toAuthError(err: unknown): AuthError {
-  if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid) {
+function toAuthError(err: unknown, remoteKeys: boolean): AuthError {
+  const idpFailed =
+    err instanceof joseErrors.JWKSTimeout ||
+    err instanceof joseErrors.JWKSInvalid ||
+    // A non-200 answer from the JWKS URL is jose's base JOSEError; a refused connection is fetch's TypeError.
+    (remoteKeys && (!(err instanceof joseErrors.JOSEError) || err.code === "ERR_JOSE_GENERIC"));
+  if (idpFailed) {
     // The IdP's key set could not be had: not the caller's fault, and a retry may well succeed.
     throw new UnavailableError("auth_keys_unavailable", "the identity provider's keys cannot be fetched", 5);
   }
@@ -123,6 +128,6 @@ function toAuthError(err: unknown): AuthError {
     return new AuthError("invalid_token", "no key of the key set matches the token");
   }
   if (err instanceof joseErrors.JOSEError) return new AuthError("invalid_token", "the token is not a valid JWT");
-  // Anything else (the JWKS endpoint unreachable, a bug) is not the caller's fault: let it become a 5xx.
+  // Anything else is a bug, not the caller's fault: let it become a 500.
   throw err;
 }

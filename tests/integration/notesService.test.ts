@@ -24,6 +24,9 @@ import { migrateSchema } from "./support/flyway";
 import { httpRequest, startService, type HttpResult, type ServiceProcess } from "../app/support/service";
 import { startTcpProxy, type TcpProxy } from "../app/support/tcpProxy";
 import { tokenFor, unsignedToken, withEditedPayload } from "../app/support/tokens";
+import { createTenantDatabase } from "../../app/src/db";
+import { loadConfig } from "../../app/src/config";
+import { createLogger } from "../../app/src/logger";
 
 const LOCATION = path.resolve(__dirname, "..", "..", "migrations", "tenant");
 const PASSWORD = "only-in-this-test";
@@ -450,5 +453,47 @@ describe("pool exhaustion and the database going away", () => {
     const readyErrors = service.logs.filter((l) => l.level === "error" && l.route === "/ready");
     expect(readyErrors).toEqual([]);
     expect(service.logs.filter((l) => l.level === "error" && l.msg !== "request")).toEqual([]);
+  });
+});
+
+describe("DB_AUTH=iam: the pool logs in with the signer's token (in process, mocked signer)", () => {
+  test("pg asks the password function per new connection; one token serves both connections", async () => {
+    const loaded = loadConfig({
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !k.startsWith("DB_") && !k.startsWith("AUTH_")),
+      ),
+      DB_HOST: pg.host,
+      DB_PORT: String(pg.port),
+      DB_NAME: db.database,
+      DB_AUTH: "iam",
+      AWS_REGION: "eu-west-1",
+      DB_SSL: "disable",
+      AUTH_ISSUER: "i",
+      AUTH_AUDIENCE: "a",
+      AUTH_SIGNING_SECRET: "x".repeat(32),
+    });
+    if (!loaded.ok) throw new Error(loaded.errors.join("\n"));
+    expect(loaded.config.db.auth).toEqual({ mode: "iam", region: "eu-west-1" });
+    // Stands in for RDS: the "token" is app's password here, since PostgreSQL cannot check a SigV4 signature.
+    const signer = { getAuthToken: jest.fn(async () => PASSWORD) };
+    const lines: string[] = [];
+    const tenantDb = createTenantDatabase({
+      db: loaded.config.db,
+      logger: createLogger({ level: "debug", write: (l) => lines.push(l) }),
+      signer,
+      now: () => 0,
+    });
+    try {
+      const who = (tenant: string) =>
+        tenantDb.withTenant(tenant, (q) => q.query("SELECT session_user::text AS s, current_user::text AS c"));
+      const [a, b] = await Promise.all([who("alpha"), who("beta")]);
+      expect([a[0], b[0]]).toEqual([
+        { s: "app", c: "tenant_alpha" },
+        { s: "app", c: "tenant_beta" },
+      ]);
+      expect(signer.getAuthToken).toHaveBeenCalledTimes(1);
+    } finally {
+      await tenantDb.end();
+    }
   });
 });
