@@ -57,6 +57,9 @@ interface Route {
   readonly methods: ReadonlyMap<string, Handler>;
 }
 
+/** Every notes handler runs exactly one statement, so its COMMIT is pipelined behind it (db.ts, withTenant). */
+const ONE_STATEMENT = { singleStatement: true };
+
 /** `route` of a request that matched no route: one value, so unknown paths do not become metric dimensions. */
 export const UNMATCHED_ROUTE = "*";
 
@@ -96,13 +99,13 @@ export function createApp(args: AppArgs): App {
       const parsed = ListQuery.safeParse(Object.fromEntries(ctx.query));
       if (!parsed.success) throw validationError("query", parsed.error);
       const tenantId = await ctx.tenant();
-      return { status: 200, body: await db.withTenant(tenantId, (q) => listNotes(q, parsed.data)) };
+      return { status: 200, body: await db.withTenant(tenantId, (q) => listNotes(q, parsed.data), ONE_STATEMENT) };
     },
     POST: async (ctx) => {
       const tenantId = await ctx.tenant();
       const parsed = NewNote.safeParse(await readJson(ctx.req));
       if (!parsed.success) throw validationError("body", parsed.error);
-      const note = await db.withTenant(tenantId, (q) => createNote(q, parsed.data));
+      const note = await db.withTenant(tenantId, (q) => createNote(q, parsed.data), ONE_STATEMENT);
       ctx.res.setHeader("Location", `/api/notes/${note.id}`);
       return { status: 201, body: note };
     },
@@ -111,14 +114,14 @@ export function createApp(args: AppArgs): App {
     GET: async (ctx) => {
       const tenantId = await ctx.tenant();
       const id = parseNoteId(ctx.params.id);
-      const note = await db.withTenant(tenantId, (q) => getNote(q, id));
+      const note = await db.withTenant(tenantId, (q) => getNote(q, id), ONE_STATEMENT);
       if (note === undefined) throw new HttpError(404, "not_found", "no note with this id");
       return { status: 200, body: note };
     },
     DELETE: async (ctx) => {
       const tenantId = await ctx.tenant();
       const id = parseNoteId(ctx.params.id);
-      if (!(await db.withTenant(tenantId, (q) => deleteNote(q, id)))) {
+      if (!(await db.withTenant(tenantId, (q) => deleteNote(q, id), ONE_STATEMENT))) {
         throw new HttpError(404, "not_found", "no note with this id");
       }
       return { status: 204 };

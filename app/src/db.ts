@@ -18,8 +18,16 @@ export interface Readiness {
 }
 
 export interface TenantDatabase {
-  /** Runs `fn` in one transaction that starts with `SET LOCAL ROLE tenant_<id>`; commits if it resolves. */
-  withTenant<T>(tenantId: string, fn: (q: TenantQueries) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction that starts with `SET LOCAL ROLE tenant_<id>`; commits if it resolves.
+   * `singleStatement`: `fn` runs exactly one query, and the COMMIT is sent right behind it (pipelined), so the
+   * whole transaction takes one round trip, as the bare query would.
+   */
+  withTenant<T>(
+    tenantId: string,
+    fn: (q: TenantQueries) => Promise<T>,
+    options?: { singleStatement?: boolean },
+  ): Promise<T>;
   readiness(): Promise<Readiness>;
   /** Waits for every checked-out connection to come back, then closes them all. */
   end(): Promise<void>;
@@ -33,8 +41,10 @@ export interface TenantDatabaseArgs {
   /** @default Date.now */
   readonly now?: () => number;
   /**
-   * Skips SET LOCAL ROLE. Only tools/bench/ passes it, to measure what the role costs; nothing in app/ sets it
-   * and no environment variable reaches it (tests/app/benchIsolation.test.ts proves both).
+   * Runs the queries as the login role itself, without the transaction and without SET LOCAL ROLE: the
+   * baseline `npm run bench` compares isolation against. Only tools/bench/unisolatedService.ts passes it; no
+   * environment variable reaches it and the image's build context (app/) does not contain that file
+   * (tests/app/manifest.test.ts proves both).
    */
   readonly unsafeSkipTenantRole?: boolean;
 }
@@ -74,6 +84,9 @@ export function createTenantDatabase(args: TenantDatabaseArgs): TenantDatabase {
     maxLifetimeSeconds: Math.ceil(db.pool.maxLifetimeMs / 1000),
     statement_timeout: db.pool.statementTimeoutMs,
     application_name: "reference-service",
+    // Queries of one connection are sent without waiting for the previous answer (see withTenant); node-postgres
+    // keeps their results in order.
+    pipeline: true,
   });
   // An idle connection the server ended (restart, failover): pg-pool has already dropped it. Not an error for
   // the alarm: the next request opens a new one, and /ready says whether that works.
@@ -118,30 +131,84 @@ export function createTenantDatabase(args: TenantDatabaseArgs): TenantDatabase {
     }
   };
 
-  const withTenant = async <T>(tenantId: string, fn: (q: TenantQueries) => Promise<T>): Promise<T> => {
+  const withTenant = async <T>(
+    tenantId: string,
+    fn: (q: TenantQueries) => Promise<T>,
+    options: { singleStatement?: boolean } = {},
+  ): Promise<T> => {
     const role = tenantIdentifier(tenantId);
     const client = await acquire();
+    if (args.unsafeSkipTenantRole) return runUnisolated(client, role, fn);
     let broken: Error | undefined;
-    let settingRole = true;
+    // Pipelined (the pool's connections run in pg's pipeline mode): BEGIN and SET LOCAL ROLE go out as one
+    // simple-protocol message (no parameter can be bound to SET; the identifier is validated and quoted), and
+    // the handler's first query follows on the wire without waiting for the answer, so the transaction costs one
+    // round trip more than the bare query (the COMMIT), not two. This is safe because PostgreSQL runs them in
+    // order: if SET LOCAL ROLE fails the transaction is aborted and every query after it fails (25P02) without
+    // running, as app or as anyone. SET LOCAL lasts until COMMIT/ROLLBACK, so nothing of the tenant outlives the
+    // transaction on the pooled connection; a session-level SET ROLE would.
+    const begun = client.query(`BEGIN; SET LOCAL ROLE ${role}`);
+    begun.catch(() => undefined);
+    // singleStatement: COMMIT follows the one query on the wire. If the query (or SET LOCAL ROLE) fails, the
+    // transaction is aborted and PostgreSQL answers that COMMIT with ROLLBACK: nothing of it is kept.
+    let committed: Promise<unknown> | undefined;
     try {
-      // One round trip, simple protocol (no parameter can be bound to SET; the identifier is validated and
-      // quoted). SET LOCAL lasts until COMMIT/ROLLBACK, so nothing of the tenant outlives this transaction on
-      // the pooled connection; a session-level SET ROLE would.
-      await client.query(args.unsafeSkipTenantRole ? "BEGIN" : `BEGIN; SET LOCAL ROLE ${role}`);
-      settingRole = false;
-      const result = await fn({
-        schema: role,
-        query: async (text, values) => (await client.query(text, values as unknown[])).rows,
-      });
-      await client.query("COMMIT");
-      return result;
-    } catch (err) {
-      broken = await rollback(client, err);
-      throw settingRole ? tenantRoleError(err) : queryError(err);
+      let result: T | undefined;
+      let failure: { err: unknown } | undefined;
+      try {
+        result = await fn({
+          schema: role,
+          query: async (text, values) => {
+            if (committed !== undefined) throw new Error("singleStatement transaction: a second query was issued");
+            const rows = client.query(text, values as unknown[]);
+            if (options.singleStatement) {
+              committed = client.query("COMMIT");
+              committed.catch(() => undefined);
+            }
+            return (await rows).rows;
+          },
+        });
+      } catch (err) {
+        failure = { err };
+      }
+      try {
+        await begun;
+      } catch (err) {
+        broken = await rollback(client, err);
+        throw tenantRoleError(err);
+      }
+      if (failure !== undefined) {
+        broken = await rollback(client, failure.err);
+        throw queryError(failure.err);
+      }
+      try {
+        await (committed ?? client.query("COMMIT"));
+      } catch (err) {
+        broken = await rollback(client, err);
+        throw queryError(err);
+      }
+      return result as T;
     } finally {
       client.release(broken);
     }
   };
+
+  /** The bench's baseline: the same queries as the login role, autocommit, no transaction and no role. */
+  async function runUnisolated<T>(
+    client: PoolClient,
+    schema: string,
+    fn: (q: TenantQueries) => Promise<T>,
+  ): Promise<T> {
+    let broken: Error | undefined;
+    try {
+      return await fn({ schema, query: async (text, values) => (await client.query(text, values as unknown[])).rows });
+    } catch (err) {
+      broken = isConnectionError(err) ? (err as Error) : undefined;
+      throw queryError(err);
+    } finally {
+      client.release(broken);
+    }
+  }
 
   /** ROLLBACK after a failure; a connection that cannot even roll back is destroyed, not returned to the pool. */
   async function rollback(client: PoolClient, cause: unknown): Promise<Error | undefined> {

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
 import { AuthError, CLOCK_TOLERANCE_S, createTokenVerifier } from "../../app/src/auth";
 import type { AuthConfig } from "../../app/src/config";
 import { UnavailableError } from "../../app/src/errors";

@@ -497,3 +497,83 @@ describe("DB_AUTH=iam: the pool logs in with the signer's token (in process, moc
     }
   });
 });
+
+describe("withTenant's transaction (in process, password login)", () => {
+  const open = () => {
+    const loaded = loadConfig({
+      DB_HOST: pg.host,
+      DB_PORT: String(pg.port),
+      DB_NAME: db.database,
+      DB_AUTH: "password",
+      DB_PASSWORD: PASSWORD,
+      DB_SSL: "disable",
+      DB_POOL_MAX_SIZE: "1",
+      AUTH_ISSUER: "i",
+      AUTH_AUDIENCE: "a",
+      AUTH_SIGNING_SECRET: "x".repeat(32),
+    });
+    if (!loaded.ok) throw new Error(loaded.errors.join("\n"));
+    return createTenantDatabase({
+      db: loaded.config.db,
+      logger: createLogger({ level: "error", write: () => undefined }),
+    });
+  };
+  const count = async (body: string) =>
+    (await root.query("SELECT count(*)::int AS n FROM tenant_alpha.notes WHERE body = $1", [body])).rows[0].n;
+
+  test("singleStatement: a failing statement keeps nothing, the pipelined COMMIT became a ROLLBACK", async () => {
+    const t = open();
+    try {
+      const failing = t.withTenant(
+        "alpha",
+        (q) => q.query(`INSERT INTO ${q.schema}.notes (body, title) VALUES ($1, $2) RETURNING id`, ["kept?", ""]),
+        { singleStatement: true },
+      );
+      await expect(failing).rejects.toMatchObject({ code: "23514" });
+      expect(await count("kept?")).toBe(0);
+      // The one connection (pool of 1) is clean: the next transaction runs as the next tenant, and commits.
+      const rows = await t.withTenant(
+        "beta",
+        (q) => q.query(`INSERT INTO ${q.schema}.notes (body) VALUES ($1) RETURNING current_user::text AS u`, ["b"]),
+        { singleStatement: true },
+      );
+      expect(rows).toEqual([{ u: "tenant_beta" }]);
+      await expect(
+        t.withTenant(
+          "alpha",
+          async (q) => {
+            await q.query("SELECT 1");
+            return q.query("SELECT 2");
+          },
+          { singleStatement: true },
+        ),
+      ).rejects.toThrow("singleStatement transaction: a second query was issued");
+    } finally {
+      await t.end();
+    }
+  });
+
+  test("several statements: all or nothing, and the handler's own error rolls back the earlier ones", async () => {
+    const t = open();
+    try {
+      await expect(
+        t.withTenant("alpha", async (q) => {
+          await q.query(`INSERT INTO ${q.schema}.notes (body) VALUES ($1)`, ["rolled back"]);
+          throw new Error("handler changed its mind");
+        }),
+      ).rejects.toThrow("handler changed its mind");
+      expect(await count("rolled back")).toBe(0);
+      await t.withTenant("alpha", async (q) => {
+        await q.query(`INSERT INTO ${q.schema}.notes (body) VALUES ($1)`, ["both"]);
+        await q.query(`INSERT INTO ${q.schema}.notes (body) VALUES ($1)`, ["both"]);
+      });
+      expect(await count("both")).toBe(2);
+      // And a tenant cannot reach another tenant's schema even when a handler names it.
+      await expect(t.withTenant("alpha", (q) => q.query("SELECT * FROM tenant_beta.notes"))).rejects.toMatchObject({
+        status: 403,
+      });
+    } finally {
+      await t.end();
+    }
+  });
+});
