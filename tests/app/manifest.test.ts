@@ -4,6 +4,7 @@
  * versions, or the tests prove a service the image does not run. And the tenant naming app/src restates
  * (it is built on its own) must be the tenant model's.
  */
+import * as fs from "node:fs";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as model from "../../components/tenant-schemas/model";
@@ -57,4 +58,42 @@ describe("app/src/tenant.ts restates the tenant model", () => {
       expect(() => appTenant.tenantIdentifier(id)).toThrow(`not a tenant id: ${JSON.stringify(id)}`);
     },
   );
+});
+
+describe("what the image runs (app/ is the Docker build context)", () => {
+  const src = (file: string) => readFileSync(path.join(REPO_ROOT, "app", "src", file), "utf8");
+  const files = fs.readdirSync(path.join(REPO_ROOT, "app", "src")).filter((f) => f.endsWith(".ts"));
+
+  it("starts the service without the bench-only option: server.ts passes the environment and nothing else", () => {
+    expect(src("server.ts").replace(/\s+/g, " ").trim()).toBe(
+      'import { runService } from "./service"; runService(process.env);',
+    );
+    // The one caller that passes it lives outside app/, so it is not in the image.
+    const callers = files.filter((f) => /unsafeSkipTenantRole:\s*true/.test(src(f)));
+    expect(callers).toEqual([]);
+    expect(readFileSync(path.join(REPO_ROOT, "tools", "bench", "unisolatedService.ts"), "utf8")).toContain(
+      "runService(process.env, { unsafeSkipTenantRole: true })",
+    );
+    // No environment variable can switch it on: config.ts never mentions it.
+    expect(src("config.ts")).not.toMatch(/unsafe|skip/i);
+  });
+
+  it("never sets the role for the session: only SET LOCAL ROLE, inside BEGIN", () => {
+    // Code only: the comments explain why a session-level SET ROLE would be wrong.
+    const all = files
+      .map((f) => src(f).replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, ""))
+      .join("\n");
+    expect(all.match(/SET\s+(SESSION\s+)?ROLE/gi) ?? []).toEqual([]);
+    expect(all.match(/RESET\s+ROLE|set_config\(\s*'role'/gi) ?? []).toEqual([]);
+    expect(all).toContain("`BEGIN; SET LOCAL ROLE ${role}`");
+  });
+
+  it("builds no SQL from values: the only interpolations are the validated schema identifier and a column list", () => {
+    const interpolations = ["notes.ts", "db.ts"].flatMap((f) =>
+      [...src(f).matchAll(/`(?:SELECT|INSERT|DELETE|UPDATE|BEGIN)[^`]*`/g)].flatMap((m) =>
+        [...m[0].matchAll(/\$\{([^}]+)\}/g)].map((i) => i[1]),
+      ),
+    );
+    expect(new Set(interpolations)).toEqual(new Set(["COLUMNS", "q.schema", "role"]));
+  });
 });
