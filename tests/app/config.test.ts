@@ -256,3 +256,14 @@ describe("invalid environment at start-up (real process)", () => {
     expect(service.logs.some((l) => l.msg === "listening")).toBe(false);
   });
 });
+
+describe("DB_SSL=verify-full without a readable CA bundle (real process)", () => {
+  it("exits 2 naming the file, before listening", async () => {
+    const { DB_SSL: _ssl, ...env } = BASE_ENV;
+    const service = spawnNode(SERVER_ENTRY, { ...env, PORT: "0", DB_SSL_CA: "/nonexistent/rds-global-bundle.pem" });
+    const { code } = await service.exited;
+    expect(code).toBe(2);
+    expect(service.stderr()).toContain('DB_SSL_CA "/nonexistent/rds-global-bundle.pem" cannot be read: ENOENT');
+    expect(service.logs.some((l) => l.msg === "listening")).toBe(false);
+  });
+});
