@@ -81,7 +81,11 @@ describe("what the image runs (app/ is the Docker build context)", () => {
   it("never sets the role for the session: only SET LOCAL ROLE, inside BEGIN", () => {
     // Code only: the comments explain why a session-level SET ROLE would be wrong.
     const all = files
-      .map((f) => src(f).replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, ""))
+      .map((f) =>
+        src(f)
+          .replace(/\/\*[\s\S]*?\*\//g, "")
+          .replace(/^\s*\/\/.*$/gm, ""),
+      )
       .join("\n");
     expect(all.match(/SET\s+(SESSION\s+)?ROLE/gi) ?? []).toEqual([]);
     expect(all.match(/RESET\s+ROLE|set_config\(\s*'role'/gi) ?? []).toEqual([]);
