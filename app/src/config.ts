@@ -74,7 +74,7 @@ export interface PoolConfig {
   readonly maxWaiting: number;
   /** DB_STATEMENT_TIMEOUT_MS: PostgreSQL's statement_timeout for this service's sessions. */
   readonly statementTimeoutMs: number;
-  /** DB_READY_EXHAUSTED_MS: /ready turns 503 once requests have been queueing for a connection this long. */
+  /** DB_READY_EXHAUSTED_MS: /ready turns 503 once requests have been queueing for a connection this long, without a break. */
   readonly readyExhaustedMs: number;
 }
 
