@@ -1,6 +1,7 @@
 import { DockerfileParser, type Dockerfile, type ImageTemplate, type Instruction } from "dockerfile-ast";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { DEFAULT_RDS_CA_FILE } from "../../app/src/config";
 import { REPO_ROOT } from "./support/service";
 
 const APP_DIR = path.join(REPO_ROOT, "app");
@@ -133,7 +134,9 @@ describe("app/Dockerfile", () => {
     const lock = JSON.parse(readFileSync(path.join(APP_DIR, "package-lock.json"), "utf8"));
     const pkg = JSON.parse(readFileSync(path.join(APP_DIR, "package.json"), "utf8"));
     expect(lock.packages[""].devDependencies).toEqual(pkg.devDependencies);
-    expect(pkg.dependencies ?? {}).toEqual({});
+    // The runtime dependencies the prod-deps stage installs; tests/app/manifest.test.ts pins them to the root's.
+    expect(lock.packages[""].dependencies).toEqual(pkg.dependencies);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(["@aws-sdk/rds-signer", "jose", "pg", "zod"]);
   });
 
   it("sets NODE_ENV=production, EXPOSE 8080 and STOPSIGNAL SIGTERM in the final stage", () => {
@@ -165,5 +168,32 @@ describe("app/.dockerignore", () => {
 
   it.each(["node_modules", ".env*", "dist", ".git", "tests", "*.md"])("excludes %s from the build context", (entry) => {
     expect(entries).toContain(entry);
+  });
+});
+
+describe("app/Dockerfile: the RDS CA bundle (DB_SSL=verify-full)", () => {
+  const dockerfile = DockerfileParser.parse(readFileSync(path.join(APP_DIR, "Dockerfile"), "utf8"));
+  const stages = stagesOf(dockerfile);
+  const final = stages[stages.length - 1];
+
+  it("fetches and checks it in a stage of its own with scripts/fetch-rds-ca.mjs", () => {
+    const caStage = stages.find((s) => s.name === "rds-ca");
+    expect(caStage).toBeDefined();
+    expect(keyword(caStage as Stage, "RUN").map((r) => args(r).join(" "))).toEqual([
+      "node fetch-rds-ca.mjs /ca/rds-global-bundle.pem",
+    ]);
+    const script = readFileSync(path.join(APP_DIR, "scripts", "fetch-rds-ca.mjs"), "utf8");
+    expect(script).toContain('"https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"');
+    expect(script).toContain("if (!cert.ca)");
+  });
+
+  it("ships it where the service looks by default (DEFAULT_RDS_CA_FILE, next to dist/)", () => {
+    const copies = keyword(final, "COPY").map((c) => c.toString());
+    expect(copies).toContain("COPY --from=rds-ca /ca/rds-global-bundle.pem ./certs/rds-global-bundle.pem");
+    // In the image dist/ is /app/dist (WORKDIR /app), so the default resolves to /app/certs/...
+    expect(path.relative(path.join(APP_DIR, "src"), DEFAULT_RDS_CA_FILE)).toBe(
+      path.join("..", "certs", "rds-global-bundle.pem"),
+    );
+    expect(keyword(final, "WORKDIR").flatMap(args)).toEqual(["/app"]);
   });
 });
