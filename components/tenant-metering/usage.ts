@@ -104,6 +104,8 @@ interface SnapshotHeader {
 }
 
 const ZERO: Counters = { calls: 0, timeMs: 0, rows: 0 };
+/** Relative rounding allowance of a time sum (float8 carries ~15 significant digits). */
+const TIME_EPSILON_MS = 1e-9;
 
 /**
  * The counters since `previous` for one role. Pure; exported for its table-driven test. `reset` means the role's
@@ -118,12 +120,17 @@ export function counterDelta(
   readonly wentDown: boolean;
 } {
   if (previous === undefined || reset) return { delta: current, wentDown: false };
-  const wentDown = current.calls < previous.calls || current.timeMs < previous.timeMs || current.rows < previous.rows;
+  // Calls and rows are integers and never go down while an entry lives. Time is a sum of floating-point
+  // values, so only a drop beyond rounding counts (the SQL sums it as numeric, order-independent, too).
+  const wentDown =
+    current.calls < previous.calls ||
+    current.rows < previous.rows ||
+    current.timeMs < previous.timeMs - TIME_EPSILON_MS * Math.max(1, previous.timeMs);
   if (wentDown) return { delta: current, wentDown };
   return {
     delta: {
       calls: current.calls - previous.calls,
-      timeMs: current.timeMs - previous.timeMs,
+      timeMs: Math.max(0, current.timeMs - previous.timeMs),
       rows: current.rows - previous.rows,
     },
     wentDown,
@@ -201,7 +208,8 @@ export async function collectUsage(client: ClientBase, options: CollectUsageOpti
       // showtext false: the collector never reads query texts (it could not see other roles' anyway).
       current = await q(
         `SELECT s.userid::bigint AS userid, sum(s.calls)::bigint AS calls,
-                sum(s.total_exec_time + s.total_plan_time)::double precision AS time_ms, sum(s.rows)::bigint AS rows
+                sum((s.total_exec_time + s.total_plan_time)::numeric)::double precision AS time_ms,
+                sum(s.rows)::bigint AS rows
            FROM ${quoteIdent(schema)}.pg_stat_statements(false) s
           WHERE s.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AND s.toplevel
           GROUP BY s.userid`,
@@ -284,8 +292,9 @@ export async function collectUsage(client: ClientBase, options: CollectUsageOpti
     await client.query(`DELETE FROM ${table}`);
     await client.query(
       `INSERT INTO ${table} (userid, calls, time_ms, rows, collected_at, stats_reset, dealloc)
-       SELECT u::oid, c, t, r, $5, NULL, NULL FROM unnest($1::bigint[], $2::bigint[], $3::float8[], $4::bigint[]) AS x(u, c, t, r)
-       UNION ALL SELECT ${HEADER_USERID}::oid, 0, 0, 0, $5, $6, $7`,
+       SELECT u::oid, c, t, r, $5::timestamptz, NULL, NULL
+         FROM unnest($1::bigint[], $2::bigint[], $3::float8[], $4::bigint[]) AS x(u, c, t, r)
+       UNION ALL SELECT ${HEADER_USERID}::oid, 0, 0, 0, $5::timestamptz, $6::timestamptz, $7::bigint`,
       [
         current.map((r) => r.userid),
         current.map((r) => r.calls),

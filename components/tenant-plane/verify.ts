@@ -522,6 +522,9 @@ async function tenantCatalogChecks(
     `SELECT format('%I.%I', n.nspname, c.relname) AS rel
        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE ${SYSTEM_SCHEMA_FILTER} AND n.nspname <> $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+        -- A privilege in a schema the role cannot use reaches nothing (PUBLIC's SELECT on the admin schema's
+        -- pg_stat_statements views); which schemas it can use is its own check above.
+        AND has_schema_privilege($1, n.oid, 'USAGE')
         AND (CASE WHEN c.relkind = 'S' THEN has_sequence_privilege($1, c.oid, 'USAGE, SELECT, UPDATE')
                   ELSE has_table_privilege($1, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
              END OR has_any_column_privilege($1, c.oid, 'SELECT, INSERT, UPDATE, REFERENCES'))`,
