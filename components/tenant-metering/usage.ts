@@ -8,7 +8,15 @@
  * pg_stat_statements/pg_stat_statements.c), and GetUserId() is the role SET ROLE changes (GetSessionUserId() is
  * the login). So a statement the service runs after `SET LOCAL ROLE tenant_x` is counted under tenant_x, and
  * per-tenant database time is the sum of an entry's counters by `userid`. The docs agree: "userid: OID of user
- * who executed the statement" (PostgreSQL 16 manual, F.32 pg_stat_statements).
+ * who executed the statement" (PostgreSQL 16 manual, F.32 pg_stat_statements), and PostgreSQL's own test
+ * contrib/pg_stat_statements/sql/privileges.sql attributes statements to roles it reaches with SET ROLE.
+ *
+ * Who may read it: the same test and the manual say only superusers and members of pg_read_all_stats see other
+ * users' query text and queryid, and "other users can see the statistics". So the metering role is NOT a member
+ * of pg_read_all_stats (the narrowest grant is none): USAGE on the admin schema gives it every role's counters
+ * and no query text, so a literal a service might put into SQL never reaches it (the reference service binds
+ * every value; pg_stat_statements also replaces constants with $n in the texts it keeps). The price: without
+ * queryid the collector cannot tell entries apart, so it keeps per-role sums, not per-entry counters.
  *
  * Why pg_stat_statements and not other per-role statistics: PostgreSQL keeps no cumulative per-role time
  * (pg_stat_activity is a point-in-time view of sessions, and its `usename` is the session user, i.e. `app`;

@@ -334,7 +334,25 @@ describe("GIVEN uneven load through the service (alpha:beta:gamma = 10:3:1)", ()
       )
     ).rows;
     expect(sample.tenants.map((t) => ({ id: t.tenantId, bytes: String(t.storageBytes) }))).toEqual(rows);
-    // alpha wrote 250 notes, gamma 70: a bigger table, or at least not a smaller one.
+    // The size functions release each relation's lock at once (dbsize.c: relation_close with AccessShareLock), so
+    // a collection over 1,000 schemas never holds thousands of locks in one transaction.
+    await root.query("BEGIN");
+    try {
+      await root.query(
+        `SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname LIKE 'tenant\\_%' AND c.relkind IN ('r', 'm', 'S')`,
+      );
+      const [{ held }] = (
+        await root.query(
+          `SELECT count(*)::int AS held FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE l.pid = pg_backend_pid() AND n.nspname LIKE 'tenant\\_%'`,
+        )
+      ).rows;
+      expect(held).toBe(0);
+    } finally {
+      await root.query("ROLLBACK");
+    }
+        // alpha wrote 250 notes, gamma 70: a bigger table, or at least not a smaller one.
     expect(byId(sample).alpha.storageBytes).toBeGreaterThanOrEqual(byId(sample).gamma.storageBytes);
   });
 
