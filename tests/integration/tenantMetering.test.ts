@@ -352,7 +352,7 @@ describe("GIVEN uneven load through the service (alpha:beta:gamma = 10:3:1)", ()
     } finally {
       await root.query("ROLLBACK");
     }
-        // alpha wrote 250 notes, gamma 70: a bigger table, or at least not a smaller one.
+    // alpha wrote 250 notes, gamma 70: a bigger table, or at least not a smaller one.
     expect(byId(sample).alpha.storageBytes).toBeGreaterThanOrEqual(byId(sample).gamma.storageBytes);
   });
 
