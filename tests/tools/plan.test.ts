@@ -146,7 +146,10 @@ describe("renderInvocations", () => {
         inputs: { input },
         outputs: {},
         dependencies: [],
-      } as PlannedResource,
+        custom: true,
+        remote: false,
+        options: { protect: false, retainOnDelete: false, deleteBeforeReplace: false },
+      } satisfies PlannedResource,
     ]);
     expect(lines.slice(-2)).toEqual([
       "      acme  shared  active",
