@@ -251,7 +251,7 @@ describe("the metering role sees statistics and sizes, and no tenant data", () =
       "catalog: schemas metering can create in": { passed: 1, failed: 0 },
       "catalog: metering privileges on tenant relations": { passed: 1, failed: 0 },
       "catalog: relations metering can write": { passed: 1, failed: 0 },
-      "behaviour: metering on tenant tables": { passed: 1, failed: 0 },
+      "behaviour: metering reads tenant tables": { passed: 1, failed: 0 },
       "behaviour: metering CREATE TABLE in public": { passed: 1, failed: 0 },
     });
   });
@@ -267,7 +267,7 @@ describe("the metering role sees statistics and sizes, and no tenant data", () =
         "catalog: roles metering is a member of: pg_read_all_stats, rds_iam",
         "catalog: schemas metering can use: admin, tenant_beta",
         "catalog: metering privileges on tenant relations: tenant_beta.notes",
-        "behaviour: metering on tenant tables: allowed: SELECT tenant_beta.notes",
+        "behaviour: metering reads tenant tables: allowed: SELECT tenant_beta.notes",
       ]);
     } finally {
       await root.query("ROLLBACK");
