@@ -258,9 +258,35 @@ describe("TenantSchemas", () => {
     const inputs = (name: string) => resources.find((r) => r.name === name)?.inputs;
     expect(inputs("service-role-migrator")).toEqual({ name: "flyway", login: true, inherit: true });
     expect(inputs("service-role-app")).toEqual({ name: "service", login: true, inherit: false });
+    expect(inputs("service-role-metering")).toEqual({ name: "metering", login: true, inherit: true });
+    expect(inputs("connect-metering")).toEqual({
+      database: "app",
+      role: "metering",
+      objectType: "database",
+      privileges: ["CONNECT"],
+    });
+    expect(inputs("service-metering-rds-iam")).toEqual({ role: "metering", grantRole: "rds_iam" });
     expect(options.get("service-role-app")?.retainOnDelete).toBe(true);
     expect(inputs("acme-schema")).toMatchObject({ owner: "flyway" });
     expect(inputs("acme-app-member")).toEqual({ role: "service", grantRole: "tenant_acme" });
+  });
+
+  test("a dedicated tenant's limits go on its role; the metering login is left to the provisioner", async () => {
+    const { resources } = await build("tenants", {
+      tenants: [{ id: "globex", tier: "dedicated", statementTimeoutMs: 5000, connectionLimit: 3 }],
+      database: "app",
+      provider,
+    });
+    const inputs = (name: string) => resources.find((r) => r.name === name)?.inputs;
+    expect(inputs("globex-role")).toEqual({
+      name: "tenant_globex",
+      login: true,
+      inherit: true,
+      roles: ["rds_iam"],
+      connectionLimit: 3,
+      statementTimeout: 5000,
+    });
+    expect(resources.filter((r) => r.name.includes("metering"))).toEqual([]);
   });
 
   test("rdsIam: false leaves dedicated roles out of rds_iam", async () => {

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { meteringBenchOnly, meteringSection } from "./metering";
 import { benchOnly, tenantProvisionerSection } from "./tenants";
 import { serviceBenchOnly, serviceSection } from "./service";
 
@@ -12,7 +13,8 @@ import { serviceBenchOnly, serviceSection } from "./service";
  *
  * `BENCH_ONLY=tenants npm run bench` measures only the tenant provisioner (tools/bench/tenants.ts, a real
  * PostgreSQL) and replaces just its section of docs/benchmarks.md, for a quick check; `BENCH_ONLY=service` does the
- * same for the reference service under load (tools/bench/service.ts).
+ * same for the reference service under load (tools/bench/service.ts), `BENCH_ONLY=metering` for the usage collector
+ * (tools/bench/metering.ts).
  */
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -83,6 +85,7 @@ const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${m
 function main() {
   const file = path.join(REPO, "docs", "benchmarks.md");
   if (process.env.BENCH_ONLY === "service") return serviceBenchOnly(file);
+  if (process.env.BENCH_ONLY === "metering") return meteringBenchOnly(file);
   if (process.env.BENCH_ONLY !== undefined) return benchOnly(process.env.BENCH_ONLY, file);
   const started = new Date();
   const rows: string[] = [];
@@ -218,6 +221,8 @@ function main() {
   rows.push(...tenantProvisionerSection());
   log("reference service: isolation cost and the shutdown drill under load, on a real PostgreSQL …");
   rows.push("", ...serviceSection());
+  log("usage collector: a real PostgreSQL with pg_stat_statements at 10, 100 and 1,000 tenants …");
+  rows.push("", ...meteringSection());
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, rows.join("\n"));
   log(`wrote ${path.relative(REPO, file)}`);
