@@ -177,10 +177,9 @@ describe("validateRunInput", () => {
   it("refuses a run whose results could exceed Step Functions' 256 KiB output", () => {
     const plan = planFleetRun({ schemas: schemas(4000), batchSize: 100, concurrency: 40 });
     const problems = validateRunInput({ runId: "r", ...plan });
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(
-      /^the run's results for 4000 tenants could reach \d+ bytes, over Step Functions' 262144-byte execution output limit; migrate the fleet in parts \(--tenants\) or in larger batches$/,
-    );
+    expect(problems).toEqual([
+      "the run's results for 4000 tenants could reach 1795690 bytes, over Step Functions' 262144-byte execution output limit; migrate the fleet in parts (--tenants)",
+    ]);
   });
 
   it.each(["", "a/b", "-x", "x".repeat(81)])("refuses the run id %j", (runId) => {
