@@ -71,43 +71,59 @@ class History {
     } as HistoryEvent);
     return this;
   }
-  /** One Map iteration over a batch: enter with the batch, run the task, exit with the batch's result. */
+  /**
+   * One Map iteration over a batch, as the fleet runner's definition (components/tenant-migrations/definition.ts)
+   * runs it: a Pass state entered with `{ runId, batch }`, ECS RunTask `.sync`, then the results read from S3
+   * (`aws-sdk:s3:getObject`), whose state exits with the batch's result.
+   */
   batch(map: string, index: number, batch: { batchId: string; schemas: string[] }, result: BatchResult): this {
     const failed = result.error !== undefined;
+    const ecs = { resourceType: "ecs", resource: "runTask.sync" };
     this.add("MapIterationStarted", { mapIterationStartedEventDetails: { name: map, index } })
-      .add("TaskStateEntered", { stateEnteredEventDetails: { name: "MigrateBatch", input: JSON.stringify(batch) } })
-      .add("TaskScheduled", {
-        taskScheduledEventDetails: {
-          resourceType: "ecs",
-          resource: "runTask.sync",
-          region: "us-east-1",
-          parameters: JSON.stringify({ Cluster: "saas-dev", TaskDefinition: "saas-dev-migrate" }),
+      .add("PassStateEntered", {
+        stateEnteredEventDetails: { name: `${map}: Start batch`, input: JSON.stringify({ runId: RUN_ID, batch }) },
+      })
+      .add("PassStateExited", {
+        stateExitedEventDetails: { name: `${map}: Start batch`, output: JSON.stringify({ runId: RUN_ID, batch }) },
+      })
+      .add("TaskStateEntered", {
+        stateEnteredEventDetails: {
+          name: `${map}: Run migration task`,
+          input: JSON.stringify({ runId: RUN_ID, batch }),
         },
       })
-      .add("TaskStarted", { taskStartedEventDetails: { resourceType: "ecs", resource: "runTask.sync" } });
+      .add("TaskScheduled", {
+        taskScheduledEventDetails: {
+          ...ecs,
+          region: "us-east-1",
+          parameters: JSON.stringify({ Cluster: "saas-dev", TaskDefinition: "saas-dev-migrations:7" }),
+        },
+      })
+      .add("TaskStarted", { taskStartedEventDetails: ecs })
+      .add("TaskSubmitted", { taskSubmittedEventDetails: { ...ecs, output: JSON.stringify({ Tasks: [{}] }) } });
+    const task = JSON.stringify({ TaskArn: result.taskArn, Containers: [{ ExitCode: result.exitCode }] });
     if (failed) {
       this.add("TaskFailed", {
-        taskFailedEventDetails: {
-          resourceType: "ecs",
-          resource: "runTask.sync",
-          error: result.error!.Error,
-          cause: result.error!.Cause,
-        },
+        taskFailedEventDetails: { ...ecs, error: result.error!.Error, cause: result.error!.Cause },
       });
     } else {
-      this.add("TaskSucceeded", {
-        taskSucceededEventDetails: {
-          resourceType: "ecs",
-          resource: "runTask.sync",
-          output: JSON.stringify({ TaskArn: result.taskArn, Containers: [{ ExitCode: result.exitCode }] }),
-        },
-      });
+      this.add("TaskSucceeded", { taskSucceededEventDetails: { ...ecs, output: task } });
     }
+    const s3 = { resourceType: "aws-sdk:s3", resource: "getObject" };
     return this.add("TaskStateExited", {
-      stateExitedEventDetails: { name: "MigrateBatch", output: JSON.stringify(result) },
-    }).add(failed ? "MapIterationFailed" : "MapIterationSucceeded", {
-      [failed ? "mapIterationFailedEventDetails" : "mapIterationSucceededEventDetails"]: { name: map, index },
-    });
+      stateExitedEventDetails: { name: `${map}: Run migration task`, output: task },
+    })
+      .add("TaskStateEntered", {
+        stateEnteredEventDetails: { name: `${map}: Read results`, input: JSON.stringify({ runId: RUN_ID, batch }) },
+      })
+      .add("TaskScheduled", { taskScheduledEventDetails: { ...s3, region: "us-east-1", parameters: "{}" } })
+      .add("TaskSucceeded", { taskSucceededEventDetails: { ...s3, output: JSON.stringify({ Body: "…" }) } })
+      .add("TaskStateExited", {
+        stateExitedEventDetails: { name: `${map}: Read results`, output: JSON.stringify(result) },
+      })
+      .add(failed ? "MapIterationFailed" : "MapIterationSucceeded", {
+        [failed ? "mapIterationFailedEventDetails" : "mapIterationSucceededEventDetails"]: { name: map, index },
+      });
   }
   mapEntered(name: string, input: unknown): this {
     return this.add("MapStateEntered", { stateEnteredEventDetails: { name, input: JSON.stringify(input) } }).add(
@@ -280,13 +296,16 @@ describe("npm run migrate", () => {
         "acme (canary)  1 → 2    1.5 s",
         "globex         1 → 2    900 ms",
         "initech        1 → 2    1 min 01 s",
-        "execution SUCCEEDED: migrated 3 of 3 tenants",
+        "execution SUCCEEDED: every tenant migrated (3)",
         EXECUTION,
         "",
       ].join("\n"),
     );
     // Polls wait longer and longer while nothing is wrong: 1 s, then × 1.5.
     expect(r.sleeps).toEqual([1500, 2250]);
+    // Each history read asked for the newest events first and stopped at the first one already seen.
+    const reads = sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input);
+    expect(reads.every((i) => i.reverseOrder === true && i.executionArn === EXECUTION)).toBe(true);
   });
 
   it("exits 3 when the canary fails, and lists the others as not run", async () => {
@@ -311,7 +330,7 @@ describe("npm run migrate", () => {
         'acme (canary)  1 → 1    800 ms    ERROR: column "title" already exists',
         "globex         -        -         not run: the canary failed",
         "initech        -        -         not run: the canary failed",
-        "execution SUCCEEDED: the canary failed: no other tenant was migrated",
+        "execution SUCCEEDED: the canary failed; no other tenant was started (0 migrated, 1 failed, 0 unknown, 2 not started)",
         EXECUTION,
         "",
       ].join("\n"),
@@ -341,7 +360,7 @@ describe("npm run migrate", () => {
         "acme (canary)  1 → 2    1.5 s",
         "globex         1 → 1    800 ms    lock timeout",
         "initech        1 → 2    1.2 s",
-        "execution SUCCEEDED: 1 of 3 tenants failed, 0 have no result; 2 migrated",
+        "execution SUCCEEDED: wave 1 had failures; later waves were not started (2 migrated, 1 failed, 0 unknown, 0 not started)",
         EXECUTION,
         "",
       ].join("\n"),
@@ -377,14 +396,16 @@ describe("npm run migrate", () => {
       "(Step Functions throttled the poll: ThrottlingException; next in 4000 ms)",
       "(Step Functions throttled the poll: ThrottlingException; next in 8000 ms)",
     ]);
-    expect(r.out).toContain("execution SUCCEEDED: migrated 3 of 3 tenants\n");
+    expect(r.out).toContain("execution SUCCEEDED: every tenant migrated (3)\n");
   });
 
   it("exits 5 when the execution times out, with the results it had", async () => {
     const h = successHistory();
     h.mapEntered("Wave", {})
       .add("MapIterationStarted", { mapIterationStartedEventDetails: { name: "Wave", index: 0 } })
-      .add("TaskStateEntered", { stateEnteredEventDetails: { name: "MigrateBatch", input: JSON.stringify(WAVE) } })
+      .add("PassStateEntered", {
+        stateEnteredEventDetails: { name: "Wave: Start batch", input: JSON.stringify({ runId: RUN_ID, batch: WAVE }) },
+      })
       .add("ExecutionTimedOut", { executionTimedOutEventDetails: { error: "States.Timeout" } });
     serve({
       history: h,

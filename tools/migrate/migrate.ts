@@ -20,7 +20,7 @@ import {
   migrationConcurrency,
   planFleetRun,
 } from "../../components/tenant-migrations/waves";
-import { FleetRunInput, validateRunInput } from "../../components/tenant-migrations/run";
+import { FleetRunInput, summariseRun, validateRunInput } from "../../components/tenant-migrations/run";
 import { tenantSchemaName } from "../../components/tenant-schemas/model";
 import { StackConfig } from "../../stacks/config";
 import { REPO_ROOT } from "../engine/run";
@@ -275,11 +275,12 @@ export async function run(argv: readonly string[], deps: MigrateDependencies): P
     }
     view.stop();
     view = undefined;
-    const code = exitStatus(status, tracker, output);
-    const ended = status === "SUCCEEDED" && output !== undefined ? output.status : status;
+    const summary = output === undefined ? undefined : summariseRun(output, input);
+    const code = exitStatus(status, tracker, summary);
+    const ended = summary !== undefined ? summary.status : status;
     deps.out(`${summaryTable(tracker, ended)}\n`);
     const detail = final.error !== undefined ? ` (${final.error}${final.cause ? `: ${final.cause}` : ""})` : "";
-    deps.out(`execution ${status}${detail}: ${verdict(code, tracker)}\n${executionArn}\n`);
+    deps.out(`execution ${status}${detail}: ${summary?.message ?? verdict(code, tracker)}\n${executionArn}\n`);
     return code;
   } catch (e) {
     view?.stop();

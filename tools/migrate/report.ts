@@ -3,7 +3,7 @@
  * summary table and the exit status. Pure (no AWS import), so every decision is table-tested.
  */
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
-import type { BatchResult, FleetRunOutput, TenantResult } from "../../components/tenant-migrations/run";
+import type { BatchResult, FleetRunOutput, RunSummary, TenantResult } from "../../components/tenant-migrations/run";
 import type { FleetRunPlan } from "../../components/tenant-migrations/waves";
 import { TENANT_PREFIX } from "../../components/tenant-schemas/model";
 
@@ -150,6 +150,17 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
+/**
+ * The batch a state's input starts: the input itself, or one of its own fields (a Map iteration's item as the
+ * fleet runner selects it, `{ runId, batch }`). Never a batch inside a list: the execution's own input, which
+ * the first states see, lists every batch of the run.
+ */
+function startedBatch(input: unknown): { batchId: string; schemas: string[] }[] {
+  if (!isObject(input) || Array.isArray(input)) return [];
+  const candidates = [input, ...Object.values(input)];
+  return candidates.filter((c): c is { batchId: string; schemas: string[] } => isBatch(c) && !isBatchResult(c));
+}
+
 /** What one history event says about the run's batches. */
 export interface EventFacts {
   readonly started: { batchId: string; schemas: string[] }[];
@@ -158,7 +169,7 @@ export interface EventFacts {
 
 /**
  * Reads batches out of a history event without depending on the state names: a state entered with a batch
- * (`{ batchId, schemas }`) as its input started it; a state exited (or a task succeeded) with batch results
+ * (`{ batchId, schemas }`) as its input, or as a field of it, started it; a state exited (or a task succeeded) with batch results
  * (`{ batchId, schemas, results }`) in its output finished it. Event shapes as the Step Functions API Reference
  * documents `HistoryEvent`: `stateEnteredEventDetails.input` and `stateExitedEventDetails.output` are JSON
  * strings, as is `taskSucceededEventDetails.output`.
@@ -167,9 +178,7 @@ export function eventFacts(event: HistoryEvent): EventFacts {
   const entered = parseJson(event.stateEnteredEventDetails?.input);
   const exited = parseJson(event.stateExitedEventDetails?.output ?? event.taskSucceededEventDetails?.output);
   return {
-    // Only a state whose whole input is one batch (a Map iteration's item): the execution's own input, which
-    // the first states see, lists every batch of the run.
-    started: isBatch(entered) && !isBatchResult(entered) ? [entered] : [],
+    started: startedBatch(entered),
     finished: findAll(exited, isBatchResult),
   };
 }
@@ -240,12 +249,17 @@ export function summaryTable(tracker: RunTracker, ended: string): string {
 
 export type { BatchResult, FleetRunOutput, TenantResult };
 
-/** The run's exit status from the execution's status and what the tracker holds (its output applied). */
-export function exitStatus(executionStatus: string, tracker: RunTracker, output?: FleetRunOutput): number {
-  if (tracker.canaryFailed() || output?.status === "CANARY_FAILED") return EXIT.canaryFailed;
+/**
+ * The run's exit status from the execution's status, what the tracker holds and, when the execution succeeded,
+ * what its output means (summariseRun, components/tenant-migrations/run.ts).
+ */
+export function exitStatus(executionStatus: string, tracker: RunTracker, summary?: RunSummary): number {
+  if (tracker.canaryFailed() || summary?.status === "CANARY_FAILED") return EXIT.canaryFailed;
   switch (executionStatus) {
     case "SUCCEEDED":
-      break;
+      // Every run the fleet runner finishes ends in a Succeed state with its output; without one, nothing says
+      // the tenants migrated.
+      return summary?.exitCode === 0 ? EXIT.ok : EXIT.tenantFailed;
     case "TIMED_OUT":
       return EXIT.executionTimedOut;
     case "ABORTED":
@@ -253,28 +267,22 @@ export function exitStatus(executionStatus: string, tracker: RunTracker, output?
     default:
       return EXIT.executionFailed;
   }
-  if (output?.status !== "SUCCEEDED") return EXIT.tenantFailed;
-  return tracker.tenants.every((t) => t.state === "succeeded") ? EXIT.ok : EXIT.tenantFailed;
 }
 
-/** One closing line that says what the exit status means. */
+/** One closing line for a run whose execution left no output (it failed, timed out or was aborted). */
 export function verdict(code: number, tracker: RunTracker): string {
-  const failed = tracker.count("failed");
-  const done = tracker.count("succeeded");
-  const total = tracker.tenants.length;
+  const counts = `${tracker.count("succeeded")} of ${tracker.tenants.length} tenants migrated, ${tracker.count("failed")} failed`;
   switch (code) {
-    case EXIT.ok:
-      return `migrated ${total} of ${total} tenants`;
-    case EXIT.tenantFailed:
-      return `${failed} of ${total} tenants failed, ${total - done - failed} have no result; ${done} migrated`;
     case EXIT.canaryFailed:
       return "the canary failed: no other tenant was migrated";
     case EXIT.executionTimedOut:
-      return `the execution timed out: ${done} of ${total} tenants migrated, ${failed} failed`;
+      return `the execution timed out: ${counts}`;
     case EXIT.executionAborted:
-      return `the execution was aborted: ${done} of ${total} tenants migrated, ${failed} failed`;
+      return `the execution was aborted: ${counts}`;
+    case EXIT.executionFailed:
+      return `the execution failed: ${counts}`;
     default:
-      return `the execution failed: ${done} of ${total} tenants migrated, ${failed} failed`;
+      return `the execution left no output: ${counts}`;
   }
 }
 
