@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { fleetMigrationSection } from "./fleet";
 import { benchOnly, tenantProvisionerSection } from "./tenants";
 
 /**
@@ -10,7 +11,8 @@ import { benchOnly, tenantProvisionerSection } from "./tenants";
  * fresh process. Results go to docs/benchmarks.md.
  *
  * `BENCH_ONLY=tenants npm run bench` measures only the tenant provisioner (tools/bench/tenants.ts, a real
- * PostgreSQL) and replaces just its section of docs/benchmarks.md, for a quick check.
+ * PostgreSQL) and replaces just its section of docs/benchmarks.md, for a quick check; `BENCH_ONLY=fleet` the
+ * fleet migration (tools/bench/fleet.ts: measured per-schema apply time, modelled run on AWS).
  */
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -213,6 +215,8 @@ function main() {
   );
   log("tenant provisioner: a real PostgreSQL at 10, 100 and 1,000 tenants …");
   rows.push(...tenantProvisionerSection());
+  log("fleet migration: a real PostgreSQL at 10, 100 and 1,000 schemas, and the modelled run on AWS …");
+  rows.push(...fleetMigrationSection());
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, rows.join("\n"));
   log(`wrote ${path.relative(REPO, file)}`);
