@@ -28,7 +28,8 @@ import {
   SFNServiceException,
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
-import { run } from "../../tools/migrate/migrate";
+import { chooseView, run } from "../../tools/migrate/migrate";
+import { RunTracker } from "../../tools/migrate/report";
 import { BatchResult, FleetRunOutput } from "../../components/tenant-migrations/run";
 
 const sfn = mockClient(SFNClient);
@@ -566,5 +567,52 @@ describe("npm run migrate", () => {
     const r = await migrate(argv);
     expect({ code: r.code, err: r.err, out: r.out }).toEqual({ code: 2, err: message, out: "" });
     expect(sfn.calls()).toHaveLength(0);
+  });
+});
+
+describe("progress display", () => {
+  /** A stream that records what is written; `isTTY` as given (cli-progress draws only on a terminal). */
+  function stream(isTTY: boolean) {
+    const chunks: string[] = [];
+    const s = {
+      isTTY,
+      columns: 100,
+      write: (c: string) => (chunks.push(String(c)), true),
+      cursorTo: () => true,
+      moveCursor: () => true,
+      clearLine: () => true,
+      clearScreenDown: () => true,
+      on: () => s,
+      removeListener: () => s,
+    };
+    return { s: s as unknown as NodeJS.WriteStream, text: () => chunks.join("") };
+  }
+  const tracker = () => {
+    const plan = { canary: [CANARY], waves: [[WAVE]], concurrency: 1, batchSize: 25 };
+    const t = new RunTracker(plan);
+    t.batchFinished({ ...CANARY, results: [ok("tenant_acme")] });
+    return t;
+  };
+
+  it.each([
+    ["a pipe", false, {}],
+    ["CI", true, { CI: "true" }],
+  ])("writes plain lines in %s, no bar", (_, isTTY, env) => {
+    const out = stream(isTTY);
+    const view = chooseView(out.s, env, 3);
+    view.line("acme (canary): 1 → 2 in 1.2 s");
+    view.update(tracker());
+    view.stop();
+    expect(out.text()).toBe("acme (canary): 1 → 2 in 1.2 s\n");
+  });
+
+  it("draws a bar of tenants done on a terminal, lines above it", () => {
+    const out = stream(true);
+    const view = chooseView(out.s, {}, 3);
+    view.line("acme (canary): 1 → 2 in 1.2 s");
+    view.update(tracker());
+    view.stop();
+    expect(out.text()).toContain("acme (canary): 1 → 2 in 1.2 s\n");
+    expect(out.text()).toMatch(/migrating \[[^\]]+\] 1\/3 tenants \| 0 running \| 0 failed/);
   });
 });

@@ -185,8 +185,23 @@ export function barView(stream: NodeJS.WriteStream, total: number): ProgressView
         running: tracker.count("running"),
         failed: tracker.count("failed"),
       }),
-    stop: () => multi.stop(),
+    // MultiBar.stop() renders the bars but not the lines still queued by log(): draw once more to flush them,
+    // or the last tenants' lines would never reach the terminal.
+    stop: () => {
+      multi.update();
+      multi.stop();
+    },
   };
+}
+
+/**
+ * A bar only for a person at a terminal; plain lines in CI (GitHub Actions and most CI systems set `CI`) and in
+ * a pipe or a file, where a bar's carriage returns would be noise in the log.
+ */
+export function chooseView(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv, total: number): ProgressView {
+  return stream.isTTY === true && (env.CI === undefined || env.CI === "" || env.CI === "false")
+    ? barView(stream, total)
+    : plainView((t) => stream.write(t));
 }
 
 export interface MigrateDependencies {
@@ -233,7 +248,7 @@ export async function run(argv: readonly string[], deps: MigrateDependencies): P
     const stateMachineArn = args.stateMachineArn ?? (await findStateMachine(sfn, machineName, config.region));
     deps.err(`migrate ${args.stack}: ${describePlan(config, plan)}`);
     const { executionArn } = await startExecution(sfn, stateMachineArn, runId, input);
-    deps.err(`started ${executionArn}\n`);
+    deps.err(`started ${executionArn}\n(interrupting this command stops following the execution, not the execution)\n`);
 
     const tracker = new RunTracker(plan);
     view = deps.view(tracker.tenants.length);
@@ -302,10 +317,6 @@ if (require.main === module) {
     sfn: (region) => new SFNClient({ region }),
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
-    // CI sets CI=true; a pipe is not a terminal: plain lines there, a bar only for a person at a terminal.
-    view: (total) =>
-      process.stderr.isTTY === true && process.env.CI === undefined
-        ? barView(process.stderr, total)
-        : plainView((t) => process.stderr.write(t)),
+    view: (total) => chooseView(process.stderr, process.env, total),
   }).then((code) => (process.exitCode = code));
 }
