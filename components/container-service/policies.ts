@@ -114,27 +114,5 @@ export function accessLogBucketPolicy(a: {
   ]);
 }
 
-/** ECR lifecycle: untagged layers go after a week, and only the newest tagged images are kept. */
-export function ecrLifecyclePolicy(keepTagged: number, untaggedDays: number) {
-  return {
-    rules: [
-      {
-        rulePriority: 1,
-        description: `Expire untagged images after ${untaggedDays} days`,
-        selection: {
-          tagStatus: "untagged",
-          countType: "sinceImagePushed",
-          countUnit: "days",
-          countNumber: untaggedDays,
-        },
-        action: { type: "expire" },
-      },
-      {
-        rulePriority: 2,
-        description: `Keep the last ${keepTagged} tagged images`,
-        selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keepTagged },
-        action: { type: "expire" },
-      },
-    ],
-  };
-}
+/** The repository rules live with the other image building blocks. */
+export { ecrLifecyclePolicy } from "../shared/ecrImage";

@@ -1,14 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Repository } from "@pulumi/aws/ecr/repository";
-import { LifecyclePolicy } from "@pulumi/aws/ecr/lifecyclePolicy";
-import { getAuthorizationTokenOutput } from "@pulumi/aws/ecr/getAuthorizationToken";
 import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
-import { Image } from "@pulumi/docker/image";
+import { imageRepository, pushedImage } from "../shared/ecrImage";
 import { PLATFORMS, ecrRepositoryArnOf, fargateContainer } from "../shared/fargate";
 import { ecsTasksAssumeRolePolicy, executionRole, fargateTaskDefinition, taskLogGroup } from "../shared/fargateTask";
 import { CONTAINER_NAME, ContainerImageSource, ResolvedArgs } from "./args";
-import { ecrLifecyclePolicy, taskRolePolicy } from "./policies";
+import { taskRolePolicy } from "./policies";
 
 /**
  * The service's task: its ECR repository and image, its log group, its execution and task roles and its task
@@ -110,49 +108,17 @@ export function serviceTask(parent: pulumi.Resource, name: string, args: Resolve
   const platform = PLATFORMS[architecture];
 
   // --- image ---
-  const repository = new Repository(
-    `${name}-repo`,
-    {
-      name: `${prefix}/app`,
-      // A pushed tag can never be moved to other content: what a task definition names is what runs.
-      imageTagMutability: "IMMUTABLE",
-      imageScanningConfiguration: { scanOnPush: true },
-      encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: args.context.kmsKeyArn }],
-      // A disposable stack must be destroyable with its images in it; a protected one keeps them.
-      forceDelete: !deletionProtection,
-      tags: tags("app"),
-    },
-    { parent },
-  );
-  new LifecyclePolicy(
-    `${name}-repo-lifecycle`,
-    { repository: repository.name, policy: JSON.stringify(ecrLifecyclePolicy(30, 7)) },
-    { parent },
-  );
-
-  let imageRef: pulumi.Output<string>;
-  if ("build" in args.image) {
-    const build = args.image.build;
-    const token = getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent });
-    const image = new Image(
-      `${name}-image`,
-      {
-        imageName: pulumi.interpolate`${repository.repositoryUrl}:${build.tag}`,
-        build: {
-          context: build.context,
-          dockerfile: build.dockerfile ?? `${build.context.replace(/\/$/, "")}/Dockerfile`,
-          // Explicit, so a build on an x86 laptop still produces the architecture the tasks run on.
-          platform: platform.docker,
-        },
-        registry: { server: repository.repositoryUrl, username: token.userName, password: token.password },
-      },
-      { parent },
-    );
-    // The digest, not the tag: a task started in a year runs the same bytes as one started today.
-    imageRef = image.repoDigest;
-  } else {
-    imageRef = pulumi.output(args.image.uri);
-  }
+  const repository = imageRepository(parent, name, {
+    repositoryName: `${prefix}/app`,
+    kmsKeyArn: args.context.kmsKeyArn,
+    // A disposable stack must be destroyable with its images in it; a protected one keeps them.
+    forceDelete: !deletionProtection,
+    tags: tags("app"),
+  });
+  const imageRef =
+    "build" in args.image
+      ? pushedImage(parent, name, repository, args.image.build, platform.docker)
+      : pulumi.output(args.image.uri);
   const pullFrom = pulumi
     .all([repository.arn, partition])
     .apply(([arn, partitionName]) => pullRepositoryArns(arn, args.image, partitionName));
