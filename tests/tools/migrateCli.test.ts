@@ -480,9 +480,13 @@ describe("npm run migrate", () => {
     const output: FleetRunOutput = { status: "SUCCEEDED", canary: [res], waves: [], stoppedAfterWave: null };
     serve({ history: new History(), visible: [0], final: { status: "SUCCEEDED", output } });
 
-    const r = await migrate(["dev", "--tenants", "initech", "--state-machine-arn", MACHINE]);
+    const elsewhere = MACHINE.replace("us-east-1", "eu-west-1");
+    const r = await migrate(["dev", "--tenants", "initech", "--state-machine-arn", elsewhere]);
 
     expect(r.code).toBe(0);
+    // The client goes to the ARN's region, and starts that state machine.
+    expect(r.regions).toEqual(["eu-west-1"]);
+    expect(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.stateMachineArn).toBe(elsewhere);
     expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input as string)).toEqual({
       runId: RUN_ID,
       canary: [only],

@@ -244,8 +244,10 @@ export async function run(argv: readonly string[], deps: MigrateDependencies): P
     }
 
     calledAws = true;
-    const sfn = deps.sfn(config.region);
-    const stateMachineArn = args.stateMachineArn ?? (await findStateMachine(sfn, machineName, config.region));
+    // A given ARN names its region (arn:aws:states:<region>:…); otherwise the stack's.
+    const region = args.stateMachineArn?.split(":")[3] ?? config.region;
+    const sfn = deps.sfn(region);
+    const stateMachineArn = args.stateMachineArn ?? (await findStateMachine(sfn, machineName, region));
     deps.err(`migrate ${args.stack}: ${describePlan(config, plan)}`);
     const { executionArn } = await startExecution(sfn, stateMachineArn, runId, input);
     deps.err(`started ${executionArn}\n(interrupting this command stops following the execution, not the execution)\n`);
