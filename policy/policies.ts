@@ -11,6 +11,7 @@ import { requirePinnedImages } from "./policies/container/requirePinnedImages";
 import { requireSupportedLambdaRuntime } from "./policies/container/requireSupportedLambdaRuntime";
 import { requireEcrImmutableScannedImages } from "./policies/data/requireEcrImmutableScannedImages";
 import { requireLogRetention } from "./policies/data/requireLogRetention";
+import { requireStateMachineLogging } from "./policies/data/requireStateMachineLogging";
 import { requireProdDeletionProtection } from "./policies/data/requireProdDeletionProtection";
 import { requireRdsBackups } from "./policies/data/requireRdsBackups";
 import { disallowPlaintextContainerSecrets } from "./policies/encryption/disallowPlaintextContainerSecrets";
@@ -58,6 +59,7 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
   requireSupportedLambdaRuntime,
   requireEcrImmutableScannedImages,
   requireLogRetention,
+  requireStateMachineLogging,
   requireProdDeletionProtection,
   requireRdsBackups,
   disallowPlaintextContainerSecrets,

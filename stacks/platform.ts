@@ -5,7 +5,9 @@ import { getPartitionOutput } from "@pulumi/aws/getPartition";
 import { StackKey } from "../components/kms/stackKey";
 import { Network } from "../components/network/network";
 import { Database } from "../components/database/database";
-import { MigrationTask } from "../components/database/migrationTask";
+import { MigrationTask, resultsBucketPrefix } from "../components/database/migrationTask";
+import { FleetMigrator } from "../components/tenant-migrations/fleetMigrator";
+import { DEFAULT_BATCH_SIZE, migrationConcurrency, planFleetRun } from "../components/tenant-migrations/waves";
 import { ContainerService } from "../components/container-service/containerService";
 import { contentImageTag } from "../components/container-service/imageTag";
 import { PLATFORMS } from "../components/container-service/fargate";
@@ -58,8 +60,12 @@ export function platform(config: StackConfig) {
     flowLogRetentionDays: config.network.flowLogRetentionDays,
     interfaceEndpoints: config.network.interfaceEndpoints,
     sessionManagerEndpoint: config.shellAccess,
-    // The tenant provisioner writes purge exports from the private subnets (components/tenant-plane/).
-    s3BucketArns: [pulumi.interpolate`arn:${location.partition}:s3:::${exportBucketPrefix(config.namePrefix)}*`],
+    // The tenant provisioner writes purge exports from the private subnets (components/tenant-plane/); the
+    // migration runner writes its batch results.
+    s3BucketArns: [
+      pulumi.interpolate`arn:${location.partition}:s3:::${exportBucketPrefix(config.namePrefix)}*`,
+      pulumi.interpolate`arn:${location.partition}:s3:::${resultsBucketPrefix(config.namePrefix)}*`,
+    ],
   });
 
   const database = new Database("database", {
@@ -91,6 +97,9 @@ export function platform(config: StackConfig) {
     migratorSecretArn: database.migratorSecretArn,
     logRetentionDays: config.database.logRetentionDays,
     image: config.database.migrationImage,
+    // With interface endpoints the tasks' HTTPS goes to the endpoints and S3 only: no registry outside ECR.
+    noInternetEgress: config.network.interfaceEndpoints || config.network.natGateways === "none",
+    deletionProtection: config.isProduction,
   });
 
   const appDir = path.join(__dirname, "..", "app");
@@ -182,6 +191,24 @@ export function platform(config: StackConfig) {
     { dependsOn: tenantSchemas ? [tenantSchemas] : [] },
   );
 
+  // The fleet runner: `npm run migrate` starts it; canary first, then waves within the migrator's connections.
+  const fleet = new FleetMigrator("tenant-migrations", {
+    context,
+    clusterArn: service.clusterArn,
+    taskDefinitionArn: migrations.taskDefinitionArn,
+    taskDefinitionFamily: migrations.family,
+    containerName: migrations.containerName,
+    taskRoleArns: [migrations.executionRoleArn, migrations.taskRoleArn],
+    // The database admits the app security group only; the tasks need its endpoint and S3 routes too.
+    subnetIds: network.privateSubnetIds,
+    securityGroupIds: [network.appSecurityGroupId],
+    resultsBucketName: migrations.resultsBucketName,
+    resultsBucketArn: migrations.resultsBucketArn,
+    concurrency: migrationConcurrency({ migratorConnections: config.database.migratorConnections }),
+    logRetentionDays: config.database.logRetentionDays,
+    plannedRun: plannedFleetRun(config),
+  });
+
   // The service logs in as `app` with an IAM token: rds-db:connect on exactly that database user.
   new RolePolicy(
     "service-database-connect",
@@ -251,6 +278,11 @@ export function platform(config: StackConfig) {
     tenantProvisioning: provisioner.result,
     migrationTaskDefinitionFamily: migrations.family,
     migrationLogGroupName: migrations.logGroupName,
+    migrationImageRef: migrations.imageRef,
+    migrationResultsBucketName: migrations.resultsBucketName,
+    tenantMigrationStateMachineArn: fleet.stateMachineArn,
+    // What `npm run migrate` would run for the configured tenants (components/tenant-migrations/waves.ts).
+    tenantMigrationWaves: tenantMigrationWaves(config),
     serviceName: service.serviceName,
     clusterName: service.clusterName,
     albDnsName: service.albDnsName,
@@ -271,6 +303,29 @@ export function platform(config: StackConfig) {
     frontendDeployRoleArn: cdn.deployRoleArn ?? "",
     ...alerting,
   } satisfies Record<string, pulumi.Input<unknown>>;
+}
+
+/**
+ * The fleet run of every configured tenant, as `npm run migrate` would plan it today. Suspended tenants too: their
+ * schemas stay, and a resumed tenant must find the shape the service expects.
+ */
+function plannedFleetRun(config: StackConfig) {
+  return planFleetRun({
+    schemas: config.database.tenants.map((t) => tenantSchemaName(t.id)),
+    batchSize: DEFAULT_BATCH_SIZE,
+    concurrency: migrationConcurrency({ migratorConnections: config.database.migratorConnections }),
+  });
+}
+
+/** The planned run as a short stack output: schemas per batch, batches per wave. */
+function tenantMigrationWaves(config: StackConfig) {
+  const plan = plannedFleetRun(config);
+  return {
+    concurrency: plan.concurrency,
+    batchSize: plan.batchSize,
+    canary: plan.canary.map((b) => b.schemas.join(",")),
+    waves: plan.waves.map((w) => w.map((b) => b.schemas.join(","))),
+  };
 }
 
 /** The RDS master user's credentials from its managed secret, and where to reach the instance. */

@@ -7,6 +7,12 @@ import { BucketVersioning } from "@pulumi/aws/s3/bucketVersioning";
 import { BucketLifecycleConfiguration } from "@pulumi/aws/s3/bucketLifecycleConfiguration";
 import { BucketPolicy } from "@pulumi/aws/s3/bucketPolicy";
 
+/**
+ * The tag a bucket carries to tell `npm run dr:check` what it holds when no other resource's setting says it:
+ * "logs" or "replica" (a copy of what lives elsewhere, so no cross-region replication is required of it).
+ */
+export const DR_ROLE_TAG = "dr:role";
+
 export interface PrivateBucketArgs {
   /**
    * Who owns the objects. `BucketOwnerEnforced` turns ACLs off; `BucketOwnerPreferred` keeps them for a log

@@ -51,6 +51,13 @@ export const MAX_BATCH_SIZE = 100;
 /** The RunTask overrides limit; tests/tenant-migrations/definition.test.ts renders the largest batch's override. */
 export const MAX_OVERRIDE_CHARS = 8192;
 
+/**
+ * Schemas per batch unless the run says otherwise: 25 Flyway runs of a few seconds each (JVM start, validate,
+ * nothing or a small migration) keep a task to a few minutes, so a task start (~1 minute on Fargate) is paid
+ * once per 25 tenants, and a batch that fails leaves at most 25 tenants to look at.
+ */
+export const DEFAULT_BATCH_SIZE = 25;
+
 /** PostgreSQL's identifier limit (NAMEDATALEN - 1) and the characters the tenant model allows. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 

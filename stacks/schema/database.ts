@@ -13,6 +13,7 @@ import {
 } from "../../components/database/sizing";
 import { backupWindowProblem, maintenanceWindowProblem, windowsOverlap } from "../../components/database/windows";
 import { FLYWAY_IMAGE, isPinnedImage } from "../../components/database/migrationTask";
+import { ecrRepositoryArnOf } from "../../components/shared/fargate";
 
 /** Configuration of the database and the tenants. */
 
@@ -188,17 +189,19 @@ export const DATABASE_KEYS = [
     key: "databaseMigratorConnections",
     type: "integer",
     default: 5,
-    description: "Connections kept free for Flyway migration runs (each run uses up to 2).",
+    description:
+      "Connections kept free for the fleet migration: each Flyway run holds up to 3, so batches run at once = this ÷ 3.",
     schema: integer(1, 100),
   }),
   defineKey({
     key: "databaseMigrationImage",
     type: "string",
-    default: FLYWAY_IMAGE,
-    description: "Flyway image of the migration task, pinned by release tag or digest; an ECR image in prod.",
-    schema: z
-      .string({ error: "expected an image reference" })
-      .refine(isPinnedImage, { error: `expected an image pinned by a release tag or a digest (e.g. ${FLYWAY_IMAGE})` }),
+    default: "",
+    description:
+      "Prebuilt migration image (Flyway, migrations, runner), pinned by release tag or digest; empty: built here from migrations/ and pushed to the stack's ECR.",
+    schema: z.string({ error: "expected an image reference" }).refine((image) => image === "" || isPinnedImage(image), {
+      error: `expected an image pinned by a release tag or a digest (e.g. ${FLYWAY_IMAGE}), or empty to build it here`,
+    }),
   }),
 ] as const;
 
@@ -221,7 +224,8 @@ export interface DatabaseConfig {
   /** The pool of one service task, to be put in the task environment (components/database/sizing.ts). */
   readonly pool: DatabasePoolSettings;
   readonly migratorConnections: number;
-  readonly migrationImage: string;
+  /** A prebuilt migration image; undefined: built here. */
+  readonly migrationImage?: string;
   /** Who applies the tenant model: the provisioner function (default) or @pulumi/postgresql resources. */
   readonly tenantProvisioning: TenantProvisioningMode;
   readonly tenantExportRetentionDays: number;
@@ -305,6 +309,22 @@ export function databaseProblems(values: RawValues): ConfigProblem[] {
       });
     }
   }
+  const image = saas.databaseMigrationImage;
+  if (
+    typeof image === "string" &&
+    image !== "" &&
+    isPinnedImage(image) &&
+    (saas.interfaceEndpoints === true || saas.natGateways === "none") &&
+    ecrRepositoryArnOf(image, "aws") === undefined
+  ) {
+    problems.push({
+      path: at("databaseMigrationImage"),
+      message:
+        "is not in ECR, and this stack's tasks reach no other registry (saas:interfaceEndpoints limits their HTTPS to the " +
+        "VPC endpoints, or saas:natGateways is none), so the task would fail with CannotPullContainerError; leave it " +
+        "empty to build the migration image here, or push it to this account's ECR",
+    });
+  }
   const budget = connectionBudgetProblem(saas);
   if (budget) {
     problems.push(budget);
@@ -356,7 +376,7 @@ export function toDatabaseConfig(saas: z.output<z.ZodObject<typeof databaseShape
         : { region: saas.databaseBackupReplicaRegion, retentionDays: saas.databaseBackupReplicaRetentionDays },
     pool: poolSettings(saas.databasePoolSize),
     migratorConnections: saas.databaseMigratorConnections,
-    migrationImage: saas.databaseMigrationImage,
+    migrationImage: saas.databaseMigrationImage === "" ? undefined : saas.databaseMigrationImage,
     tenantProvisioning: saas.tenantProvisioning,
     tenantExportRetentionDays: saas.tenantExportRetentionDays,
     tunnel:

@@ -51,11 +51,13 @@ describe("production keeps its data", () => {
     expect(
       prod()
         .ofType(T.bucket)
-        .map((b) => [b.name, b.inputs.forceDestroy]),
+        .map((b) => [b.name, b.inputs.forceDestroy])
+        .sort(([a], [b]) => String(a).localeCompare(String(b))),
     ).toEqual([
-      ["service-alb-logs", false],
       ["cdn-assets", false],
       ["cdn-logs", false],
+      ["migrations-results", false],
+      ["service-alb-logs", false],
       ["tenant-provisioner-exports", false],
       ["tenant-provisioner-exports-replica", false],
     ]);
@@ -63,6 +65,7 @@ describe("production keeps its data", () => {
     expect(prod().one(T.bucket, "tenant-provisioner-exports").options.protect).toBe(true);
     expect(prod().one(T.bucket, "tenant-provisioner-exports-replica").options.protect).toBe(true);
     expect(prod().one(T.repo, "service-repo").inputs.forceDelete).toBe(false);
+    expect(prod().one(T.repo, "migrations-repo").inputs.forceDelete).toBe(false);
     expect(prod().one(T.lb, "service-alb").inputs.enableDeletionProtection).toBe(true);
   });
 
@@ -98,18 +101,20 @@ describe("production keeps its data", () => {
     }
   });
 
-  it("keeps flow logs and service logs a year, database and migration logs 90 days, all with the stack key", () => {
+  it("keeps flow logs and service logs a year, database, migration and fleet-run logs 90 days, all with the stack key", () => {
     const key = prod().one(T.key, "stack-key-key").outputs.arn;
     expect(
       prod()
         .ofType(T.logGroup)
-        .map((g) => [g.name, g.inputs.retentionInDays, g.inputs.kmsKeyId]),
+        .map((g) => [g.name, g.inputs.retentionInDays, g.inputs.kmsKeyId])
+        .sort(([a], [b]) => String(a).localeCompare(String(b))),
     ).toEqual([
-      ["network-flow-logs", 365, key],
       ["database-log-postgresql", 90, key],
       ["database-log-upgrade", 90, key],
       ["migrations-logs", 90, key],
+      ["network-flow-logs", 365, key],
       ["service-logs", 365, key],
+      ["tenant-migrations-logs", 90, key],
       ["tenant-provisioner-logs", 90, key],
     ]);
   });
@@ -135,8 +140,9 @@ describe("dev is disposable", () => {
       dev()
         .ofType(T.bucket)
         .map((b) => b.inputs.forceDestroy),
-    ).toEqual([true, true, true, true]);
+    ).toEqual([true, true, true, true, true]);
     expect(dev().one(T.repo, "service-repo").inputs.forceDelete).toBe(true);
+    expect(dev().one(T.repo, "migrations-repo").inputs.forceDelete).toBe(true);
     expect(dev().one(T.lb, "service-alb").inputs.enableDeletionProtection).toBe(false);
     expect(dev().one(T.secret, "database-migrator-secret").inputs.recoveryWindowInDays).toBe(0);
   });
@@ -146,6 +152,6 @@ describe("dev is disposable", () => {
       dev()
         .ofType(T.logGroup)
         .map((g) => g.inputs.retentionInDays),
-    ).toEqual([14, 14, 14, 14, 14, 14]);
+    ).toEqual([14, 14, 14, 14, 14, 14, 14]);
   });
 });

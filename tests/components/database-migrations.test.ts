@@ -1,9 +1,11 @@
+import * as fs from "fs";
+import * as path from "path";
 import {
   FLYWAY_IMAGE,
   MigrationTask,
   MigrationTaskArgs,
-  SCHEMA_GUARD,
   isPinnedImage,
+  runnerTaskPolicy,
 } from "../../components/database/migrationTask";
 import { FARGATE_CPU_VALUES, ecrRepositoryArnOf, executionRolePolicy } from "../../components/shared/fargate";
 import { Planned } from "../support/plan";
@@ -28,7 +30,12 @@ const plan = (a: MigrationTaskArgs) =>
     stack: "dev",
     program: () => {
       const task = new MigrationTask("migrations", a);
-      return { family: task.family, logGroupName: task.logGroupName };
+      return {
+        family: task.family,
+        logGroupName: task.logGroupName,
+        imageRef: task.imageRef,
+        resultsBucketName: task.resultsBucketName,
+      };
     },
   });
 
@@ -45,7 +52,7 @@ describe("MigrationTask with the defaults", () => {
     p = await plan(args);
   });
 
-  it("defines a Fargate task family with a /tmp volume, an execution role and no task role", () => {
+  it("defines a Fargate task family with a /tmp volume, an execution role and the runner's task role", () => {
     const task = p.one(TASK, "migrations-task");
     expect(task.inputs).toMatchObject({
       family: "saas-dev-migrations",
@@ -57,30 +64,85 @@ describe("MigrationTask with the defaults", () => {
       executionRoleArn: p.one("aws:iam/role:Role", "migrations-execution").outputs.arn,
       volumes: [{ name: "tmp" }],
     });
-    expect(task.inputs.taskRoleArn).toBeUndefined();
+    expect(task.inputs.taskRoleArn).toBe(p.one("aws:iam/role:Role", "migrations-runner").outputs.arn);
     expect(p.run.outputs.family).toBe("saas-dev-migrations");
   });
 
-  it("runs the pinned Flyway image unprivileged on a read-only root filesystem", () => {
+  it("builds the migration image from migrations/ and pushes it to the stack's own repository", () => {
+    const repo = p.one("aws:ecr/repository:Repository", "migrations-repo");
+    expect(repo.inputs).toMatchObject({
+      name: "saas-dev/migrations",
+      imageTagMutability: "IMMUTABLE",
+      imageScanningConfiguration: { scanOnPush: true },
+      encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: KEY }],
+      forceDelete: true,
+    });
+    const image = p.one("docker:index/image:Image", "migrations-image");
+    const build = image.inputs.build as { context: string; dockerfile: string; platform: string };
+    expect(build.platform).toBe("linux/amd64");
+    expect(build.context).toMatch(/^node_modules\/\.cache\/migration-image\/[0-9a-f]{16}$/);
+    expect(build.dockerfile).toBe(`${build.context}/Dockerfile`);
+    expect(image.inputs.imageName).toMatch(
+      new RegExp(`^${repo.outputs.repositoryUrl as string}:0\\.0\\.0-[0-9a-f]{12}$`),
+    );
+    // The staged context: the Dockerfile, every migration and the callback, and the bundled runner.
+    const dir = path.join(__dirname, "..", "..", build.context);
+    expect(fs.readFileSync(path.join(dir, "Dockerfile"), "utf8")).toBe(
+      fs.readFileSync(path.join(__dirname, "..", "..", "migrations", "Dockerfile"), "utf8"),
+    );
+    expect(fs.readdirSync(path.join(dir, "tenant")).sort()).toEqual([
+      "V1__baseline.sql",
+      "V2__add_note_title.sql",
+      "afterMigrate.sql",
+    ]);
+    expect(fs.readFileSync(path.join(dir, "runner", "runner.js"), "utf8")).toContain("MIGRATION_SCHEMAS");
+  });
+
+  it("runs the built image by digest, unprivileged on a read-only root filesystem, starting the batch runner", () => {
     const [flyway] = containersOf(p);
+    const digest = p.one("docker:index/image:Image", "migrations-image").outputs.repoDigest as string;
+    expect(digest).toMatch(/@sha256:[0-9a-f]{64}$/);
     expect(containersOf(p)).toHaveLength(1);
     expect(flyway).toMatchObject({
       name: "flyway",
-      image: "flyway/flyway:10.22.0",
+      image: digest,
       essential: true,
       user: "1000:1000",
       readonlyRootFilesystem: true,
       privileged: false,
-      entryPoint: ["/bin/sh", "-c", SCHEMA_GUARD, "flyway"],
-      command: ["migrate"],
+      command: ["node", "/opt/runner/runner.js"],
       mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
     });
+    expect(flyway.entryPoint).toBeUndefined();
+    expect(p.run.outputs.imageRef).toBe(digest);
     expect(FLYWAY_IMAGE).toMatch(/^flyway\/flyway:10\.\d+\.\d+$/);
+  });
+
+  it("keeps the run results in a private, encrypted bucket the runner may only write to", () => {
+    const bucket = p.one("aws:s3/bucket:Bucket", "migrations-results");
+    expect(bucket.inputs).toMatchObject({ bucketPrefix: "saas-dev-migration-results-", forceDestroy: true });
+    expect(p.run.outputs.resultsBucketName).toBe(bucket.outputs.bucket);
+    const policy = p.one("aws:iam/rolePolicy:RolePolicy", "migrations-runner");
+    expect(policy.inputs.role).toBe(p.one("aws:iam/role:Role", "migrations-runner").outputs.id);
+    expect(JSON.parse(policy.inputs.policy as string)).toEqual(
+      runnerTaskPolicy({ bucketArn: bucket.outputs.arn as string, kmsKeyArn: KEY, region: "us-east-1" }),
+    );
+    expect(runnerTaskPolicy({ bucketArn: "arn:aws:s3:::b", kmsKeyArn: KEY, region: "us-east-1" }).Statement).toEqual([
+      { Sid: "WriteResults", Effect: "Allow", Action: "s3:PutObject", Resource: "arn:aws:s3:::b/*" },
+      {
+        Sid: "EncryptResults",
+        Effect: "Allow",
+        Action: "kms:GenerateDataKey",
+        Resource: KEY,
+        Condition: { StringEquals: { "kms:ViaService": "s3.us-east-1.amazonaws.com" } },
+      },
+    ]);
   });
 
   it("connects with TLS, creates no schema, and takes the credentials from the migrator secret only", () => {
     const [flyway] = containersOf(p);
     expect(flyway.environment).toEqual([
+      { name: "MIGRATION_RESULTS_BUCKET", value: p.one("aws:s3/bucket:Bucket", "migrations-results").outputs.bucket },
       {
         name: "FLYWAY_URL",
         value: "jdbc:postgresql://saas-dev-postgres.abc123.us-east-1.rds.amazonaws.com:5432/app?sslmode=require",
@@ -128,13 +190,20 @@ describe("MigrationTask with the defaults", () => {
     ]);
   });
 
-  it("scopes the execution role to the migrator secret, the key through Secrets Manager, and its log group", () => {
+  it("scopes the execution role to its own repository, the migrator secret, the key through Secrets Manager, and its log group", () => {
     const policy = p.one("aws:iam/rolePolicy:RolePolicy", "migrations-execution");
     const logGroupArn = p.one("aws:cloudwatch/logGroup:LogGroup", "migrations-logs").outputs.arn;
     expect(policy.inputs.role).toBe(p.one("aws:iam/role:Role", "migrations-execution").outputs.id);
     expect(JSON.parse(policy.inputs.policy as string)).toEqual({
       Version: "2012-10-17",
       Statement: [
+        {
+          Sid: "PullImage",
+          Effect: "Allow",
+          Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+          Resource: ["arn:aws:ecr:us-east-1:123456789012:repository/saas-dev/migrations"],
+        },
+        { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
         {
           Sid: "WriteLogs",
           Effect: "Allow",
@@ -164,10 +233,53 @@ describe("MigrationTask with the defaults", () => {
         .sort(),
     ).toEqual([
       "aws:cloudwatch/logGroup:LogGroup migrations-logs",
+      "aws:ecr/lifecyclePolicy:LifecyclePolicy migrations-repo-lifecycle",
+      "aws:ecr/repository:Repository migrations-repo",
       "aws:ecs/taskDefinition:TaskDefinition migrations-task",
       "aws:iam/role:Role migrations-execution",
+      "aws:iam/role:Role migrations-runner",
       "aws:iam/rolePolicy:RolePolicy migrations-execution",
+      "aws:iam/rolePolicy:RolePolicy migrations-runner",
+      "aws:s3/bucket:Bucket migrations-results",
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration migrations-results",
+      "aws:s3/bucketOwnershipControls:BucketOwnershipControls migrations-results",
+      "aws:s3/bucketPolicy:BucketPolicy migrations-results",
+      "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock migrations-results",
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration migrations-results",
+      "aws:s3/bucketVersioning:BucketVersioning migrations-results",
+      "docker:index/image:Image migrations-image",
     ]);
+  });
+});
+
+describe("MigrationTask with deletion protection", () => {
+  it("keeps the repository and the results through a destroy", async () => {
+    const p = await plan({ ...args, deletionProtection: true });
+    expect(p.one("aws:ecr/repository:Repository", "migrations-repo").inputs.forceDelete).toBe(false);
+    expect(p.one("aws:s3/bucket:Bucket", "migrations-results").inputs.forceDestroy).toBe(false);
+  });
+});
+
+describe("MigrationTask with an image outside ECR", () => {
+  it("is refused where the tasks have no route to another registry", async () => {
+    await expect(plan({ ...args, image: "flyway/flyway:10.22.0", noInternetEgress: true })).rejects.toThrow(
+      'MigrationTask "migrations": invalid arguments:\n' +
+        '  - image: "flyway/flyway:10.22.0" is not in ECR and the tasks have no route to another registry (CannotPullContainerError); leave image unset to build it here, or push it to this account\'s ECR',
+    );
+  });
+
+  it("runs where the tasks reach the internet, with no pull rights and nothing built", async () => {
+    const p = await plan({ ...args, image: "registry.example.com/migrations:1.0.0" });
+    expect(containersOf(p)[0].image).toBe("registry.example.com/migrations:1.0.0");
+    expect(
+      p.resources.filter((r) => r.type === "docker:index/image:Image" || r.type === "aws:ecr/repository:Repository"),
+    ).toEqual([]);
+    const sids = (
+      JSON.parse(p.one("aws:iam/rolePolicy:RolePolicy", "migrations-execution").inputs.policy as string).Statement as {
+        Sid: string;
+      }[]
+    ).map((st) => st.Sid);
+    expect(sids).toEqual(["WriteLogs", "ReadSecrets", "DecryptSecrets"]);
   });
 });
 

@@ -65,7 +65,8 @@ describe("contentImageTag", () => {
 describe("the stack's service image", () => {
   const imageName = async (config: Record<string, string> = {}) => {
     const run = await runStack({ stack: "dev", config });
-    return run.resources.find((r) => r.type === "docker:index/image:Image")?.inputs.imageName as string;
+    return run.resources.find((r) => r.type === "docker:index/image:Image" && r.name === "service-image")?.inputs
+      .imageName as string;
   };
 
   it("gets another tag when serviceArchitecture changes, so the push is never refused", async () => {

@@ -187,10 +187,10 @@ describe("Network in the dev stack", () => {
     ]);
   });
 
-  it("lets only ECR's image layers and the stack's tenant exports through the S3 gateway endpoint", () => {
+  it("lets only ECR's image layers, the stack's tenant exports and migration results through the S3 gateway endpoint", () => {
     // The ECR user guide's minimum endpoint policy for image pulls: GetObject on the regional layer bucket. The
-    // one bucket of the stack used from inside the VPC is the tenant provisioner's export bucket (named by its
-    // prefix, before it exists); nothing else passes (an endpoint policy allows only what it lists); without a
+    // buckets of the stack used from inside the VPC are the tenant provisioner's export bucket and the migration
+    // runner's results bucket (named by their prefixes, before they exist); nothing else passes (an endpoint policy allows only what it lists); without a
     // policy the endpoint allows every action on every bucket in the region.
     expect(JSON.parse(plan.one("aws:ec2/vpcEndpoint:VpcEndpoint", "network-s3").inputs.policy as string)).toEqual({
       Version: "2012-10-17",
@@ -207,7 +207,12 @@ describe("Network in the dev stack", () => {
           Effect: "Allow",
           Principal: "*",
           Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
-          Resource: ["arn:aws:s3:::saas-dev-tenant-exports-*", "arn:aws:s3:::saas-dev-tenant-exports-*/*"],
+          Resource: [
+            "arn:aws:s3:::saas-dev-tenant-exports-*",
+            "arn:aws:s3:::saas-dev-tenant-exports-*/*",
+            "arn:aws:s3:::saas-dev-migration-results-*",
+            "arn:aws:s3:::saas-dev-migration-results-*/*",
+          ],
         },
       ],
     });

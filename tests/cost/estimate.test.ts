@@ -294,7 +294,7 @@ describe("estimateCost", () => {
   describe("regions", () => {
     it("rejects an unknown stack region, naming it and the supported ones", () => {
       expect(() => estimate([], "ap-south-1")).toThrow(
-        'Unknown region "ap-south-1" for the stack: price table 2025.06.2 has prices for us-east-1, us-west-2, eu-west-1, eu-central-1.',
+        'Unknown region "ap-south-1" for the stack: price table 2025.06.3 has prices for us-east-1, us-west-2, eu-west-1, eu-central-1.',
       );
     });
 
@@ -334,7 +334,7 @@ describe("estimateCost", () => {
       expect(Math.round(item.monthlyUsd * 100) / 100).toBe(item.monthlyUsd);
     }
     expect(result.monthlyUsd).toBe(roundUsd(result.items.reduce((sum, i) => sum + i.monthlyUsd, 0)));
-    expect(result).toEqual(expect.objectContaining({ currency: "USD", priceTableVersion: "2025.06.2" }));
+    expect(result).toEqual(expect.objectContaining({ currency: "USD", priceTableVersion: "2025.06.3" }));
   });
 });
 
@@ -387,7 +387,7 @@ describe("formatCostTable", () => {
     expect(text).toMatch(/Total \(monthly\)\s+\$37\.35/);
     expect(text).toContain("not priced: aws:rds/cluster:Cluster ×2");
     expect(text).toContain("free: 1 resource");
-    expect(text.split("\n")[0]).toContain("price table 2025.06.2");
+    expect(text.split("\n")[0]).toContain("price table 2025.06.3");
   });
 
   it("prints notes and unpriced reasons on request", () => {

@@ -4,7 +4,7 @@ import { costEstimate } from "../../tools/plan/checks";
 /**
  * The monthly cost of each stack as a user reads it from `npm run plan`, pinned line by line: a price, a
  * quantity or an assumption that moves (a price off by 10x, an hour count, a lost line) fails here with the line
- * that moved. Prices are tools/cost/prices.json (2025.06.1, on-demand list prices); when the table is updated on
+ * that moved. Prices are tools/cost/prices.json (2025.06.3, on-demand list prices); when the table is updated on
  * purpose, these literals and the README figures change with it.
  */
 
@@ -21,6 +21,33 @@ const line = (i: {
 const sorted = (lines: Line[]) => [...lines].sort((a, b) => a[0].localeCompare(b[0]));
 
 const DEV: Line[] = [
+  // The migration task (built image, results bucket) and the fleet runner: 3 tenants; per run a 66 s canary task (60 s start + 6 s) and a 72 s task for 2 tenants, × 20 runs
+  ["ECR repository migrations-repo", 5, "GB-months", 0.1, 0.5],
+  ["S3 bucket migrations-results", 50, "GB-months", 0.023, 1.15],
+  ["Log group tenant-migrations-logs (STANDARD): ingestion", 5, "GB", 0.5, 2.5],
+  ["Log group tenant-migrations-logs (STANDARD): storage", 2.301, "GB-months", 0.03, 0.07],
+  // 14 transitions per run (5 + 3 × 1 wave + 3 × 2 batches) × 20 runs
+  [
+    "Step Functions state machine tenant-migrations-state-machine: state transitions",
+    0.28,
+    "1k transitions",
+    0.025,
+    0.01,
+  ],
+  [
+    "Fargate migration tasks of tenant-migrations-state-machine: 0.5 vCPU (Linux/x86_64)",
+    0.383333333333,
+    "vCPU-hours",
+    0.04048,
+    0.02,
+  ],
+  [
+    "Fargate migration tasks of tenant-migrations-state-machine: 1 GB memory (Linux/x86_64)",
+    0.766666666667,
+    "GB-hours",
+    0.004445,
+    0,
+  ],
   ["Log group tenant-provisioner-logs (STANDARD): ingestion", 5, "GB", 0.5, 2.5],
   ["Log group tenant-provisioner-logs (STANDARD): storage", 2.301, "GB-months", 0.03, 0.07],
   ["S3 bucket tenant-provisioner-exports", 50, "GB-months", 0.023, 1.15],
@@ -74,6 +101,33 @@ const DEV: Line[] = [
 ];
 
 const PROD: Line[] = [
+  // The migration task (built image, results bucket) and the fleet runner: 2 tenants; per run two 66 s tasks (60 s start + 6 s), × 20 runs
+  ["ECR repository migrations-repo", 5, "GB-months", 0.1, 0.5],
+  ["S3 bucket migrations-results", 50, "GB-months", 0.023, 1.15],
+  ["Log group tenant-migrations-logs (STANDARD): ingestion", 5, "GB", 0.5, 2.5],
+  ["Log group tenant-migrations-logs (STANDARD): storage", 14.795, "GB-months", 0.03, 0.44],
+  // 14 transitions per run (5 + 3 × 1 wave + 3 × 2 batches) × 20 runs
+  [
+    "Step Functions state machine tenant-migrations-state-machine: state transitions",
+    0.28,
+    "1k transitions",
+    0.025,
+    0.01,
+  ],
+  [
+    "Fargate migration tasks of tenant-migrations-state-machine: 0.5 vCPU (Linux/x86_64)",
+    0.366666666667,
+    "vCPU-hours",
+    0.04048,
+    0.01,
+  ],
+  [
+    "Fargate migration tasks of tenant-migrations-state-machine: 1 GB memory (Linux/x86_64)",
+    0.733333333333,
+    "GB-hours",
+    0.004445,
+    0,
+  ],
   ["S3 bucket tenant-provisioner-exports-replica", 50, "GB-months", 0.023, 1.15],
   ["Log group tenant-provisioner-logs (STANDARD): ingestion", 5, "GB", 0.5, 2.5],
   ["Log group tenant-provisioner-logs (STANDARD): storage", 14.795, "GB-months", 0.03, 0.44],
@@ -144,11 +198,11 @@ const PROD: Line[] = [
 ];
 
 describe.each<[string, Line[], number, string[]]>([
-  ["dev", DEV, 137.58, ["aws:ecs/cluster:Cluster", "aws:lambda/function:Function", "aws:lambda/invocation:Invocation"]],
+  ["dev", DEV, 141.83, ["aws:ecs/cluster:Cluster", "aws:lambda/function:Function", "aws:lambda/invocation:Invocation"]],
   [
     "prod",
     PROD,
-    594.45,
+    599.06,
     [
       "aws:ecs/cluster:Cluster",
       "aws:lambda/function:Function",

@@ -42,6 +42,17 @@ describe("dataStores", () => {
     ]);
   });
 
+  it("takes a bucket's role from its dr:role tag when it declares logs or a replica, never data", () => {
+    const stores = dataStores([
+      resource("aws:s3/bucket:Bucket", "results", { tags: { "dr:role": "logs" } }, { id: "results-1" }),
+      resource("aws:s3/bucket:Bucket", "odd", { tags: { "dr:role": "origin" } }, { id: "odd-1" }),
+    ]);
+    expect(stores.map((s) => s.kind === "s3-bucket" && [s.name, s.role])).toEqual([
+      ["odd", "data"],
+      ["results", "logs"],
+    ]);
+  });
+
   it("reads bucket versioning from a BucketVersioning resource and the role from who uses the bucket", () => {
     const stores = dataStores([
       resource("aws:s3/bucket:Bucket", "logs", {}, { id: "logs-1" }),

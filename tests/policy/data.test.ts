@@ -66,3 +66,31 @@ describe("data-log-retention", () => {
     expect(messagesOf(P, lg({}))).toEqual([message]);
   });
 });
+
+describe("data-state-machine-logging", () => {
+  const P = "data-state-machine-logging";
+  const T = "aws:sfn/stateMachine:StateMachine";
+  const logged = {
+    loggingConfiguration: {
+      level: "ALL",
+      includeExecutionData: true,
+      logDestination: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/x:*",
+    },
+  };
+  it("passes a state machine logging every event", () => {
+    expect(messagesOf(P, resource(T, logged))).toEqual([]);
+  });
+  it("flags one without logging", () => {
+    expect(messagesOf(P, resource(T, {}))).toEqual([
+      "loggingConfiguration has no logDestination; log to a CloudWatch log group (`<log group ARN>:*`).",
+    ]);
+  });
+  it.each([
+    ["ERROR", 'loggingConfiguration.level is "ERROR"; set level "ALL".'],
+    [undefined, 'loggingConfiguration.level is "OFF"; set level "ALL".'],
+  ])("flags level %s", (level, message) => {
+    expect(messagesOf(P, resource(T, { loggingConfiguration: { ...logged.loggingConfiguration, level } }))).toEqual([
+      message,
+    ]);
+  });
+});

@@ -92,7 +92,7 @@ describe("database keys", () => {
     [
       "an unpinned migration image",
       { "saas:databaseMigrationImage": "flyway/flyway:latest" },
-      'saas:databaseMigrationImage: expected an image pinned by a release tag or a digest (e.g. flyway/flyway:10.22.0), got "flyway/flyway:latest"',
+      'saas:databaseMigrationImage: expected an image pinned by a release tag or a digest (e.g. flyway/flyway:10.22.0), or empty to build it here, got "flyway/flyway:latest"',
     ],
     [
       "an uppercase database name",
@@ -128,6 +128,35 @@ describe("database keys", () => {
       backupReplica: { region: "eu-west-1", retentionDays: 3 },
       pool: { maxSize: 15, minIdle: 15, connectionTimeoutMs: 10000, idleTimeoutMs: 600000, maxLifetimeMs: 1800000 },
     });
+  });
+});
+
+describe("the migration image", () => {
+  it("is built here by default, in every stack", () => {
+    expect(parseConfig(DEV, { stack: "dev" }).database.migrationImage).toBeUndefined();
+    expect(parseConfig(PROD, { stack: "prod" }).database.migrationImage).toBeUndefined();
+  });
+
+  it("may be a prebuilt image outside ECR where the tasks reach the internet (no interface endpoints, a NAT)", () => {
+    expect(problems({ "saas:databaseMigrationImage": "flyway/flyway:10.22.0" })).toEqual([]);
+    expect(
+      parseConfig({ ...DEV, "saas:databaseMigrationImage": "flyway/flyway:10.22.0" }, { stack: "dev" }).database
+        .migrationImage,
+    ).toBe("flyway/flyway:10.22.0");
+  });
+
+  it.each([
+    ["the interface endpoints on", { "saas:interfaceEndpoints": "true" }],
+    ["no NAT gateway", { "saas:natGateways": "none" }],
+  ])("must be in ECR with %s", (_what, network) => {
+    expect(problems({ "saas:databaseMigrationImage": "flyway/flyway:10.22.0", ...network })).toEqual([
+      "saas:databaseMigrationImage: \"flyway/flyway:10.22.0\" is not in ECR, and this stack's tasks reach no other registry (saas:interfaceEndpoints limits their HTTPS to the VPC endpoints, or saas:natGateways is none), so the task would fail with CannotPullContainerError; leave it empty to build the migration image here, or push it to this account's ECR",
+    ]);
+  });
+
+  it("may be an ECR image of the account in prod", () => {
+    const image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/saas-prod/migrations:1.4.0";
+    expect(problems({ "saas:databaseMigrationImage": image }, PROD, "prod")).toEqual([]);
   });
 });
 

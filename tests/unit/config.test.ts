@@ -86,7 +86,6 @@ describe("parseConfig", () => {
         backupReplica: undefined,
         pool: { maxSize: 10, minIdle: 10, connectionTimeoutMs: 10000, idleTimeoutMs: 600000, maxLifetimeMs: 1800000 },
         migratorConnections: 5,
-        migrationImage: "flyway/flyway:10.22.0",
         tenantProvisioning: "lambda",
         tenantExportRetentionDays: 365,
         tunnel: undefined,

@@ -47,6 +47,7 @@ const regionPrices = z.strictObject({
   }),
   ecr: z.strictObject({ usdPerGbMonth: usd }),
   s3: z.strictObject({ standardUsdPerGbMonth: usd }),
+  stepFunctions: z.strictObject({ usdPer1kStandardTransitions: usd }),
 });
 
 /** Where a group of prices comes from. Patterns are dotted paths into the table; `*` matches any run of characters. */
@@ -82,6 +83,9 @@ export const priceTableSchema = z.strictObject({
     ecrGbStoredPerRepository: assumption,
     s3GbStoredPerBucket: assumption,
     wafRequestsPerMonth: assumption,
+    fleetMigrationRunsPerMonth: assumption,
+    migrationTaskStartSeconds: assumption,
+    flywayRunSecondsPerSchema: assumption,
   }),
   global: z.strictObject({
     cloudfront: z.strictObject({ usdPerGbOut: usd, usdPer10kHttpsRequests: usd }),

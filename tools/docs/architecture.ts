@@ -243,6 +243,8 @@ const KEY_RESOURCES: Readonly<Record<string, (r: PlannedResource) => string>> = 
   "aws:ecs/service:Service": (r) => `ECS service${str(r.inputs.launchType) ? ` (${r.inputs.launchType})` : ""}`,
   "aws:ecs/taskDefinition:TaskDefinition": () => "task definition",
   "aws:ecr/repository:Repository": () => "ECR repository",
+  "aws:sfn/stateMachine:StateMachine": (r) =>
+    `Step Functions state machine${str(r.inputs.type) ? ` (${String(r.inputs.type)})` : ""}`,
   "aws:appautoscaling/policy:Policy": () => "autoscaling policy",
   "aws:rds/instance:Instance": (r) =>
     `RDS ${str(r.inputs.engine) ?? ""} ${str(r.inputs.instanceClass) ?? ""}${r.inputs.multiAz === true ? " Multi-AZ" : ""}`

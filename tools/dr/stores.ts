@@ -1,5 +1,6 @@
 import { PlannedResource } from "../engine/types";
 import { BucketRole, RecoveryObjectives, formatMinutes } from "./objectives";
+import { DR_ROLE_TAG } from "../../components/shared/privateBucket";
 
 /**
  * The data stores of a plan and how they measure up to a stack's recovery objectives. Pure: `dataStores` reads
@@ -131,8 +132,11 @@ export function dataStores(resources: readonly PlannedResource[]): DataStore[] {
   return stores.sort(byName);
 }
 
+const DECLARABLE_ROLES: readonly BucketRole[] = ["logs", "replica"];
+
 /**
- * What a bucket holds, from where other resources name it: under a `log` setting (ALB `accessLogs`, CloudFront
+ * What a bucket holds: the role its `dr:role` tag declares ("logs", "replica": a copy of what lives elsewhere),
+ * else from where other resources name it: under a `log` setting (ALB `accessLogs`, CloudFront
  * `loggingConfig`, a flow log's destination) it holds logs; as a CloudFront origin, files deployed from
  * elsewhere; otherwise primary data.
  */
@@ -145,6 +149,10 @@ export function bucketRole(
     names.some(
       (n) => s === n || s.startsWith(`${n}.s3`) || s === `arn:aws:s3:::${n}` || s.startsWith(`arn:aws:s3:::${n}/`),
     );
+  const declared = (bucket.inputs.tags as Record<string, unknown> | undefined)?.[DR_ROLE_TAG];
+  if (typeof declared === "string" && (DECLARABLE_ROLES as readonly string[]).includes(declared)) {
+    return declared as BucketRole;
+  }
   const roles = new Set<BucketRole>();
   let owner = "";
   const walk = (value: unknown, keyPath: string) => {

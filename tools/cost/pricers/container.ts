@@ -4,7 +4,7 @@ import { Pricer, EstimateContext, str, num, bool, arr, obj, plural } from "../co
 import { addPublicIpv4 } from "./network";
 
 /** Task-level cpu is CPU units ("256") or a string such as "0.25 vCPU". */
-function parseVcpu(value: unknown): number | undefined {
+export function parseVcpu(value: unknown): number | undefined {
   const units = num(value);
   if (units !== undefined) return units / 1024;
   const match = /^\s*([\d.]+)\s*vcpu\s*$/i.exec(String(value ?? ""));
@@ -12,7 +12,7 @@ function parseVcpu(value: unknown): number | undefined {
 }
 
 /** Task-level memory is MiB ("512") or a string such as "1 GB". */
-function parseMemoryGb(value: unknown): number | undefined {
+export function parseMemoryGb(value: unknown): number | undefined {
   const mib = num(value);
   if (mib !== undefined) return mib / 1024;
   const match = /^\s*([\d.]+)\s*gb\s*$/i.exec(String(value ?? ""));

@@ -29,4 +29,17 @@ export const TENANT_MODELS: Record<string, TypeModel> = {
     id: (ctx) => `${str(ctx.inputs.functionName)}_$LATEST_${ctx.hex(32)}`,
     state: () => ({ result: JSON.stringify(OFFLINE_INVOCATION_RESULT), qualifier: "$LATEST", terraformKey: "tf" }),
   },
+  // A state machine is known by its ARN (`arn:…:states:<region>:<account>:stateMachine:<name>`), as AWS
+  // returns it from CreateStateMachine.
+  "aws:sfn/stateMachine:StateMachine": {
+    id: (ctx) => ctx.arn("states", `stateMachine:${str(ctx.inputs.name)}`),
+    autoname: { property: "name", maxLength: 80 },
+    state: (ctx) => ({
+      arn: ctx.arn("states", `stateMachine:${str(ctx.inputs.name)}`),
+      status: "ACTIVE",
+      creationDate: "2026-01-01T00:00:00Z",
+      revisionId: "",
+      stateMachineVersionArn: "",
+    }),
+  },
 };
