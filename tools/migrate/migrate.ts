@@ -15,6 +15,7 @@ import { randomBytes } from "crypto";
 import { MultiBar, Presets } from "cli-progress";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import {
+  DEFAULT_BATCH_SIZE,
   FleetRunPlan,
   FLYWAY_CONNECTIONS_PER_RUN,
   migrationConcurrency,
@@ -41,9 +42,6 @@ import {
 } from "./report";
 
 const USAGE = "usage: migrate -- <stack> [--tenants a,b] [--dry-run] [--state-machine-arn <arn>]";
-
-/** Schemas per migration task. */
-export const BATCH_SIZE = 25;
 
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
 
@@ -108,8 +106,9 @@ export function parseArgs(argv: readonly string[]): MigrateArgs | "help" {
 
 /**
  * The run's plan from the stack's config: its tenants (or those `--tenants` names, in config order), the first
- * tenant as the canary (the first named one under `--tenants`), batches of BATCH_SIZE and as many at once as
- * the migrator's connection share holds Flyway runs.
+ * tenant as the canary (the first named one under `--tenants`), batches of DEFAULT_BATCH_SIZE and as many at
+ * once as the migrator's connection share holds Flyway runs: the plan the offline plan shows
+ * (`tenantMigrationWaves`, stacks/platform.ts), narrowed to `--tenants`.
  */
 export function stackRunPlan(config: StackConfig, only?: readonly string[]): FleetRunPlan {
   const ids = config.database.tenants.map((t) => t.id);
@@ -130,7 +129,7 @@ export function stackRunPlan(config: StackConfig, only?: readonly string[]): Fle
   return planFleetRun({
     schemas,
     canary: [tenantSchemaName(canaryId)],
-    batchSize: BATCH_SIZE,
+    batchSize: DEFAULT_BATCH_SIZE,
     concurrency: migrationConcurrency({ migratorConnections: config.database.migratorConnections }),
   });
 }
