@@ -28,7 +28,9 @@ import {
   SFNServiceException,
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
-import { chooseView, run } from "../../tools/migrate/migrate";
+import { chooseView, run, stackRunPlan } from "../../tools/migrate/migrate";
+import { runStack } from "../../tools/engine/run";
+import { configOfStack } from "../../tools/tenants/stack";
 import { RunTracker } from "../../tools/migrate/report";
 import { BatchResult, FleetRunOutput } from "../../components/tenant-migrations/run";
 
@@ -618,5 +620,19 @@ describe("progress display", () => {
     view.stop();
     expect(out.text()).toContain("acme (canary): 1 → 2 in 1.2 s\n");
     expect(out.text()).toMatch(/migrating \[[^\]]+\] 1\/3 tenants \| 0 running \| 0 failed/);
+  });
+});
+
+describe("the plan npm run migrate starts", () => {
+  // Two places compute a stack's waves: this command (narrowed by --tenants) and the offline plan's output.
+  it.each(["dev", "prod"])("is the %s plan's tenantMigrationWaves output", async (stack) => {
+    const run = await runStack({ stack });
+    const plan = stackRunPlan(configOfStack(stack));
+    expect(run.outputs.tenantMigrationWaves).toEqual({
+      concurrency: plan.concurrency,
+      batchSize: plan.batchSize,
+      canary: plan.canary.map((b) => b.schemas.join(",")),
+      waves: plan.waves.map((w) => w.map((b) => b.schemas.join(","))),
+    });
   });
 });
