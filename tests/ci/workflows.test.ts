@@ -98,6 +98,21 @@ describe("workflow credentials", () => {
     expect(credentialExpressions.filter((e) => e.includes("||"))).toEqual([]);
   });
 
+  it.each([
+    ["deploy-dev", "dev"],
+    ["deploy-prod", "prod"],
+  ])("%s migrates the tenant schemas of %s right after its pulumi up, with the job's role", (name, stack) => {
+    const steps = main.jobs[name].steps;
+    const up = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+    const migrate = steps.findIndex((s) => s.run !== undefined && /\bnpm run -s migrate\b/.test(s.run));
+    expect(steps[migrate]?.run).toBe(`npm run -s migrate -- ${stack}`);
+    // The next step after `up`: no step in between may change credentials or skip it, and no `env` of its own
+    // (the role configure-aws-credentials assumed for the job is what it uses).
+    expect(migrate).toBe(up + 1);
+    expect(steps[migrate].env).toBeUndefined();
+    expect(steps.filter((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))).toHaveLength(1);
+  });
+
   it("gives each deploy job its own queue, so a pending prod approval does not block dev", () => {
     expect(main.concurrency).toBeUndefined();
     expect(main.jobs["deploy-dev"].concurrency).toEqual({ group: "deploy-dev", "cancel-in-progress": false });
@@ -152,6 +167,24 @@ describe("the CI roles in runbooks/account-bootstrap.md", () => {
 
   it("trusts the preview role for pull requests only, as the program writes a GitHub trust policy", () => {
     expect(trustPolicies[0]).toEqual(githubTrustPolicy(PROVIDER, githubPullRequestSubject(REPO)));
+  });
+
+  it("lets the deploy roles find, start and follow the fleet runner, and nothing more on Step Functions", () => {
+    // The third JSON block: the Step Functions statement the runbook adds to each deploy role.
+    const policy = trustPolicies[2] as { Statement: { Action: string | string[]; Resource: string }[] };
+    const grants = policy.Statement.map((s) => ({ actions: [s.Action].flat().sort(), resource: s.Resource }));
+    expect(grants).toEqual([
+      // ListStateMachines has no resource type in the Service Authorization Reference: "*" is the only form.
+      { actions: ["states:ListStateMachines"], resource: "*" },
+      {
+        actions: ["states:StartExecution"],
+        resource: "arn:aws:states:<region>:<account>:stateMachine:saas-<stack>-tenant-migrations",
+      },
+      {
+        actions: ["states:DescribeExecution", "states:GetExecutionHistory"],
+        resource: "arn:aws:states:<region>:<account>:execution:saas-<stack>-tenant-migrations:*",
+      },
+    ]);
   });
 
   it("trusts the dev deploy role for the environment the deploy-dev job runs in", () => {

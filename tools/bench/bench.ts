@@ -2,9 +2,10 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { meteringBenchOnly, meteringSection } from "./metering";
+import { fleetMigrationSection } from "./fleet";
+import { meteringSection } from "./metering";
 import { benchOnly, tenantProvisionerSection } from "./tenants";
-import { serviceBenchOnly, serviceSection } from "./service";
+import { serviceSection } from "./service";
 
 /**
  * `npm run bench`: the performance figures, all measured in one run on this machine so their ratios compare like
@@ -12,9 +13,9 @@ import { serviceBenchOnly, serviceSection } from "./service";
  * fresh process. Results go to docs/benchmarks.md.
  *
  * `BENCH_ONLY=tenants npm run bench` measures only the tenant provisioner (tools/bench/tenants.ts, a real
- * PostgreSQL) and replaces just its section of docs/benchmarks.md, for a quick check; `BENCH_ONLY=service` does the
- * same for the reference service under load (tools/bench/service.ts), `BENCH_ONLY=metering` for the usage collector
- * (tools/bench/metering.ts).
+ * PostgreSQL) and replaces just its section of docs/benchmarks.md, for a quick check; likewise `BENCH_ONLY=fleet` (the
+ * fleet migration: measured per-schema apply time, modelled run on AWS), `service` (the reference service under load)
+ * and `metering` (the usage collector); tools/bench/tenants.ts lists them.
  */
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -84,8 +85,6 @@ const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${m
 
 function main() {
   const file = path.join(REPO, "docs", "benchmarks.md");
-  if (process.env.BENCH_ONLY === "service") return serviceBenchOnly(file);
-  if (process.env.BENCH_ONLY === "metering") return meteringBenchOnly(file);
   if (process.env.BENCH_ONLY !== undefined) return benchOnly(process.env.BENCH_ONLY, file);
   const started = new Date();
   const rows: string[] = [];
@@ -219,6 +218,8 @@ function main() {
   );
   log("tenant provisioner: a real PostgreSQL at 10, 100 and 1,000 tenants …");
   rows.push(...tenantProvisionerSection());
+  log("fleet migration: a real PostgreSQL at 10, 100 and 1,000 schemas, and the modelled run on AWS …");
+  rows.push("", ...fleetMigrationSection());
   log("reference service: isolation cost and the shutdown drill under load, on a real PostgreSQL …");
   rows.push("", ...serviceSection());
   log("usage collector: a real PostgreSQL with pg_stat_statements at 10, 100 and 1,000 tenants …");

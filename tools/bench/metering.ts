@@ -1,5 +1,4 @@
 import { execFileSync } from "child_process";
-import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Client } from "pg";
@@ -125,21 +124,6 @@ export function meteringSection(): string[] {
     maxBuffer: 16 * 1024 * 1024,
   });
   return (JSON.parse(out) as { lines: string[] }).lines;
-}
-
-/** `docs/benchmarks.md` with this section replaced (or appended), the others as the last full run left them. */
-export function withMeteringSection(existing: string, section: readonly string[]): string {
-  const start = existing.indexOf(`\n${SECTION}\n`);
-  if (start < 0) return `${existing.replace(/\n*$/, "\n\n")}${section.join("\n")}`;
-  const next = existing.indexOf("\n## ", start + 1);
-  return `${existing.slice(0, start + 1)}${section.join("\n")}${next < 0 ? "" : existing.slice(next)}`;
-}
-
-/** `BENCH_ONLY=metering npm run bench`: measures this section and rewrites only it in `file`. */
-export function meteringBenchOnly(file: string): void {
-  const existing = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmarks\n";
-  fs.writeFileSync(file, withMeteringSection(existing, meteringSection()));
-  process.stderr.write(`wrote the usage collector section of ${file}\n`);
 }
 
 if (require.main === module) {

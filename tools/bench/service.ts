@@ -368,21 +368,6 @@ export function serviceSection(): string[] {
   return (JSON.parse(out) as { lines: string[] }).lines;
 }
 
-/** `docs/benchmarks.md` with this section replaced (or appended), the others as they were. */
-export function withServiceSection(existing: string, section: readonly string[]): string {
-  const start = existing.indexOf(`\n${SECTION}\n`);
-  if (start < 0) return `${existing.replace(/\n*$/, "\n\n")}${section.join("\n")}`;
-  const next = existing.indexOf("\n## ", start + 1);
-  return `${existing.slice(0, start + 1)}${section.join("\n")}${next < 0 ? "" : existing.slice(next)}`;
-}
-
-/** `BENCH_ONLY=service npm run bench`. */
-export function serviceBenchOnly(file: string): void {
-  const existing = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmarks\n";
-  fs.writeFileSync(file, withServiceSection(existing, serviceSection()));
-  process.stderr.write(`wrote the reference service section of ${file}\n`);
-}
-
 if (require.main === module) {
   run().then(
     (lines) => process.stdout.write(JSON.stringify({ lines })),

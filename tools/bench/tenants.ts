@@ -8,6 +8,9 @@ import { ProvisioningCheckError, provisionTenants, ProvisionReport } from "../..
 import { TenantSpec } from "../../components/tenant-schemas/model";
 import { startTestServer, TestServer } from "../../tests/integration/support/postgresServer";
 import { createRdsLikeDatabase, RdsLikeDatabase } from "../../tests/integration/support/rdsMaster";
+import { fleetMigrationSection } from "./fleet";
+import { meteringSection } from "./metering";
+import { serviceSection } from "./service";
 
 /**
  * The tenant provisioner (components/tenant-plane/provision.ts) against a real PostgreSQL 16, connected as an
@@ -546,26 +549,37 @@ export function tenantProvisionerSection(): string[] {
   return (JSON.parse(out) as { lines: string[] }).lines;
 }
 
-/** `docs/benchmarks.md` with this section replaced (or appended), the other sections as the last full run left them. */
-export function withTenantSection(existing: string, section: readonly string[]): string {
-  const start = existing.indexOf("\n## Tenant provisioner\n");
+/** `docs/benchmarks.md` with the section `## <heading>` replaced (or appended), the others as they were. */
+export function withSection(existing: string, heading: string, section: readonly string[]): string {
+  const start = existing.indexOf(`\n## ${heading}\n`);
   if (start < 0) return `${existing.replace(/\n*$/, "\n\n")}${section.join("\n")}`;
   const next = existing.indexOf("\n## ", start + 1);
   return `${existing.slice(0, start + 1)}${section.join("\n")}${next < 0 ? "" : existing.slice(next)}`;
 }
 
+/** The sections `BENCH_ONLY` can name: their heading in docs/benchmarks.md and how to measure them. */
+const SECTIONS: Record<string, { heading: string; measure: () => string[] }> = {
+  tenants: { heading: "Tenant provisioner", measure: () => tenantProvisionerSection() },
+  fleet: { heading: "Fleet migration", measure: () => fleetMigrationSection() },
+  service: { heading: "Reference service under load", measure: () => serviceSection() },
+  metering: { heading: "Usage collector", measure: () => meteringSection() },
+};
+
 /** `BENCH_ONLY=<section> npm run bench`: measures one section and rewrites only it in `file`. */
 export function benchOnly(section: string, file: string): void {
-  if (section !== "tenants") {
+  const chosen = Object.hasOwn(SECTIONS, section) ? SECTIONS[section] : undefined;
+  if (chosen === undefined) {
     process.stderr.write(
-      `BENCH_ONLY=${JSON.stringify(section)}: expected "tenants" or "metering", or leave it unset to run everything\n`,
+      `BENCH_ONLY=${JSON.stringify(section)}: expected one of ${Object.keys(SECTIONS)
+        .map((k) => JSON.stringify(k))
+        .join(", ")}, or leave it unset to run everything\n`,
     );
     process.exitCode = 1;
     return;
   }
   const existing = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmarks\n";
-  fs.writeFileSync(file, withTenantSection(existing, tenantProvisionerSection()));
-  process.stderr.write(`wrote the tenant provisioner section of ${file}\n`);
+  fs.writeFileSync(file, withSection(existing, chosen.heading, chosen.measure()));
+  process.stderr.write(`wrote the ${chosen.heading.toLowerCase()} section of ${file}\n`);
 }
 
 if (require.main === module) {
