@@ -100,7 +100,7 @@ describe("parseConfig", () => {
       },
       monitoring: {
         alertEmails: [],
-        monthlyBudgetUsd: 200,
+        monthlyBudgetUsd: 250,
         alarmThresholds: alarmDefaults("dev").thresholds,
       },
     });
