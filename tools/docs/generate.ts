@@ -4,11 +4,13 @@ import { CONFIG_KEYS } from "../../stacks/schema";
 import { PlanError, REPO_ROOT, runStack } from "../engine/run";
 import { renderArchitectureDoc } from "./architecture";
 import { renderConfigurationDoc, renderProjectFile, stackFileValues } from "./configuration";
+import { meteringRecordJsonSchema } from "../../components/tenant-metering/record";
 
 /**
  * `npm run docs`: regenerates the `config:` block of Pulumi.yaml (from the key declarations in stacks/schema.ts),
  * docs/configuration.md (from the same declarations and the dev and prod stack files) and docs/architecture.md
- * (from the offline plan of prod). tests/docs/generated.test.ts fails when the committed
+ * (from the offline plan of prod) and docs/metering-record.schema.json (from the record's zod schema,
+ * components/tenant-metering/record.ts). tests/docs/generated.test.ts fails when the committed
  * files differ from a fresh generation.
  *
  * Exit status: 0 written, 2 configuration or program error.
@@ -29,6 +31,7 @@ export async function generateDocs(projectDir = REPO_ROOT): Promise<Record<strin
     "Pulumi.yaml": renderProjectFile(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"), CONFIG_KEYS),
     "docs/configuration.md": configuration,
     "docs/architecture.md": renderArchitectureDoc(run),
+    "docs/metering-record.schema.json": `${JSON.stringify(meteringRecordJsonSchema(), null, 2)}\n`,
   };
 }
 
