@@ -4,10 +4,6 @@ import { Function as LambdaFunction } from "@pulumi/aws/lambda/function";
 import { Invocation } from "@pulumi/aws/lambda/invocation";
 import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
-import { LogGroup } from "@pulumi/aws/cloudwatch/logGroup";
-import { SecurityGroup } from "@pulumi/aws/ec2/securityGroup";
-import { SecurityGroupIngressRule } from "@pulumi/aws/vpc/securityGroupIngressRule";
-import { SecurityGroupEgressRule } from "@pulumi/aws/vpc/securityGroupEgressRule";
 import { StackContext } from "../shared/context";
 import { PrivateBucket } from "../shared/privateBucket";
 import { BucketReplicationConfig } from "@pulumi/aws/s3/bucketReplicationConfig";
@@ -15,7 +11,15 @@ import { ComponentArgsError, nameTags } from "../shared/naming";
 import { logRetentionProblem } from "../shared/logs";
 import { denyInsecureTransport, policyDocument, serviceTrustPolicy } from "../shared/policies";
 import { TenantSpec, validateTenants } from "../tenant-schemas/model";
-import { HandlerBundle, bundleHandler, provisionerEvent } from "./bundle";
+import { lambdaCode } from "../shared/bundle";
+import {
+  attachToVpcStatement,
+  lambdaLogGroup,
+  lambdaRole,
+  vpcLambdaNetwork,
+  writeOwnLogsStatement,
+} from "../shared/vpcLambda";
+import { provisionerBundle, provisionerEvent } from "./bundle";
 
 export interface TenantProvisionerArgs {
   /**
@@ -131,88 +135,23 @@ export class TenantProvisioner extends pulumi.ComponentResource {
     const functionName = provisionerFunctionName(namePrefix);
     const partition = pulumi.output(args.context.partition);
 
-    const sg = new SecurityGroup(
-      `${name}-sg`,
-      { vpcId: args.vpcId, description: "Tenant provisioner: to the database and AWS APIs only", tags: tags("sg") },
-      child,
-    );
-    // One TCP port per rule, each a separate resource (the groups refer to each other), tagged by its name.
-    type Peer =
-      | { referencedSecurityGroupId: pulumi.Input<string> }
-      | { cidrIpv4: string }
-      | { prefixListId: pulumi.Input<string> };
-    const rule = (
-      kind: "in" | "out",
-      suffix: string,
-      group: pulumi.Input<string>,
-      port: number,
-      peer: Peer,
-      description: string,
-    ) => {
-      const ruleArgs = {
-        securityGroupId: group,
-        ipProtocol: "tcp",
-        fromPort: port,
-        toPort: port,
-        ...peer,
-        description,
-        tags: tags(suffix),
-      };
-      return kind === "in"
-        ? new SecurityGroupIngressRule(`${name}-${suffix}`, ruleArgs, child)
-        : new SecurityGroupEgressRule(`${name}-${suffix}`, ruleArgs, child);
-    };
-    rule("out", "out-db", sg.id, 5432, { referencedSecurityGroupId: args.databaseSecurityGroupId }, "To the database");
-    const egressReady: pulumi.Resource[] = [
-      rule(
-        "in",
-        "db-in",
-        args.databaseSecurityGroupId,
-        5432,
-        { referencedSecurityGroupId: sg.id },
-        "From the tenant provisioner",
-      ),
-    ];
-    if (args.endpointSecurityGroupId !== undefined) {
-      const endpoints = args.endpointSecurityGroupId;
-      egressReady.push(
-        rule(
-          "out",
-          "out-https",
-          sg.id,
-          443,
-          { referencedSecurityGroupId: endpoints },
-          "To the interface endpoints (Secrets Manager)",
-        ),
-        rule("in", "endpoints-in", endpoints, 443, { referencedSecurityGroupId: sg.id }, "From the tenant provisioner"),
-      );
-    } else {
-      egressReady.push(
-        rule("out", "out-https", sg.id, 443, { cidrIpv4: "0.0.0.0/0" }, "HTTPS to Secrets Manager through NAT"),
-      );
-    }
-    egressReady.push(
-      rule(
-        "out",
-        "out-s3",
-        sg.id,
-        443,
-        { prefixListId: args.s3PrefixListId },
-        "To S3 through the gateway endpoint (purge exports)",
-      ),
-    );
+    const { securityGroup: sg, egressReady } = vpcLambdaNetwork(this, name, {
+      vpcId: args.vpcId,
+      description: "Tenant provisioner: to the database and AWS APIs only",
+      who: "the tenant provisioner",
+      databaseSecurityGroupId: args.databaseSecurityGroupId,
+      ...(args.endpointSecurityGroupId !== undefined ? { endpointSecurityGroupId: args.endpointSecurityGroupId } : {}),
+      apis: "Secrets Manager",
+      s3: { prefixListId: args.s3PrefixListId, purpose: "purge exports" },
+      tags,
+    });
 
-    // Lambda writes to /aws/lambda/<function>; created here so it is encrypted and expires from the start.
-    const logGroup = new LogGroup(
-      `${name}-logs`,
-      {
-        name: `/aws/lambda/${functionName}`,
-        retentionInDays: args.logRetentionDays,
-        kmsKeyId: kmsKeyArn,
-        tags: tags("logs"),
-      },
-      child,
-    );
+    const logGroup = lambdaLogGroup(this, name, {
+      functionName,
+      retentionDays: args.logRetentionDays,
+      kmsKeyArn,
+      tags: tags("logs"),
+    });
 
     // May hold the only copy of a purged tenant's data: protected in production, expired after the retention.
     const exports = new PrivateBucket(this, `${name}-exports`, {
@@ -230,21 +169,11 @@ export class TenantProvisioner extends pulumi.ComponentResource {
       this.replicateExports(name, args.context, args.exportReplica, exports, protectExports, exportRetentionDays, tags);
     }
 
-    const role = new Role(
-      `${name}-role`,
-      {
-        // The trust policy of AWS's Lambda execution-role examples; see runbooks/tenant-provisioning.md.
-        assumeRolePolicy: JSON.stringify(
-          policyDocument([
-            { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
-          ]),
-        ),
-        description:
-          "Tenant provisioner: read the master secret, manage network interfaces, write its logs and exports",
-        tags: tags("role"),
-      },
-      child,
-    );
+    // The trust policy of AWS's Lambda execution-role examples; see runbooks/tenant-provisioning.md.
+    const role = lambdaRole(this, name, {
+      description: "Tenant provisioner: read the master secret, manage network interfaces, write its logs and exports",
+      tags: tags("role"),
+    });
     const policy = new RolePolicy(
       `${name}-policy`,
       {
@@ -273,7 +202,7 @@ export class TenantProvisioner extends pulumi.ComponentResource {
       child,
     );
 
-    const bundle: Promise<HandlerBundle> = bundleHandler();
+    const bundle = provisionerBundle();
     const fn = new LambdaFunction(
       `${name}-function`,
       {
@@ -282,8 +211,7 @@ export class TenantProvisioner extends pulumi.ComponentResource {
         runtime: "nodejs24.x",
         architectures: ["arm64"],
         handler: "index.handler",
-        code: bundle.then((b) => new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(b.code) })),
-        sourceCodeHash: bundle.then((b) => b.sha256),
+        ...lambdaCode(bundle),
         role: role.arn,
         memorySize: MEMORY_MB,
         timeout: TIMEOUT_SECONDS,
@@ -497,12 +425,7 @@ export interface ProvisionerPolicyInput {
 /** The execution role's only permissions. Pure, so the tests read it statement by statement. */
 export function provisionerPolicy(input: ProvisionerPolicyInput) {
   return policyDocument([
-    {
-      Sid: "WriteOwnLogs",
-      Effect: "Allow",
-      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-      Resource: `${input.logGroupArn}:*`,
-    },
+    writeOwnLogsStatement(input.logGroupArn),
     { Sid: "ReadMasterSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: input.secretArn },
     {
       // The master secret is encrypted with the stack key; decrypting is allowed only through Secrets Manager.
@@ -525,20 +448,6 @@ export function provisionerPolicy(input: ProvisionerPolicyInput) {
       Resource: input.keyArn,
       Condition: { StringEquals: { "kms:ViaService": `s3.${input.region}.amazonaws.com` } },
     },
-    {
-      // What Lambda needs to attach the function to the VPC (the actions of AWS's
-      // AWSLambdaVPCAccessExecutionRole); EC2 does not scope these to a resource.
-      Sid: "AttachToVpc",
-      Effect: "Allow",
-      Action: [
-        "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSubnets",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
-      ],
-      Resource: "*",
-    },
+    attachToVpcStatement(),
   ]);
 }
