@@ -4,12 +4,22 @@
  * No AWS import: the Lambda bundle and the workstation command share it.
  */
 import { ClientBase } from "pg";
-import { ADMIN_EXTENSIONS, MAINTENANCE_DATABASE, RDS_IAM_ROLE, TENANT_NAME_LIKE } from "../tenant-schemas/model";
+import {
+  ADMIN_EXTENSIONS,
+  MAINTENANCE_DATABASE,
+  METERING_ROLE,
+  RDS_IAM_ROLE,
+  TENANT_NAME_LIKE,
+} from "../tenant-schemas/model";
 import { FLYWAY_HISTORY_TABLE } from "./verify";
 
 export interface CatalogRole {
   readonly login: boolean;
   readonly inherit: boolean;
+  /** rolconnlimit. @default -1 (no limit) */
+  readonly connectionLimit?: number;
+  /** The role's own `statement_timeout` setting as pg_roles.rolconfig holds it. @default - none */
+  readonly statementTimeout?: string;
 }
 
 export interface CatalogMembership {
@@ -39,7 +49,7 @@ export interface Catalog {
   readonly currentUser: string;
   readonly superuser: boolean;
   readonly database: string;
-  /** Roles named migrator, app, rds_iam or tenant_*. */
+  /** Roles named migrator, app, metering, rds_iam or tenant_*. */
   readonly roles: ReadonlyMap<string, CatalogRole>;
   /** Memberships among those roles and the current user. */
   readonly memberships: readonly CatalogMembership[];
@@ -53,6 +63,8 @@ export interface Catalog {
   readonly relationGaps: readonly CatalogRelationGap[];
   /** Admin extensions installed, by name → schema. */
   readonly extensions: ReadonlyMap<string, string>;
+  /** Tables of the admin schema, by name → `grantee:PRIVILEGE` pairs (owner left out). @default - none */
+  readonly adminTables?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface ReadCatalogOptions {
@@ -73,15 +85,24 @@ const GRANTEE = "CASE WHEN x.grantee = 0 THEN 'public' ELSE x.grantee::regrole::
 
 export async function readCatalog(client: ClientBase, opts: ReadCatalogOptions): Promise<Catalog> {
   const q = async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[];
-  const names = [opts.migratorRole, opts.appRole, RDS_IAM_ROLE];
+  const names = [opts.migratorRole, opts.appRole, METERING_ROLE, RDS_IAM_ROLE];
 
   const [me] = await q<{ user: string; superuser: boolean; database: string }>(
     `SELECT current_user AS user, rolsuper AS superuser, current_database() AS database
        FROM pg_catalog.pg_roles WHERE rolname = current_user`,
   );
 
-  const roleRows = await q<{ name: string; login: boolean; inherit: boolean }>(
-    `SELECT rolname AS name, rolcanlogin AS login, rolinherit AS inherit FROM pg_catalog.pg_roles
+  const roleRows = await q<{
+    name: string;
+    login: boolean;
+    inherit: boolean;
+    connection_limit: number;
+    statement_timeout: string | null;
+  }>(
+    `SELECT rolname AS name, rolcanlogin AS login, rolinherit AS inherit, rolconnlimit AS connection_limit,
+            (SELECT substr(c, length('statement_timeout=') + 1) FROM unnest(rolconfig) c
+              WHERE c LIKE 'statement\\_timeout=%' LIMIT 1) AS statement_timeout
+       FROM pg_catalog.pg_roles
       WHERE rolname = ANY($1) OR rolname LIKE $2`,
     [names, TENANT_NAME_LIKE],
   );
@@ -144,11 +165,31 @@ export async function readCatalog(client: ClientBase, opts: ReadCatalogOptions):
     [[...ADMIN_EXTENSIONS]],
   );
 
+  const adminTableRows = await q<{ name: string; grants: string[] }>(
+    `SELECT c.relname AS name,
+            ARRAY(SELECT ${GRANTEE} || ':' || x.privilege_type
+                    FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) x
+                   WHERE x.grantee <> c.relowner ORDER BY 1) AS grants
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')`,
+    [opts.adminSchema],
+  );
+
   return {
     currentUser: me.user,
     superuser: me.superuser,
     database: me.database,
-    roles: new Map(roleRows.map((r) => [r.name, { login: r.login, inherit: r.inherit }])),
+    roles: new Map(
+      roleRows.map((r) => [
+        r.name,
+        {
+          login: r.login,
+          inherit: r.inherit,
+          connectionLimit: r.connection_limit,
+          ...(r.statement_timeout !== null ? { statementTimeout: r.statement_timeout } : {}),
+        },
+      ]),
+    ),
     memberships,
     schemas: new Map(schemaRows.map((r) => [r.name, { owner: r.owner, grants: r.grants }])),
     databaseGrants: databaseRows.find((d) => d.name === me.database)?.grants ?? [],
@@ -159,5 +200,6 @@ export async function readCatalog(client: ClientBase, opts: ReadCatalogOptions):
     defaultPrivileges: new Map(defaultRows.map((d) => [`${d.schema}|${d.objtype}|${d.grantee}`, d.privileges])),
     relationGaps: gapRows.filter((g) => g.missing.length > 0),
     extensions: new Map(extensionRows.map((e) => [e.name, e.schema])),
+    adminTables: new Map(adminTableRows.map((t) => [t.name, t.grants])),
   };
 }

@@ -25,6 +25,10 @@ export interface ProvisionerTenant {
   readonly displayName?: string;
   readonly tier: TenantTier;
   readonly status: TenantStatus;
+  /** Dedicated tier only: the tenant login's statement_timeout, in ms. */
+  readonly statementTimeoutMs?: number;
+  /** Dedicated tier only: the tenant login's connection limit. */
+  readonly connectionLimit?: number;
 }
 
 /** What `lifecycleScope: "CRUD"` adds under `tf` (terraform-provider-aws, resource aws_lambda_invocation). */
@@ -77,6 +81,8 @@ export function renderProvisionerEvent(args: RenderEventArgs): ProvisionerEvent 
       ...(t.displayName !== undefined ? { displayName: t.displayName } : {}),
       tier: t.tier ?? "shared",
       status: t.status ?? "active",
+      ...(t.statementTimeoutMs !== undefined ? { statementTimeoutMs: t.statementTimeoutMs } : {}),
+      ...(t.connectionLimit !== undefined ? { connectionLimit: t.connectionLimit } : {}),
     })),
     handlerSha256: args.handlerSha256,
   };

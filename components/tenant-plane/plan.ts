@@ -16,6 +16,7 @@ import {
   TenantModel,
   TenantPlan,
 } from "../tenant-schemas/model";
+import { usageSnapshotTableSql } from "../tenant-metering/usage";
 import { Catalog, CatalogMembership } from "./catalog";
 import { quoteIdent } from "./sql";
 
@@ -102,6 +103,7 @@ export function planProvisioning(model: TenantModel, catalog: Catalog, opts: Pla
   const operatorTargets: { role: string; inherit: boolean }[] = [
     { role: migrator, inherit: true },
     { role: app, inherit: false },
+    { role: model.meteringRole, inherit: false },
     ...model.tenants.map((t) => ({ role: t.roleName, inherit: false })),
   ];
   if (!catalog.superuser) {
@@ -157,20 +159,48 @@ export function planProvisioning(model: TenantModel, catalog: Catalog, opts: Pla
         platform(`REVOKE ${revoke.join(", ")} ON SCHEMA ${ident(a.schema ?? "public")} FROM PUBLIC`);
     }
   }
-  for (const g of model.grants.filter((x) => x.tenantId === undefined)) {
+  const platformGrants = model.grants.filter((x) => x.tenantId === undefined);
+  for (const g of platformGrants.filter((x) => x.objectType === "database")) {
     const need = missing(g.privileges, catalog.databaseGrants, g.role);
     if (need.length > 0) platform(`GRANT ${need.join(", ")} ON DATABASE ${db} TO ${ident(g.role)}`);
   }
+  const adminName = ident(opts.adminSchema);
   const admin = catalog.schemas.get(opts.adminSchema);
+  // The model's grants on the admin schema and its tables (the usage collector's), rendered for this schema.
+  const adminGrants = platformGrants.filter((x) => x.objectType === "schema" || x.objectType === "table");
+  const schemaGrants = adminGrants.filter((g) => g.objectType === "schema");
   if (admin === undefined) {
-    platform(`CREATE SCHEMA ${ident(opts.adminSchema)}`);
-  } else if (admin.grants.length > 0) {
-    // Only its owner (the operator) reads it: no PUBLIC, app, migrator or tenant grant.
+    platform(`CREATE SCHEMA ${adminName}`);
+  } else {
+    // Only its owner (the operator) reads it, and the roles the model names: no PUBLIC, app, migrator or tenant.
     const grantees = [...new Set(admin.grants.map((g) => g.split(":")[0]))];
     for (const grantee of grantees) {
+      const wanted = schemaGrants.filter((g) => g.role === grantee).flatMap((g) => g.privileges);
+      const extra = admin.grants
+        .filter((g) => g.startsWith(`${grantee}:`))
+        .map((g) => g.slice(grantee.length + 1))
+        .filter((p) => !wanted.includes(p));
+      if (extra.length === 0) continue;
+      const from = grantee === "public" ? "PUBLIC" : ident(grantee);
       platform(
-        `REVOKE ALL ON SCHEMA ${ident(opts.adminSchema)} FROM ${grantee === "public" ? "PUBLIC" : ident(grantee)}`,
+        wanted.length === 0
+          ? `REVOKE ALL ON SCHEMA ${adminName} FROM ${from}`
+          : `REVOKE ${extra.join(", ")} ON SCHEMA ${adminName} FROM ${from}`,
       );
+    }
+  }
+  for (const g of schemaGrants) {
+    const need = missing(g.privileges, admin?.grants ?? [], g.role);
+    if (need.length > 0) platform(`GRANT ${need.join(", ")} ON SCHEMA ${adminName} TO ${ident(g.role)}`);
+  }
+  for (const g of adminGrants.filter((x) => x.objectType === "table")) {
+    for (const name of g.objects ?? []) {
+      const have = catalog.adminTables?.get(name);
+      if (have === undefined) platform(usageSnapshotTableSql(opts.adminSchema));
+      const need = missing(g.privileges, have ?? [], g.role);
+      if (need.length > 0) {
+        platform(`GRANT ${need.join(", ")} ON TABLE ${adminName}.${ident(name)} TO ${ident(g.role)}`);
+      }
     }
   }
   for (const extension of ADMIN_EXTENSIONS) {
@@ -289,6 +319,17 @@ function planTenant(
     add(`CREATE ROLE ${role} ${t.login ? "LOGIN" : "NOLOGIN"}`);
   } else if (haveRole.login !== t.login) {
     add(`ALTER ROLE ${role} ${t.login ? "LOGIN" : "NOLOGIN"}`);
+  }
+  // Noisy-neighbour controls of a dedicated tenant's logins; a limit taken out of config is taken off the role.
+  const limit = t.connectionLimit ?? -1;
+  if ((haveRole?.connectionLimit ?? -1) !== limit) add(`ALTER ROLE ${role} CONNECTION LIMIT ${limit}`);
+  const timeout = t.statementTimeoutMs === undefined ? undefined : String(t.statementTimeoutMs);
+  if (haveRole?.statementTimeout !== timeout) {
+    add(
+      timeout === undefined
+        ? `ALTER ROLE ${role} RESET statement_timeout`
+        : `ALTER ROLE ${role} SET statement_timeout = ${timeout}`,
+    );
   }
   const haveSchema = catalog.schemas.get(t.schemaName);
   if (haveSchema === undefined) {

@@ -25,6 +25,7 @@ import {
   TenantModelOptions,
   TenantPlan,
   TenantSpec,
+  USAGE_SNAPSHOT_TABLE,
 } from "../tenant-schemas/model";
 import { quoteIdent } from "./sql";
 
@@ -399,9 +400,84 @@ async function catalogChecks(
     }
   }
 
+  out.push(...(await meteringCatalogChecks(s, model, database, rdsIam.length > 0)));
   for (const t of model.tenants) {
     if (inScope(t)) out.push(...(await tenantCatalogChecks(s, model, t, database)));
   }
+  return out;
+}
+
+/**
+ * The usage collector's login sees statistics and sizes, and no tenant data: no privilege on any tenant schema
+ * or relation, no tenant role to become, no pg_read_all_stats (so no other role's query text), and it writes
+ * only its snapshot table.
+ */
+async function meteringCatalogChecks(
+  s: Session,
+  model: TenantModel,
+  database: string,
+  onRds: boolean,
+): Promise<CheckResult[]> {
+  const { out, add } = checkList();
+  const metering = model.meteringRole;
+  const [role] = await s.rows<{ attrs: string; connect: boolean }>(
+    `SELECT concat_ws(' ', CASE WHEN rolcanlogin THEN 'LOGIN' ELSE 'NOLOGIN' END,
+                      CASE WHEN rolsuper THEN 'SUPERUSER' END, CASE WHEN rolcreaterole THEN 'CREATEROLE' END,
+                      CASE WHEN rolcreatedb THEN 'CREATEDB' END, CASE WHEN rolreplication THEN 'REPLICATION' END,
+                      CASE WHEN rolbypassrls THEN 'BYPASSRLS' END) AS attrs,
+            has_database_privilege(oid, $2, 'CONNECT') AS connect
+       FROM pg_catalog.pg_roles WHERE rolname = $1`,
+    [metering, database],
+  );
+  add(`catalog: role ${metering} attributes`, "*", "LOGIN", role?.attrs ?? "missing");
+  if (role === undefined) return out;
+  add(`catalog: ${metering} CONNECT on database`, "*", "yes", role.connect ? "yes" : "no");
+  const memberOf = await s.rows<{ rolname: string }>(
+    `SELECT r.rolname FROM pg_catalog.pg_roles r
+      WHERE r.rolname <> $1 AND pg_has_role((SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1), r.oid, 'MEMBER')`,
+    [metering],
+  );
+  add(
+    `catalog: roles ${metering} is a member of`,
+    "*",
+    onRds ? RDS_IAM_ROLE : "none",
+    list(memberOf.map((r) => r.rolname)),
+  );
+  const schemas = await s.rows<{ nspname: string }>(
+    `SELECT n.nspname FROM pg_catalog.pg_namespace n
+      WHERE ${SYSTEM_SCHEMA_FILTER} AND n.nspname <> 'public' AND has_schema_privilege($1, n.oid, 'USAGE')`,
+    [metering],
+  );
+  add(`catalog: schemas ${metering} can use`, "*", ADMIN_SCHEMA, list(schemas.map((r) => r.nspname)));
+  const creates = await s.rows<{ nspname: string }>(
+    `SELECT n.nspname FROM pg_catalog.pg_namespace n
+      WHERE ${SYSTEM_SCHEMA_FILTER} AND has_schema_privilege($1, n.oid, 'CREATE')`,
+    [metering],
+  );
+  add(`catalog: schemas ${metering} can create in`, "*", "none", list(creates.map((r) => r.nspname)));
+  const tenantRelations = await s.rows<{ rel: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS rel
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname LIKE $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+        AND (CASE WHEN c.relkind = 'S' THEN has_sequence_privilege($1, c.oid, 'USAGE, SELECT, UPDATE')
+                  ELSE has_table_privilege($1, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+             END OR has_any_column_privilege($1, c.oid, 'SELECT, INSERT, UPDATE, REFERENCES'))`,
+    [metering, TENANT_NAME_LIKE],
+  );
+  add(`catalog: ${metering} privileges on tenant relations`, "*", "none", list(tenantRelations.map((r) => r.rel)));
+  const writable = await s.rows<{ rel: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS rel
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE ${SYSTEM_SCHEMA_FILTER} AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+        AND has_table_privilege($1, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE, TRIGGER')`,
+    [metering],
+  );
+  add(
+    `catalog: relations ${metering} can write`,
+    "*",
+    `${ADMIN_SCHEMA}.${USAGE_SNAPSHOT_TABLE}`,
+    list(writable.map((r) => r.rel)),
+  );
   return out;
 }
 
@@ -660,7 +736,24 @@ async function behaviourChecks(
     "denied",
     appResult.allowed.length === 0 ? "denied" : `allowed: ${appResult.allowed.join("; ")}`,
   );
-  for (const role of [app, migrator]) {
+  const metering = model.meteringRole;
+  const [meteringExists] = await s.rows<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pg_catalog.pg_roles WHERE rolname = $1",
+    [metering],
+  );
+  if (meteringExists.n > 0) {
+    const meteringResult = await tryOps(metering, tables, [...DML, "TRUNCATE"]);
+    add(
+      `behaviour: ${metering} on tenant tables`,
+      "*",
+      "denied",
+      meteringResult.allowed.length === 0 ? "denied" : `allowed: ${meteringResult.allowed.join("; ")}`,
+    );
+    // Which roles it can become is the catalog check "roles metering is a member of": SET ROLE is checked
+    // against the session user (here the operator), so it cannot be tried from this session.
+  }
+  for (const role of [app, migrator, metering]) {
+    if (role === metering && meteringExists.n === 0) continue;
     const err = await s.attempt(role, `CREATE TABLE public.__verify_create (id int)`);
     add(`behaviour: ${role} CREATE TABLE in public`, "*", "denied", err === null ? "allowed" : "denied");
   }
@@ -716,7 +809,7 @@ export async function verifyTenants(
       const [blocked] = await s.rows<{ rolname: string }>(
         `SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY($1) AND NOT pg_has_role(current_user, oid, 'SET')
           ORDER BY rolname LIMIT 1`,
-        [[model.migratorRole, model.appRole, ...model.tenants.map((t) => t.roleName)]],
+        [[model.migratorRole, model.appRole, model.meteringRole, ...model.tenants.map((t) => t.roleName)]],
       );
       if (blocked !== undefined) {
         throw new Error(

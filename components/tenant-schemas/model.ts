@@ -27,6 +27,14 @@ export interface TenantSpec {
   readonly tier?: TenantTier;
   /** Lifecycle state; removing a tenant from config is treated as `suspended` (never as a drop). @default "active" */
   readonly status?: TenantStatus;
+  /**
+   * Dedicated tier only: `statement_timeout` (ms) of the tenant's own logins (`ALTER ROLE … SET`). A role setting
+   * takes effect when a session logs in as the role, never on `SET ROLE`, so it cannot limit a shared tenant
+   * reached through `app`. @default - none (the server's setting)
+   */
+  readonly statementTimeoutMs?: number;
+  /** Dedicated tier only: at most this many concurrent logins as the tenant role. @default - no limit */
+  readonly connectionLimit?: number;
 }
 
 export interface TenantModelOptions {
@@ -48,7 +56,10 @@ export const TENANT_ID_PATTERN = /^[a-z][a-z0-9_]{1,30}$/;
 const TENANT_ID_RULE = `${TENANT_ID_PATTERN.source} (lowercase letter, then 1–30 lowercase letters, digits or _)`;
 const ROLE_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 const DISPLAY_NAME_MAX = 100;
-const TENANT_FIELDS = ["id", "displayName", "tier", "status"] as const;
+const TENANT_FIELDS = ["id", "displayName", "tier", "status", "statementTimeoutMs", "connectionLimit"] as const;
+/** Bounds of the noisy-neighbour controls: a day of statement time, a thousand connections. */
+export const STATEMENT_TIMEOUT_MAX_MS = 86_400_000;
+export const CONNECTION_LIMIT_MAX = 1000;
 
 /** Exact ids we refuse even though the prefix would make them harmless: they confuse people reading grants. */
 const RESERVED_IDS: Readonly<Record<string, string>> = {
@@ -73,6 +84,15 @@ export const MAINTENANCE_DATABASE = "postgres";
 export const ADMIN_SCHEMA = "admin";
 /** Extensions whose objects must live in ADMIN_SCHEMA, never in `public` where PUBLIC can read them. */
 export const ADMIN_EXTENSIONS = ["pg_stat_statements"] as const;
+/**
+ * Login role of the usage collector (components/tenant-metering/usage.ts). It logs in with an IAM token (member
+ * of rds_iam, no password) and can use ADMIN_SCHEMA, where pg_stat_statements' view gives it every role's
+ * counters but, without pg_read_all_stats, no other role's query text or queryid. It writes only
+ * USAGE_SNAPSHOT_TABLE and holds no privilege on any tenant schema, relation or role.
+ */
+export const METERING_ROLE = "metering";
+/** The collector's previous counters, in ADMIN_SCHEMA; only METERING_ROLE (and its owner, the operator) reads it. */
+export const USAGE_SNAPSHOT_TABLE = "tenant_usage_snapshot";
 
 export const TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE"] as const;
 export const SEQUENCE_PRIVILEGES = ["USAGE", "SELECT"] as const;
@@ -86,6 +106,9 @@ export interface TenantPlan {
   readonly schemaName: string;
   /** True for an active tenant of the dedicated tier only. */
   readonly login: boolean;
+  /** Dedicated tier only; see TenantSpec. */
+  readonly statementTimeoutMs?: number;
+  readonly connectionLimit?: number;
 }
 
 /**
@@ -96,13 +119,17 @@ export interface TenantPlan {
 export interface RoleSpec {
   readonly key: string;
   readonly name: string;
-  readonly purpose: "migrator" | "app" | "tenant";
+  readonly purpose: "migrator" | "app" | "metering" | "tenant";
   readonly login: boolean;
   /**
    * `app` must be NOINHERIT: a plain `GRANT tenant_x TO app` (all @pulumi/postgresql can issue) then defaults
    * to INHERIT FALSE on PostgreSQL 16, so app holds no tenant privilege until it runs SET ROLE.
    */
   readonly inherit: boolean;
+  /** A dedicated tenant's `ALTER ROLE … SET statement_timeout`, in ms. @default - none */
+  readonly statementTimeoutMs?: number;
+  /** `ALTER ROLE … CONNECTION LIMIT`. @default - no limit (-1) */
+  readonly connectionLimit?: number;
   readonly tenantId?: string;
 }
 
@@ -118,8 +145,10 @@ export interface GrantSpec {
   readonly key: string;
   readonly objectType: "database" | "schema" | "table" | "sequence";
   readonly role: string;
-  /** Schema for schema/table/sequence grants; table and sequence grants cover ALL objects in it. */
+  /** Schema for schema/table/sequence grants; table and sequence grants cover ALL objects in it unless `objects`. */
   readonly schema?: string;
+  /** Only these tables of `schema`. @default - all of them */
+  readonly objects?: readonly string[];
   readonly privileges: readonly string[];
   readonly tenantId?: string;
 }
@@ -165,6 +194,8 @@ export interface MembershipSpec {
 export interface TenantModel {
   readonly migratorRole: string;
   readonly appRole: string;
+  /** The usage collector's login role (METERING_ROLE). */
+  readonly meteringRole: string;
   readonly tenants: readonly TenantPlan[];
   readonly roles: readonly RoleSpec[];
   readonly schemas: readonly SchemaSpec[];
@@ -212,6 +243,14 @@ export function validateModelOptions(opts: TenantModelOptions = {}): string[] {
   }
   if (migrator === app) {
     problems.push(`appRole: ${show(app)} must differ from migratorRole; the service must not own the schemas`);
+  }
+  for (const [field, value] of [
+    ["migratorRole", migrator],
+    ["appRole", app],
+  ] as const) {
+    if (value === METERING_ROLE) {
+      problems.push(`${field}: ${show(value)} is the usage collector's role; choose another name`);
+    }
   }
   return problems;
 }
@@ -261,6 +300,7 @@ export function validateTenants(tenants: readonly TenantSpec[], opts: TenantMode
       for (const [label, role] of [
         ["migrator role", migrator],
         ["app role", app],
+        ["metering role", METERING_ROLE],
       ] as const) {
         if (id === role || tenantRoleName(id) === role) {
           problems.push(`${at}.id: ${show(id)} collides with the ${label} ${show(role)}; choose another id`);
@@ -281,6 +321,22 @@ export function validateTenants(tenants: readonly TenantSpec[], opts: TenantMode
     const status = tenant.status;
     if (status !== undefined && !(TENANT_STATUSES as readonly unknown[]).includes(status)) {
       problems.push(`${at}.status: ${show(status)} must be "active" or "suspended" (omit it for "active")`);
+    }
+
+    const dedicated = tier === "dedicated";
+    for (const [field, max, unit] of [
+      ["statementTimeoutMs", STATEMENT_TIMEOUT_MAX_MS, "milliseconds"],
+      ["connectionLimit", CONNECTION_LIMIT_MAX, "connections"],
+    ] as const) {
+      const value = tenant[field];
+      if (value === undefined) continue;
+      if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
+        problems.push(`${at}.${field}: ${show(value)} must be a whole number of ${unit} from 1 to ${max}`);
+      } else if (!dedicated) {
+        problems.push(
+          `${at}.${field}: applies only to tier "dedicated" (a role setting takes effect when the tenant logs in as its role, never through the service's SET ROLE); set tier: "dedicated" or remove ${field}`,
+        );
+      }
     }
 
     const displayName = tenant.displayName;
@@ -322,17 +378,38 @@ export function buildTenantModel(tenants: readonly TenantSpec[], opts: TenantMod
       roleName: tenantRoleName(t.id),
       schemaName: tenantSchemaName(t.id),
       login: tier === "dedicated" && status === "active",
+      ...(t.statementTimeoutMs !== undefined ? { statementTimeoutMs: t.statementTimeoutMs } : {}),
+      ...(t.connectionLimit !== undefined ? { connectionLimit: t.connectionLimit } : {}),
     };
   });
 
   const roles: RoleSpec[] = [
     { key: "service-role-migrator", name: migratorRole, purpose: "migrator", login: true, inherit: true },
     { key: "service-role-app", name: appRole, purpose: "app", login: true, inherit: false },
+    { key: "service-role-metering", name: METERING_ROLE, purpose: "metering", login: true, inherit: true },
   ];
   const schemas: SchemaSpec[] = [];
   const grants: GrantSpec[] = [
     { key: "connect-migrator", objectType: "database", role: migratorRole, privileges: ["CONNECT"] },
     { key: "connect-app", objectType: "database", role: appRole, privileges: ["CONNECT"] },
+    { key: "connect-metering", objectType: "database", role: METERING_ROLE, privileges: ["CONNECT"] },
+    // pg_stat_statements' view and functions are in the admin schema; without pg_read_all_stats the collector
+    // sees every role's counters but no other role's query text (PostgreSQL 16 manual, F.32).
+    {
+      key: "service-metering-admin-usage",
+      objectType: "schema",
+      role: METERING_ROLE,
+      schema: ADMIN_SCHEMA,
+      privileges: ["USAGE"],
+    },
+    {
+      key: "service-metering-snapshot",
+      objectType: "table",
+      role: METERING_ROLE,
+      schema: ADMIN_SCHEMA,
+      objects: [USAGE_SNAPSHOT_TABLE],
+      privileges: TABLE_PRIVILEGES,
+    },
   ];
   const defaultPrivileges: DefaultPrivilegeSpec[] = [];
   const memberships: MembershipSpec[] = [
@@ -342,6 +419,15 @@ export function buildTenantModel(tenants: readonly TenantSpec[], opts: TenantMod
       key: "service-app-rds-iam",
       role: RDS_IAM_ROLE,
       member: appRole,
+      inherit: true,
+      set: false,
+      rdsOnly: true,
+    },
+    // The collector Lambda logs in with an IAM token too (rds-db:connect on dbuser:<resource id>/metering).
+    {
+      key: "service-metering-rds-iam",
+      role: RDS_IAM_ROLE,
+      member: METERING_ROLE,
       inherit: true,
       set: false,
       rdsOnly: true,
@@ -356,6 +442,8 @@ export function buildTenantModel(tenants: readonly TenantSpec[], opts: TenantMod
       purpose: "tenant",
       login: p.login,
       inherit: true,
+      ...(p.statementTimeoutMs !== undefined ? { statementTimeoutMs: p.statementTimeoutMs } : {}),
+      ...(p.connectionLimit !== undefined ? { connectionLimit: p.connectionLimit } : {}),
       tenantId,
     });
     schemas.push({
@@ -467,6 +555,7 @@ export function buildTenantModel(tenants: readonly TenantSpec[], opts: TenantMod
   return {
     migratorRole,
     appRole,
+    meteringRole: METERING_ROLE,
     tenants: plans,
     roles,
     schemas,

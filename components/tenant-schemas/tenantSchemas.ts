@@ -148,6 +148,11 @@ export class TenantSchemas extends pulumi.ComponentResource {
     // Names flow as outputs where a child is created here, so the engine orders grants after their targets.
     let migrator: pulumi.Input<string> = migratorRole;
     let app: pulumi.Input<string> = appRole;
+    const serviceRole: Record<string, pulumi.Input<string>> = {
+      [migratorRole]: migratorRole,
+      [appRole]: appRole,
+      [model.meteringRole]: model.meteringRole,
+    };
     if (createServiceRoles) {
       for (const r of model.roles.filter((x) => x.purpose !== "tenant")) {
         // Memberships are GrantRole resources; a Role's own `roles` list would revoke them on every refresh, so
@@ -157,8 +162,9 @@ export class TenantSchemas extends pulumi.ComponentResource {
           { name: r.name, login: r.login, inherit: r.inherit },
           { ...child, ignoreChanges: ["roles"] },
         );
+        serviceRole[r.name] = role.name;
         if (r.purpose === "migrator") migrator = role.name;
-        else app = role.name;
+        else if (r.purpose === "app") app = role.name;
       }
     }
 
@@ -176,16 +182,22 @@ export class TenantSchemas extends pulumi.ComponentResource {
         child,
       );
     }
-    const serviceGrants = model.grants.filter((g) => g.tenantId === undefined);
+    // The usage collector's grants on the admin schema and its snapshot table are the provisioner's in both
+    // modes: it creates that schema and table (no @pulumi/postgresql resource can create a table), and it runs
+    // after this component.
+    const serviceGrants = model.grants.filter((g) => g.tenantId === undefined && g.objectType === "database");
     for (const g of serviceGrants) {
-      const role = g.role === migratorRole ? migrator : app;
-      new postgresql.Grant(g.key, { database, role, objectType: "database", privileges: [...g.privileges] }, child);
+      new postgresql.Grant(
+        g.key,
+        { database, role: serviceRole[g.role], objectType: "database", privileges: [...g.privileges] },
+        child,
+      );
     }
 
     if (rdsIam) {
       for (const m of model.memberships.filter((x) => x.tenantId === undefined && x.rdsOnly)) {
-        // The service's IAM login; RDS accepts the token only from a member of rds_iam.
-        new postgresql.GrantRole(m.key, { role: m.member === appRole ? app : m.member, grantRole: m.role }, child);
+        // The service's and the usage collector's IAM logins; RDS accepts a token only from a member of rds_iam.
+        new postgresql.GrantRole(m.key, { role: serviceRole[m.member] ?? m.member, grantRole: m.role }, child);
       }
     }
 
@@ -202,6 +214,9 @@ export class TenantSchemas extends pulumi.ComponentResource {
           // Folded into the role to save a resource; unlike the SQL path the provider cannot say SET FALSE,
           // so a dedicated session could SET ROLE rds_iam, a role without privileges.
           ...(rdsMember && rdsIam ? { roles: [RDS_IAM_ROLE] } : {}),
+          // The noisy-neighbour controls; the provider's defaults (no limit, no timeout) otherwise.
+          ...(spec?.connectionLimit !== undefined ? { connectionLimit: spec.connectionLimit } : {}),
+          ...(spec?.statementTimeoutMs !== undefined ? { statementTimeout: spec.statementTimeoutMs } : {}),
         },
         child,
       );

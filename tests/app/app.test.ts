@@ -2,7 +2,17 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp } from "../../app/src/app";
 import { createLogger } from "../../app/src/logger";
-import { httpGet } from "./support/service";
+import type { TenantDatabase } from "../../app/src/db";
+import { createTokenVerifier } from "../../app/src/auth";
+import { loadConfig } from "../../app/src/config";
+import { BASE_ENV, httpGet } from "./support/service";
+
+/** A database that is always ready and never reached: these tests are about the HTTP layer. */
+const readyDb: TenantDatabase = {
+  withTenant: () => Promise.reject(new Error("no database in this test")),
+  readiness: async () => ({ ready: true }),
+  end: async () => undefined,
+};
 
 /**
  * In-process: the draining flag is flipped directly, which a real process cannot expose without also closing
@@ -16,7 +26,15 @@ describe("request handler (in process)", () => {
 
   beforeAll(async () => {
     const logger = createLogger({ level: "info", write: (line) => lines.push(line) });
-    const app = createApp({ logger, isDraining: () => draining, enableDebugRoutes: true });
+    const loaded = loadConfig(BASE_ENV);
+    if (!loaded.ok) throw new Error(loaded.errors.join("\n"));
+    const app = createApp({
+      logger,
+      isDraining: () => draining,
+      enableDebugRoutes: true,
+      db: readyDb,
+      verifyToken: createTokenVerifier({ config: loaded.config.auth }),
+    });
     server = createServer(app.handle);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     port = (server.address() as AddressInfo).port;
@@ -61,7 +79,10 @@ describe("request handler (in process)", () => {
   it.each(["", "?ms=", "?ms=-1", "?ms=10001", "?ms=1.5", "?ms=abc"])("rejects /debug/delay%s with 400", async (q) => {
     const res = await httpGet(port, `/debug/delay${q}`);
     expect(res.status).toBe(400);
-    expect(JSON.parse(res.body)).toEqual({ error: "bad_request", message: "ms must be an integer from 0 to 10000" });
+    expect(JSON.parse(res.body)).toMatchObject({
+      error: "bad_request",
+      message: "ms must be an integer from 0 to 10000",
+    });
   });
 
   it("logs one JSON line per request, with the fields in a fixed order", async () => {
@@ -74,12 +95,12 @@ describe("request handler (in process)", () => {
       "time",
       "level",
       "msg",
+      "tenantId",
       "method",
-      "path",
+      "route",
       "status",
       "durationMs",
-      "correlationId",
-      "correlationSource",
+      "requestId",
     ]);
   });
 });

@@ -133,7 +133,9 @@ describe("app/Dockerfile", () => {
     const lock = JSON.parse(readFileSync(path.join(APP_DIR, "package-lock.json"), "utf8"));
     const pkg = JSON.parse(readFileSync(path.join(APP_DIR, "package.json"), "utf8"));
     expect(lock.packages[""].devDependencies).toEqual(pkg.devDependencies);
-    expect(pkg.dependencies ?? {}).toEqual({});
+    // The runtime dependencies the prod-deps stage installs; tests/app/manifest.test.ts pins them to the root's.
+    expect(lock.packages[""].dependencies).toEqual(pkg.dependencies);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(["@aws-sdk/rds-signer", "jose", "pg", "zod"]);
   });
 
   it("sets NODE_ENV=production, EXPOSE 8080 and STOPSIGNAL SIGTERM in the final stage", () => {

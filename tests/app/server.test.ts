@@ -15,7 +15,7 @@ import {
 /** The access log is written when the response closes, which can be a moment after the client has the body. */
 async function theRequestLog(service: ServiceProcess, correlationId: string): Promise<LogLine> {
   await service.waitForLog(
-    (l) => l.msg === "request" && l.correlationId === correlationId,
+    (l) => l.msg === "request" && l.requestId === correlationId,
     5_000,
     `request log ${correlationId}`,
   );
@@ -45,10 +45,17 @@ describe("reference service over HTTP (real process on 127.0.0.1)", () => {
     expect(res.headers["cache-control"]).toBe("no-store");
   });
 
-  it("GET /ready is 200 while serving", async () => {
-    const res = await httpGet(service.port, "/ready");
-    expect(res.status).toBe(200);
-    expect(JSON.parse(res.body)).toEqual({ status: "ready" });
+  it("GET /ready is 503 database_unreachable while the database refuses connections, logged at warn", async () => {
+    // BASE_ENV's database is a closed loopback port; tests/integration/notesService.test.ts has the 200 case.
+    const id = `it-ready-${randomUUID()}`;
+    const res = await httpGet(service.port, "/ready", { headers: { "X-Request-Id": id } });
+    expect(res.status).toBe(503);
+    expect(JSON.parse(res.body)).toEqual({ status: "database_unreachable" });
+    expect(await theRequestLog(service, id)).toMatchObject({ level: "warn", route: "/ready", status: 503 });
+    expect(service.logs.find((l) => l.msg === "readiness probe failed")).toMatchObject({
+      level: "warn",
+      err: { code: "ECONNREFUSED" },
+    });
   });
 
   it("GET /api/hello is 200 JSON", async () => {
@@ -61,9 +68,10 @@ describe("reference service over HTTP (real process on 127.0.0.1)", () => {
     const id = `it-404-${randomUUID()}`;
     const res = await httpGet(service.port, "/does-not-exist", { headers: { "X-Request-Id": id } });
     expect(res.status).toBe(404);
-    expect(JSON.parse(res.body)).toEqual({ error: "not_found", correlationId: id });
+    expect(JSON.parse(res.body)).toEqual({ error: "not_found", message: "no such route", requestId: id });
     const log = await theRequestLog(service, id);
-    expect(log).toMatchObject({ level: "info", status: 404, path: "/does-not-exist" });
+    // One route value for every unmatched path, so scanners cannot blow up per-route metrics.
+    expect(log).toMatchObject({ level: "warn", status: 404, route: "*" });
   });
 
   it("echoes X-Request-Id and logs exactly one line per request with every field", async () => {
@@ -78,15 +86,25 @@ describe("reference service over HTTP (real process on 127.0.0.1)", () => {
       time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       level: "info",
       msg: "request",
+      tenantId: null,
       method: "GET",
-      path: "/api/hello",
+      route: "/api/hello",
       status: 200,
       durationMs: expect.any(Number),
-      correlationId: id,
-      correlationSource: "x-request-id",
-      userAgent: "jest",
+      requestId: id,
     });
-    expect(Object.keys(log).slice(0, 3)).toEqual(["time", "level", "msg"]);
+    // C4 (the contract the metric filters and the usage collector read): exactly these keys, in this order.
+    expect(Object.keys(log)).toEqual([
+      "time",
+      "level",
+      "msg",
+      "tenantId",
+      "method",
+      "route",
+      "status",
+      "durationMs",
+      "requestId",
+    ]);
     expect(log.durationMs).toBeGreaterThanOrEqual(0);
   });
 
@@ -95,7 +113,7 @@ describe("reference service over HTTP (real process on 127.0.0.1)", () => {
     const res = await httpGet(service.port, "/health", { headers: { "X-Amzn-Trace-Id": trace } });
     expect(res.headers["x-request-id"]).toBe(trace);
     const log = await theRequestLog(service, trace);
-    expect(log.correlationSource).toBe("x-amzn-trace-id");
+    expect(log.requestId).toBe(trace);
   });
 
   it("prefers X-Request-Id over X-Amzn-Trace-Id when both are present", async () => {
@@ -111,7 +129,7 @@ describe("reference service over HTTP (real process on 127.0.0.1)", () => {
     const id = res.headers["x-request-id"];
     expect(id).toEqual(expect.stringMatching(UUID));
     const log = await theRequestLog(service, id as string);
-    expect(log.correlationSource).toBe("generated");
+    expect(log.requestId).toBe(id);
   });
 
   it("replaces a correlation id that could corrupt logs or headers (too long) with a generated one", async () => {
@@ -123,13 +141,12 @@ describe("reference service over HTTP (real process on 127.0.0.1)", () => {
     const id = `it-500-${randomUUID()}`;
     const res = await httpGet(service.port, "/debug/error", { headers: { "X-Request-Id": id } });
     expect(res.status).toBe(500);
-    expect(JSON.parse(res.body)).toEqual({ error: "internal_error", correlationId: id });
+    expect(JSON.parse(res.body)).toEqual({ error: "internal_error", requestId: id });
     const log = await theRequestLog(service, id);
-    expect(log).toMatchObject({
-      level: "error",
-      status: 500,
-      err: { message: "deliberate failure from /debug/error" },
-    });
+    expect(log).toMatchObject({ level: "error", status: 500, route: "/debug/error" });
+    // The cause on its own line at warn: the error alarm counts the 500 once, through the request line.
+    const cause = await service.waitForLog((l) => l.msg === "request failed" && l.requestId === id);
+    expect(cause).toMatchObject({ level: "warn", err: { message: "deliberate failure from /debug/error" } });
   });
 
   it("leaves the query string out of the log, since callers put tokens there", async () => {
@@ -158,7 +175,12 @@ describe("reference service with default (production) settings", () => {
     try {
       expect((await httpGet(service.port, "/debug/error")).status).toBe(404);
       expect((await httpGet(service.port, "/debug/delay?ms=1")).status).toBe(404);
-      expect(service.logs.filter((l) => l.level === "warn")).toEqual([]);
+      // No "debug routes enabled" warning; the two 404 request lines are the only warn lines.
+      await service.waitForLog(() => service.logs.filter((l) => l.msg === "request").length === 2);
+      expect(service.logs.filter((l) => l.level === "warn").map((l) => [l.msg, l.status])).toEqual([
+        ["request", 404],
+        ["request", 404],
+      ]);
     } finally {
       service.kill();
       await service.exited;

@@ -105,19 +105,26 @@ describe("GIVEN the planned event for alpha, beta and gamma (dedicated) on a fre
     expect(Object.values(report.checks.byCheck ?? {}).reduce((n, c) => n + c.passed + c.failed, 0)).toBe(
       report.checks.total,
     );
-    // The platform part, in order; then 6 statements per shared tenant and 8 for the dedicated one.
-    expect(report.sql?.slice(0, 9)).toEqual([
+    // The platform part, in order (the usage collector's login included); then 6 statements per shared tenant
+    // and 8 for the dedicated one.
+    expect(report.sql?.slice(0, 15)).toEqual([
       'CREATE ROLE "migrator" LOGIN',
       'CREATE ROLE "app" LOGIN NOINHERIT',
+      'CREATE ROLE "metering" LOGIN',
       `GRANT "migrator" TO "${db.masterUser}" WITH INHERIT TRUE, SET TRUE`,
       'GRANT "rds_iam" TO "app" WITH INHERIT TRUE, SET FALSE',
+      'GRANT "rds_iam" TO "metering" WITH INHERIT TRUE, SET FALSE',
       `REVOKE CONNECT, TEMPORARY ON DATABASE "${db.database}" FROM PUBLIC`,
       'REVOKE CONNECT, TEMPORARY ON DATABASE "postgres" FROM PUBLIC',
       `GRANT CONNECT ON DATABASE "${db.database}" TO "migrator"`,
       `GRANT CONNECT ON DATABASE "${db.database}" TO "app"`,
+      `GRANT CONNECT ON DATABASE "${db.database}" TO "metering"`,
       'CREATE SCHEMA "admin"',
+      'GRANT USAGE ON SCHEMA "admin" TO "metering"',
+      expect.stringMatching(/^CREATE TABLE "admin"\."tenant_usage_snapshot" \(/),
+      'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "admin"."tenant_usage_snapshot" TO "metering"',
     ]);
-    expect(report.statements).toBe(9 + 6 + 6 + 8);
+    expect(report.statements).toBe(15 + 6 + 6 + 8);
   });
 
   test("the service role can log in with IAM only: app is a member of rds_iam, NOINHERIT, no password", async () => {

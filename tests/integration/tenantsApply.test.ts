@@ -36,7 +36,7 @@ async function run(argv: string[]) {
 test("--dry-run prints the SQL it would run and leaves nothing behind", async () => {
   const result = await run(["--database-url", db.url, "--stack", "dev", "--dry-run"]);
   expect(result.code).toBe(0);
-  expect(result.out).toMatch(/^dry-run: 3 tenants in database app, 29 statements, \d+ ms\n/);
+  expect(result.out).toMatch(/^dry-run: 3 tenants in database app, 35 statements, \d+ ms\n/);
   expect(result.out).toContain("  created:   acme, globex, initech\n");
   expect(result.out).toContain('    CREATE ROLE "tenant_initech" LOGIN;\n');
   const again = await run(["--database-url", db.url, "--stack", "dev", "--dry-run"]);

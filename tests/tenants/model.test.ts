@@ -75,7 +75,9 @@ describe("validateTenants", () => {
     [
       "a typo in a field",
       [{ id: "acme", teir: "dedicated" }],
-      [`tenants[0].teir: unknown field; expected only id, displayName, tier, status`],
+      [
+        `tenants[0].teir: unknown field; expected only id, displayName, tier, status, statementTimeoutMs, connectionLimit`,
+      ],
     ],
     [
       "a bad status",
@@ -83,6 +85,55 @@ describe("validateTenants", () => {
       [`tenants[0].status: "paused" must be "active" or "suspended" (omit it for "active")`],
     ],
     ["a suspended tenant", [{ id: "acme", status: "suspended" }], []],
+    [
+      "the metering role",
+      [{ id: "metering" }],
+      [`tenants[0].id: "metering" collides with the metering role "metering"; choose another id`],
+    ],
+    [
+      "noisy-neighbour limits on a dedicated tenant",
+      [{ id: "acme", tier: "dedicated", statementTimeoutMs: 5000, connectionLimit: 10 }],
+      [],
+    ],
+    [
+      "a statement timeout on a shared tenant",
+      [{ id: "acme", statementTimeoutMs: 5000 }],
+      [
+        `tenants[0].statementTimeoutMs: applies only to tier "dedicated" (a role setting takes effect when the tenant logs in as its role, never through the service's SET ROLE); set tier: "dedicated" or remove statementTimeoutMs`,
+      ],
+    ],
+    [
+      "a connection limit on a shared tenant",
+      [{ id: "acme", tier: "shared", connectionLimit: 5 }],
+      [
+        `tenants[0].connectionLimit: applies only to tier "dedicated" (a role setting takes effect when the tenant logs in as its role, never through the service's SET ROLE); set tier: "dedicated" or remove connectionLimit`,
+      ],
+    ],
+    [
+      "a zero statement timeout",
+      [{ id: "acme", tier: "dedicated", statementTimeoutMs: 0 }],
+      [`tenants[0].statementTimeoutMs: 0 must be a whole number of milliseconds from 1 to 86400000`],
+    ],
+    [
+      "a statement timeout past a day",
+      [{ id: "acme", tier: "dedicated", statementTimeoutMs: 86_400_001 }],
+      [`tenants[0].statementTimeoutMs: 86400001 must be a whole number of milliseconds from 1 to 86400000`],
+    ],
+    [
+      "a statement timeout as a string",
+      [{ id: "acme", tier: "dedicated", statementTimeoutMs: "5s" }],
+      [`tenants[0].statementTimeoutMs: "5s" must be a whole number of milliseconds from 1 to 86400000`],
+    ],
+    [
+      "a fractional connection limit",
+      [{ id: "acme", tier: "dedicated", connectionLimit: 2.5 }],
+      [`tenants[0].connectionLimit: 2.5 must be a whole number of connections from 1 to 1000`],
+    ],
+    [
+      "a connection limit past 1000",
+      [{ id: "acme", tier: "dedicated", connectionLimit: 1001 }],
+      [`tenants[0].connectionLimit: 1001 must be a whole number of connections from 1 to 1000`],
+    ],
     ["a string entry", ["acme"], [`tenants[0]: "acme" must be an object { id, displayName?, tier? }`]],
     ["not an array", { id: "acme" }, [`tenants: {"id":"acme"} must be an array of { id, displayName?, tier? }`]],
   ])("%s", (_label, tenants, expected) => {
@@ -180,6 +231,9 @@ describe("buildTenantModel", () => {
     expect(suspended.grants.map((g) => g.key)).toEqual([
       "connect-migrator",
       "connect-app",
+      "connect-metering",
+      "service-metering-admin-usage",
+      "service-metering-snapshot",
       "acme-usage",
       "acme-tables",
       "acme-sequences",
@@ -187,13 +241,14 @@ describe("buildTenantModel", () => {
       "globex-tables",
       "globex-sequences",
     ]);
-    expect(suspended.memberships.map((m) => m.key)).toEqual(["service-app-rds-iam"]);
+    expect(suspended.memberships.map((m) => m.key)).toEqual(["service-app-rds-iam", "service-metering-rds-iam"]);
   });
 
-  test("roles: migrator, NOINHERIT app, one per tenant", () => {
+  test("roles: migrator, NOINHERIT app, the metering login, one per tenant", () => {
     expect(model.roles.map((r) => [r.name, r.login, r.inherit])).toEqual([
       ["migrator", true, true],
       ["app", true, false],
+      ["metering", true, true],
       ["tenant_acme", false, true],
       ["tenant_globex", true, true],
     ]);
@@ -212,6 +267,9 @@ describe("buildTenantModel", () => {
     ).toEqual([
       "connect-migrator: database - migrator CONNECT",
       "connect-app: database - app CONNECT",
+      "connect-metering: database - metering CONNECT",
+      "service-metering-admin-usage: schema admin metering USAGE",
+      "service-metering-snapshot: table admin metering SELECT/INSERT/UPDATE/DELETE",
       "acme-usage: schema tenant_acme tenant_acme USAGE",
       "acme-tables: table tenant_acme tenant_acme SELECT/INSERT/UPDATE/DELETE",
       "acme-sequences: sequence tenant_acme tenant_acme USAGE/SELECT",
@@ -234,6 +292,14 @@ describe("buildTenantModel", () => {
   test("memberships: app in rds_iam; app NOINHERIT+SET in every tenant; rds_iam (RDS-only, no SET) for dedicated", () => {
     expect(model.memberships).toEqual([
       { key: "service-app-rds-iam", role: "rds_iam", member: "app", inherit: true, set: false, rdsOnly: true },
+      {
+        key: "service-metering-rds-iam",
+        role: "rds_iam",
+        member: "metering",
+        inherit: true,
+        set: false,
+        rdsOnly: true,
+      },
       {
         key: "acme-app-member",
         role: "tenant_acme",

@@ -29,21 +29,24 @@ function converged(ids: string[]): Catalog {
     roles: new Map<string, CatalogRole>([
       ["migrator", { login: true, inherit: true }],
       ["app", { login: true, inherit: false }],
+      ["metering", { login: true, inherit: true }],
       ["rds_iam", { login: false, inherit: true }],
       ...tenantRoles.map((r): [string, CatalogRole] => [r, { login: false, inherit: true }]),
     ]),
     memberships: [
       member("migrator", MASTER, { inherit: true }),
       member("app", MASTER),
+      member("metering", MASTER),
       member("rds_iam", "app", { inherit: true, set: false }),
+      member("rds_iam", "metering", { inherit: true, set: false }),
       ...tenantRoles.flatMap((r) => [member(r, MASTER), member(r, "app")]),
     ],
     schemas: new Map<string, CatalogSchema>([
       ["public", { owner: "pg_database_owner", grants: ["public:USAGE"] }],
-      ["admin", { owner: MASTER, grants: [] }],
+      ["admin", { owner: MASTER, grants: ["metering:USAGE"] }],
       ...tenantRoles.map((r): [string, CatalogSchema] => [r, { owner: "migrator", grants: [`${r}:USAGE`] }]),
     ]),
-    databaseGrants: ["migrator:CONNECT", "app:CONNECT"],
+    databaseGrants: ["migrator:CONNECT", "app:CONNECT", "metering:CONNECT"],
     maintenanceGrants: [],
     defaultPrivileges: new Map<string, readonly string[]>(
       tenantRoles.flatMap((r): [string, string[]][] => [
@@ -53,6 +56,9 @@ function converged(ids: string[]): Catalog {
     ),
     relationGaps: [],
     extensions: new Map(),
+    adminTables: new Map([
+      ["tenant_usage_snapshot", ["metering:DELETE", "metering:INSERT", "metering:SELECT", "metering:UPDATE"]],
+    ]),
   };
 }
 
@@ -143,20 +149,21 @@ describe("planProvisioning", () => {
     ]);
   });
 
-  test("GIVEN pg_stat_statements in public and a readable admin schema THEN both are taken out of reach", () => {
+  test("GIVEN pg_stat_statements in public and a readable admin schema THEN both are taken out of reach; metering keeps USAGE only", () => {
     const catalog = converged([]);
     expect(
       sql([], {
         ...catalog,
         schemas: new Map<string, CatalogSchema>([
           ...catalog.schemas,
-          ["admin", { owner: MASTER, grants: ["public:USAGE", "app:USAGE"] }],
+          ["admin", { owner: MASTER, grants: ["public:USAGE", "app:USAGE", "metering:CREATE", "metering:USAGE"] }],
         ]),
         extensions: new Map([["pg_stat_statements", "public"]]),
       }),
     ).toEqual([
       'REVOKE ALL ON SCHEMA "admin" FROM PUBLIC',
       'REVOKE ALL ON SCHEMA "admin" FROM "app"',
+      'REVOKE CREATE ON SCHEMA "admin" FROM "metering"',
       'ALTER EXTENSION "pg_stat_statements" SET SCHEMA "admin"',
     ]);
   });
@@ -165,7 +172,7 @@ describe("planProvisioning", () => {
     expect(
       sql([], {
         ...converged([]),
-        databaseGrants: ["migrator:CONNECT", "app:CONNECT", "public:CONNECT", "public:TEMPORARY"],
+        databaseGrants: ["migrator:CONNECT", "app:CONNECT", "metering:CONNECT", "public:CONNECT", "public:TEMPORARY"],
         maintenanceGrants: ["public:CONNECT", "public:TEMPORARY"],
       }),
     ).toEqual([
@@ -186,6 +193,7 @@ describe("planProvisioning", () => {
     expect(p.statements.map((s) => s.sql)).toEqual([
       'CREATE ROLE "rds_iam" NOLOGIN',
       'GRANT "rds_iam" TO "app" WITH INHERIT TRUE, SET FALSE',
+      'GRANT "rds_iam" TO "metering" WITH INHERIT TRUE, SET FALSE',
     ]);
     expect(p.notes).toEqual(["role rds_iam not found (not Amazon RDS): created a privilege-less NOLOGIN stand-in"]);
   });
@@ -201,6 +209,7 @@ describe("planProvisioning", () => {
     expect(sql([{ id: "acme" }], { ...catalog, memberships })).toEqual([
       'GRANT "migrator" TO "master" WITH INHERIT TRUE, SET TRUE',
       'GRANT "app" TO "master" WITH INHERIT FALSE, SET TRUE',
+      'GRANT "metering" TO "master" WITH INHERIT FALSE, SET TRUE',
       'GRANT "tenant_acme" TO "master" WITH INHERIT FALSE, SET TRUE',
     ]);
   });
@@ -229,5 +238,91 @@ describe("planProvisioning", () => {
       'REVOKE CONNECT ON DATABASE "app" FROM "tenant_acme"',
     ]);
     expect(p.changed).toEqual(["acme"]);
+  });
+  test("GIVEN a fresh database THEN the usage collector gets its role, IAM login, CONNECT, admin USAGE and its table", () => {
+    const catalog = converged([]);
+    const roles = new Map(catalog.roles);
+    roles.delete("metering");
+    const p = plan([], {
+      ...catalog,
+      roles,
+      memberships: catalog.memberships.filter((m) => m.role !== "metering" && m.member !== "metering"),
+      databaseGrants: ["migrator:CONNECT", "app:CONNECT"],
+      schemas: new Map<string, CatalogSchema>([...catalog.schemas, ["admin", { owner: MASTER, grants: [] }]]),
+      adminTables: new Map(),
+    });
+    expect(p.statements.map((s) => s.sql)).toEqual([
+      'CREATE ROLE "metering" LOGIN',
+      'GRANT "rds_iam" TO "metering" WITH INHERIT TRUE, SET FALSE',
+      'GRANT CONNECT ON DATABASE "app" TO "metering"',
+      'GRANT USAGE ON SCHEMA "admin" TO "metering"',
+      `CREATE TABLE "admin"."tenant_usage_snapshot" (
+  userid oid PRIMARY KEY,
+  calls bigint NOT NULL,
+  time_ms double precision NOT NULL,
+  rows bigint NOT NULL,
+  collected_at timestamptz NOT NULL,
+  stats_reset timestamptz,
+  dealloc bigint
+)`,
+      'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "admin"."tenant_usage_snapshot" TO "metering"',
+    ]);
+  });
+
+  test("GIVEN a dedicated tenant with a statement timeout and a connection limit THEN both are set on its role", () => {
+    const catalog = converged(["acme"]);
+    const p = plan([{ id: "acme", tier: "dedicated", statementTimeoutMs: 5000, connectionLimit: 3 }], {
+      ...catalog,
+      roles: new Map([...catalog.roles, ["tenant_acme", { login: true, inherit: true }]]),
+      databaseGrants: [...catalog.databaseGrants, "tenant_acme:CONNECT"],
+      memberships: [...catalog.memberships, member("rds_iam", "tenant_acme", { inherit: true, set: false })],
+    });
+    expect(p.statements).toEqual([
+      { tenant: "acme", sql: 'ALTER ROLE "tenant_acme" CONNECTION LIMIT 3' },
+      { tenant: "acme", sql: 'ALTER ROLE "tenant_acme" SET statement_timeout = 5000' },
+    ]);
+    expect(p.changed).toEqual(["acme"]);
+  });
+
+  test("GIVEN the limits already in place THEN a re-run issues nothing", () => {
+    const catalog = converged(["acme"]);
+    const roles = new Map(catalog.roles);
+    roles.set("tenant_acme", { login: true, inherit: true, connectionLimit: 3, statementTimeout: "5000" });
+    expect(
+      sql([{ id: "acme", tier: "dedicated", statementTimeoutMs: 5000, connectionLimit: 3 }], {
+        ...catalog,
+        roles,
+        databaseGrants: [...catalog.databaseGrants, "tenant_acme:CONNECT"],
+        memberships: [...catalog.memberships, member("rds_iam", "tenant_acme", { inherit: true, set: false })],
+      }),
+    ).toEqual([]);
+  });
+
+  test("GIVEN different limits on the role THEN only the one that differs is changed", () => {
+    const catalog = converged(["acme"]);
+    const roles = new Map(catalog.roles);
+    roles.set("tenant_acme", { login: true, inherit: true, connectionLimit: 3, statementTimeout: "1min" });
+    expect(
+      sql([{ id: "acme", tier: "dedicated", statementTimeoutMs: 5000, connectionLimit: 3 }], {
+        ...catalog,
+        roles,
+        databaseGrants: [...catalog.databaseGrants, "tenant_acme:CONNECT"],
+        memberships: [...catalog.memberships, member("rds_iam", "tenant_acme", { inherit: true, set: false })],
+      }),
+    ).toEqual(['ALTER ROLE "tenant_acme" SET statement_timeout = 5000']);
+  });
+
+  test("GIVEN limits taken out of config THEN they are taken off the role", () => {
+    const catalog = converged(["acme"]);
+    const roles = new Map(catalog.roles);
+    roles.set("tenant_acme", { login: true, inherit: true, connectionLimit: 3, statementTimeout: "5000" });
+    expect(
+      sql([{ id: "acme", tier: "dedicated" }], {
+        ...catalog,
+        roles,
+        databaseGrants: [...catalog.databaseGrants, "tenant_acme:CONNECT"],
+        memberships: [...catalog.memberships, member("rds_iam", "tenant_acme", { inherit: true, set: false })],
+      }),
+    ).toEqual(['ALTER ROLE "tenant_acme" CONNECTION LIMIT -1', 'ALTER ROLE "tenant_acme" RESET statement_timeout']);
   });
 });

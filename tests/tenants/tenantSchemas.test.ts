@@ -82,6 +82,7 @@ describe("TenantSchemas", () => {
       "postgresql:index/grant:Grant acme-tables",
       "postgresql:index/grant:Grant acme-usage",
       "postgresql:index/grant:Grant connect-app",
+      "postgresql:index/grant:Grant connect-metering",
       "postgresql:index/grant:Grant connect-migrator",
       "postgresql:index/grantRole:GrantRole globex-app-member",
       "postgresql:index/grant:Grant globex-connect",
@@ -96,6 +97,7 @@ describe("TenantSchemas", () => {
       "postgresql:index/grant:Grant lockdown-maintenance-database",
       "postgresql:index/grant:Grant lockdown-public-schema",
       "postgresql:index/grantRole:GrantRole service-app-rds-iam",
+      "postgresql:index/grantRole:GrantRole service-metering-rds-iam",
     ]);
   });
 
@@ -258,9 +260,34 @@ describe("TenantSchemas", () => {
     const inputs = (name: string) => resources.find((r) => r.name === name)?.inputs;
     expect(inputs("service-role-migrator")).toEqual({ name: "flyway", login: true, inherit: true });
     expect(inputs("service-role-app")).toEqual({ name: "service", login: true, inherit: false });
+    expect(inputs("service-role-metering")).toEqual({ name: "metering", login: true, inherit: true });
     expect(options.get("service-role-app")?.retainOnDelete).toBe(true);
     expect(inputs("acme-schema")).toMatchObject({ owner: "flyway" });
     expect(inputs("acme-app-member")).toEqual({ role: "service", grantRole: "tenant_acme" });
+  });
+
+  test("a dedicated tenant's limits go on its role; the metering login gets CONNECT and rds_iam", async () => {
+    const { resources } = await build("tenants", {
+      tenants: [{ id: "globex", tier: "dedicated", statementTimeoutMs: 5000, connectionLimit: 3 }],
+      database: "app",
+      provider,
+    });
+    const inputs = (name: string) => resources.find((r) => r.name === name)?.inputs;
+    expect(inputs("globex-role")).toEqual({
+      name: "tenant_globex",
+      login: true,
+      inherit: true,
+      roles: ["rds_iam"],
+      connectionLimit: 3,
+      statementTimeout: 5000,
+    });
+    expect(inputs("connect-metering")).toEqual({
+      database: "app",
+      role: "metering",
+      objectType: "database",
+      privileges: ["CONNECT"],
+    });
+    expect(inputs("service-metering-rds-iam")).toEqual({ role: "metering", grantRole: "rds_iam" });
   });
 
   test("rdsIam: false leaves dedicated roles out of rds_iam", async () => {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { request, type Agent, type IncomingHttpHeaders } from "node:http";
 import * as path from "node:path";
+import { AUTH_ENV } from "./tokens";
 
 export const REPO_ROOT = path.resolve(__dirname, "../../..");
 /** The repository's TypeScript loader (tools/register.js): esbuild, cached, no type-checking. */
@@ -100,9 +101,26 @@ export function spawnNode(entry: string, env: Record<string, string>): ServicePr
   };
 }
 
+/**
+ * What every service process needs to start: token verification (HS256, tokens from ./tokens) and a database.
+ * This one is unreachable (port 1 on loopback refuses connections): tests that need a database override DB_*.
+ * Password login and plain TCP, because IAM authentication and the RDS CA need AWS (DB_AUTH=iam is tested
+ * in tests/app/iamToken.test.ts against @aws-sdk/rds-signer itself).
+ */
+export const BASE_ENV: Record<string, string> = {
+  ...AUTH_ENV,
+  DB_HOST: "127.0.0.1",
+  DB_PORT: "1",
+  DB_NAME: "none",
+  DB_USER: "app",
+  DB_AUTH: "password",
+  DB_PASSWORD: "unused",
+  DB_SSL: "disable",
+};
+
 /** Starts the service on a kernel-chosen loopback port and resolves once it logs that it is listening. */
 export async function startService(env: Record<string, string> = {}): Promise<ServiceProcess & { port: number }> {
-  const service = spawnNode(SERVER_ENTRY, { HOST: "127.0.0.1", PORT: "0", ...env });
+  const service = spawnNode(SERVER_ENTRY, { HOST: "127.0.0.1", PORT: "0", ...BASE_ENV, ...env });
   try {
     const listening = await service.waitForLog((l) => l.msg === "listening", 15_000, "the listening log line");
     return Object.assign(service, { port: listening.port as number });
@@ -153,8 +171,41 @@ export function httpGet(
   });
 }
 
+/** Any method, with an optional body (a string, or JSON-encoded with its Content-Type). */
+export function httpRequest(
+  port: number,
+  method: string,
+  urlPath: string,
+  options: { headers?: Record<string, string>; body?: unknown; agent?: Agent | false } = {},
+): Promise<HttpResult> {
+  const headers: Record<string, string> = { ...options.headers };
+  let payload: Buffer | undefined;
+  if (options.body !== undefined) {
+    payload = Buffer.from(typeof options.body === "string" ? options.body : JSON.stringify(options.body));
+    headers["content-type"] ??= "application/json";
+    headers["content-length"] = String(payload.length);
+  }
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: "127.0.0.1", port, path: urlPath, method, headers, agent: options.agent ?? false, timeout: 15_000 },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, receivedAt: Date.now() }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`${method} ${urlPath} timed out`)));
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
 export function requestLogs(service: ServiceProcess, correlationId: string): LogLine[] {
-  return service.logs.filter((l) => l.msg === "request" && l.correlationId === correlationId);
+  return service.logs.filter((l) => l.msg === "request" && l.requestId === correlationId);
 }
 
 export function dump(lines: readonly unknown[]): string {

