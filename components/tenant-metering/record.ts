@@ -72,6 +72,11 @@ export const meteringRecordSchema = z
     platform: z
       .strictObject({ dbTimeMs: z.number().nonnegative() })
       .describe("Database time of non-tenant roles (provisioner, migrations, the collector): overhead"),
+    caveats: z
+      .array(z.string())
+      .describe(
+        "Why some numbers of the period are not exact (a statistics reset, evicted entries); empty when they are",
+      ),
   })
   .describe("Per-tenant usage and cost of one metering period");
 
@@ -92,6 +97,8 @@ export interface BuildRecordInput {
   readonly periodEnd: string;
   readonly tenants: readonly TenantMeasures[];
   readonly platformDbTimeMs: number;
+  /** From the usage sample: why some numbers are not exact deltas. */
+  readonly caveats?: readonly string[];
   readonly cost: MonthlyCost;
   readonly attribution: Attribution;
 }
@@ -139,6 +146,7 @@ export function buildRecord(input: BuildRecordInput): MeteringRecord {
       };
     }),
     platform: { dbTimeMs: input.platformDbTimeMs },
+    caveats: [...(input.caveats ?? [])],
   };
   return meteringRecordSchema.parse(record);
 }

@@ -31,6 +31,7 @@ function record(): MeteringRecord {
     periodEnd,
     tenants,
     platformDbTimeMs: 42,
+    caveats: ["first collection: usage since the last reset of pg_stat_statements"],
     cost: COST,
     attribution: attribute(tenants, COST, 300_000),
   });
@@ -51,6 +52,7 @@ describe("metering record", () => {
       costByPoolUsd: expect.any(Object),
     });
     expect(r.platform).toEqual({ dbTimeMs: 42 });
+    expect(r.caveats).toEqual(["first collection: usage since the last reset of pg_stat_statements"]);
     // Five minutes of each pool, each rounded to a micro-dollar: 100 × 5 / 43,800 = $0.011416, 50 → $0.005708,
     // 25 → $0.002854.
     expect(r.costUsd).toBe(0.019978);
