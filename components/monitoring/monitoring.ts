@@ -24,7 +24,7 @@ import {
   alarmDefaults,
   alarmSpecs,
 } from "./alarms";
-import { dashboardBody } from "./dashboard";
+import { TenantMetricRefs, dashboardBody } from "./dashboard";
 import {
   CostTag,
   alertTopicPolicy,
@@ -89,6 +89,11 @@ export interface MonitoringArgs {
   readonly anomalyThresholdUsd?: number;
   /** Extra tags; cost tags come from the provider's defaultTags. */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * The tenant usage collector's metrics, shown in the dashboard's "Tenants" section.
+   * @default - no tenant section
+   */
+  readonly tenantMetrics?: TenantMetricRefs;
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s.]+$/;
@@ -323,6 +328,7 @@ export class Monitoring extends pulumi.ComponentResource {
               thresholds,
               minTaskCount: args.minTaskCount,
               databaseMaxConnections: args.databaseMaxConnections,
+              ...(args.tenantMetrics ? { tenantMetrics: args.tenantMetrics } : {}),
             }),
           ),
         ),

@@ -240,6 +240,8 @@ export function createHandler(deps: CollectorDependencies, environment: () => Co
   const queryTimeoutMs = deps.queryTimeoutMs ?? 120_000;
   return async (): Promise<CollectorReport> => {
     let step = "configuration";
+    // Once read, the usage snapshot has moved on: a later failure logs the sample, so the period is not lost.
+    let read: UsageSample | undefined;
     try {
       const env = environment();
       step = "database usage";
@@ -248,6 +250,7 @@ export function createHandler(deps: CollectorDependencies, environment: () => Co
       await client.connect();
       try {
         sample = await deps.collectUsage(client);
+        read = sample;
       } finally {
         await client.end().catch(() => undefined);
       }
@@ -314,7 +317,7 @@ export function createHandler(deps: CollectorDependencies, environment: () => Co
       return report;
     } catch (e) {
       const error = e instanceof CollectorError ? e : new CollectorError(step, e);
-      log({ msg: "failed", step, error: error.message });
+      log({ msg: "failed", step, error: error.message, ...(read ? { unpublishedUsage: read } : {}) });
       throw error;
     }
   };

@@ -57,11 +57,14 @@ describe("production keeps its data", () => {
       ["cdn-assets", false],
       ["cdn-logs", false],
       ["tenant-provisioner-exports", false],
+      ["tenant-metering-records", false],
       ["tenant-provisioner-exports-replica", false],
     ]);
     // A purge export may be the only copy of a tenant's data: Pulumi refuses to delete it, and its DR copy.
     expect(prod().one(T.bucket, "tenant-provisioner-exports").options.protect).toBe(true);
     expect(prod().one(T.bucket, "tenant-provisioner-exports-replica").options.protect).toBe(true);
+    // The metering records are what billing reads.
+    expect(prod().one(T.bucket, "tenant-metering-records").options.protect).toBe(true);
     expect(prod().one(T.repo, "service-repo").inputs.forceDelete).toBe(false);
     expect(prod().one(T.lb, "service-alb").inputs.enableDeletionProtection).toBe(true);
   });
@@ -111,6 +114,7 @@ describe("production keeps its data", () => {
       ["migrations-logs", 90, key],
       ["service-logs", 365, key],
       ["tenant-provisioner-logs", 90, key],
+      ["tenant-metering-logs", 90, key],
     ]);
   });
 });
@@ -135,7 +139,7 @@ describe("dev is disposable", () => {
       dev()
         .ofType(T.bucket)
         .map((b) => b.inputs.forceDestroy),
-    ).toEqual([true, true, true, true]);
+    ).toEqual([true, true, true, true, true]);
     expect(dev().one(T.repo, "service-repo").inputs.forceDelete).toBe(true);
     expect(dev().one(T.lb, "service-alb").inputs.enableDeletionProtection).toBe(false);
     expect(dev().one(T.secret, "database-migrator-secret").inputs.recoveryWindowInDays).toBe(0);
@@ -146,6 +150,6 @@ describe("dev is disposable", () => {
       dev()
         .ofType(T.logGroup)
         .map((g) => g.inputs.retentionInDays),
-    ).toEqual([14, 14, 14, 14, 14, 14]);
+    ).toEqual([14, 14, 14, 14, 14, 14, 14]);
   });
 });

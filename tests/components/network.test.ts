@@ -105,9 +105,10 @@ describe("Network in the dev stack", () => {
     expect(rulesOf(plan, EGRESS, "network-app-sg")).toEqual(["tcp 443-443 0.0.0.0/0", "tcp 5432-5432 sg:saas-dev-db"]);
   });
 
-  it("allows the database only 5432 from the app and the tenant provisioner, and nothing out", () => {
+  it("allows the database only 5432 from the app, the tenant provisioner and the usage collector, and nothing out", () => {
     expect(rulesOf(plan, INGRESS, "network-db-sg")).toEqual([
       "tcp 5432-5432 sg:saas-dev-app",
+      "tcp 5432-5432 sg:saas-dev-tenant-metering-sg",
       "tcp 5432-5432 sg:saas-dev-tenant-provisioner-sg",
     ]);
     expect(rulesOf(plan, EGRESS, "network-db-sg")).toEqual([]);
@@ -187,7 +188,7 @@ describe("Network in the dev stack", () => {
     ]);
   });
 
-  it("lets only ECR's image layers and the stack's tenant exports through the S3 gateway endpoint", () => {
+  it("lets only ECR's image layers, the stack's tenant exports and metering records through the S3 gateway endpoint", () => {
     // The ECR user guide's minimum endpoint policy for image pulls: GetObject on the regional layer bucket. The
     // one bucket of the stack used from inside the VPC is the tenant provisioner's export bucket (named by its
     // prefix, before it exists); nothing else passes (an endpoint policy allows only what it lists); without a
@@ -207,7 +208,12 @@ describe("Network in the dev stack", () => {
           Effect: "Allow",
           Principal: "*",
           Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
-          Resource: ["arn:aws:s3:::saas-dev-tenant-exports-*", "arn:aws:s3:::saas-dev-tenant-exports-*/*"],
+          Resource: [
+            "arn:aws:s3:::saas-dev-tenant-exports-*",
+            "arn:aws:s3:::saas-dev-tenant-exports-*/*",
+            "arn:aws:s3:::saas-dev-metering-*",
+            "arn:aws:s3:::saas-dev-metering-*/*",
+          ],
         },
       ],
     });
@@ -382,6 +388,8 @@ describe("Network in the prod stack", () => {
       "com.amazonaws.us-east-1.ecr.api",
       "com.amazonaws.us-east-1.ecr.dkr",
       "com.amazonaws.us-east-1.logs",
+      // CloudWatch (PutMetricData): the tenant usage collector's metrics
+      "com.amazonaws.us-east-1.monitoring",
       "com.amazonaws.us-east-1.secretsmanager",
     ]);
     const endpointSg = plan.one(SG, "network-endpoints-sg");
@@ -392,6 +400,7 @@ describe("Network in the prod stack", () => {
     }
     expect(rulesOf(plan, INGRESS, "network-endpoints-sg")).toEqual([
       "tcp 443-443 sg:saas-prod-app",
+      "tcp 443-443 sg:saas-prod-tenant-metering-sg",
       "tcp 443-443 sg:saas-prod-tenant-provisioner-sg",
     ]);
     expect(rulesOf(plan, EGRESS, "network-app-sg")).toEqual([

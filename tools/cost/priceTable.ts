@@ -44,9 +44,15 @@ const regionPrices = z.strictObject({
     usdPerDashboardMonth: usd,
     logsUsdPerGbIngested: z.strictObject({ STANDARD: usd, INFREQUENT_ACCESS: usd }),
     logsUsdPerGbMonthStored: usd,
+    usdPerCustomMetricMonth: usd,
+    /** PutMetricData and the other per-request CloudWatch APIs. */
+    usdPer1kApiRequests: usd,
+    logsInsightsUsdPerGbScanned: usd,
   }),
   ecr: z.strictObject({ usdPerGbMonth: usd }),
   s3: z.strictObject({ standardUsdPerGbMonth: usd }),
+  lambda: z.strictObject({ usdPerMillionRequests: usd, arm64UsdPerGbSecond: usd, x86_64UsdPerGbSecond: usd }),
+  scheduler: z.strictObject({ usdPerMillionInvocations: usd }),
 });
 
 /** Where a group of prices comes from. Patterns are dotted paths into the table; `*` matches any run of characters. */
@@ -82,6 +88,7 @@ export const priceTableSchema = z.strictObject({
     ecrGbStoredPerRepository: assumption,
     s3GbStoredPerBucket: assumption,
     wafRequestsPerMonth: assumption,
+    scheduledFunctionSecondsPerRun: assumption,
   }),
   global: z.strictObject({
     cloudfront: z.strictObject({ usdPerGbOut: usd, usdPer10kHttpsRequests: usd }),

@@ -6,6 +6,7 @@ import { DATABASE_PRICERS } from "./database";
 import { SECURITY_PRICERS } from "./security";
 import { OBSERVABILITY_PRICERS } from "./observability";
 import { EDGE_PRICERS } from "./edge";
+import { SCHEDULED_PRICERS } from "./scheduled";
 
 /** Every resource type the estimate prices, by type token; anything else is free (prices.json) or unpriced. */
 export const PRICERS: Readonly<Record<string, Pricer>> = {
@@ -15,6 +16,7 @@ export const PRICERS: Readonly<Record<string, Pricer>> = {
   ...SECURITY_PRICERS,
   ...OBSERVABILITY_PRICERS,
   ...EDGE_PRICERS,
+  ...SCHEDULED_PRICERS,
 };
 
 /** Remote components (awsx): their children are not visible offline, so only the ones understood are priced. */
