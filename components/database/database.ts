@@ -236,7 +236,7 @@ export const DEFAULT_MAINTENANCE_WINDOW = "sun:04:00-sun:04:30";
  * The parameter group's settings. TLS is required of every client; the server log records slow statements,
  * connections and lock waits (never statement text of fast queries, which may carry tenant data); a session left
  * idle inside a transaction is ended after a minute so it cannot hold locks and the xmin horizon. Only
- * `shared_preload_libraries` is static and waits for a reboot.
+ * `shared_preload_libraries` and `pg_stat_statements.max` are static and wait for a reboot.
  */
 export function databaseParameters(): { name: string; value: string; applyMethod: string }[] {
   return [
@@ -247,6 +247,10 @@ export function databaseParameters(): { name: string; value: string; applyMethod
     { name: "log_lock_waits", value: "1", applyMethod: "immediate" },
     { name: "idle_in_transaction_session_timeout", value: "60000", applyMethod: "immediate" },
     { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
+    // The usage collector sums pg_stat_statements per tenant role, one entry per role and statement: ~25 per tenant
+    // (the service's and the provisioner's checks), so 1,000 tenants need more than the default 5,000 entries
+    // before evictions lose usage (components/tenant-metering/usage.ts). ~10 MB of shared memory.
+    { name: "pg_stat_statements.max", value: "25000", applyMethod: "pending-reboot" },
   ];
 }
 

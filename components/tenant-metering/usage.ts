@@ -8,7 +8,15 @@
  * pg_stat_statements/pg_stat_statements.c), and GetUserId() is the role SET ROLE changes (GetSessionUserId() is
  * the login). So a statement the service runs after `SET LOCAL ROLE tenant_x` is counted under tenant_x, and
  * per-tenant database time is the sum of an entry's counters by `userid`. The docs agree: "userid: OID of user
- * who executed the statement" (PostgreSQL 16 manual, F.32 pg_stat_statements).
+ * who executed the statement" (PostgreSQL 16 manual, F.32 pg_stat_statements), and PostgreSQL's own test
+ * contrib/pg_stat_statements/sql/privileges.sql attributes statements to roles it reaches with SET ROLE.
+ *
+ * Who may read it: the same test and the manual say only superusers and members of pg_read_all_stats see other
+ * users' query text and queryid, and "other users can see the statistics". So the metering role is NOT a member
+ * of pg_read_all_stats (the narrowest grant is none): USAGE on the admin schema gives it every role's counters
+ * and no query text, so a literal a service might put into SQL never reaches it (the reference service binds
+ * every value; pg_stat_statements also replaces constants with $n in the texts it keeps). The price: without
+ * queryid the collector cannot tell entries apart, so it keeps per-role sums, not per-entry counters.
  *
  * Why pg_stat_statements and not other per-role statistics: PostgreSQL keeps no cumulative per-role time
  * (pg_stat_activity is a point-in-time view of sessions, and its `usename` is the session user, i.e. `app`;
@@ -104,6 +112,8 @@ interface SnapshotHeader {
 }
 
 const ZERO: Counters = { calls: 0, timeMs: 0, rows: 0 };
+/** Relative rounding allowance of a time sum (float8 carries ~15 significant digits). */
+const TIME_EPSILON_MS = 1e-9;
 
 /**
  * The counters since `previous` for one role. Pure; exported for its table-driven test. `reset` means the role's
@@ -118,12 +128,17 @@ export function counterDelta(
   readonly wentDown: boolean;
 } {
   if (previous === undefined || reset) return { delta: current, wentDown: false };
-  const wentDown = current.calls < previous.calls || current.timeMs < previous.timeMs || current.rows < previous.rows;
+  // Calls and rows are integers and never go down while an entry lives. Time is a sum of floating-point
+  // values, so only a drop beyond rounding counts (the SQL sums it as numeric, order-independent, too).
+  const wentDown =
+    current.calls < previous.calls ||
+    current.rows < previous.rows ||
+    current.timeMs < previous.timeMs - TIME_EPSILON_MS * Math.max(1, previous.timeMs);
   if (wentDown) return { delta: current, wentDown };
   return {
     delta: {
       calls: current.calls - previous.calls,
-      timeMs: current.timeMs - previous.timeMs,
+      timeMs: Math.max(0, current.timeMs - previous.timeMs),
       rows: current.rows - previous.rows,
     },
     wentDown,
@@ -201,7 +216,8 @@ export async function collectUsage(client: ClientBase, options: CollectUsageOpti
       // showtext false: the collector never reads query texts (it could not see other roles' anyway).
       current = await q(
         `SELECT s.userid::bigint AS userid, sum(s.calls)::bigint AS calls,
-                sum(s.total_exec_time + s.total_plan_time)::double precision AS time_ms, sum(s.rows)::bigint AS rows
+                sum((s.total_exec_time + s.total_plan_time)::numeric)::double precision AS time_ms,
+                sum(s.rows)::bigint AS rows
            FROM ${quoteIdent(schema)}.pg_stat_statements(false) s
           WHERE s.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AND s.toplevel
           GROUP BY s.userid`,
@@ -284,8 +300,9 @@ export async function collectUsage(client: ClientBase, options: CollectUsageOpti
     await client.query(`DELETE FROM ${table}`);
     await client.query(
       `INSERT INTO ${table} (userid, calls, time_ms, rows, collected_at, stats_reset, dealloc)
-       SELECT u::oid, c, t, r, $5, NULL, NULL FROM unnest($1::bigint[], $2::bigint[], $3::float8[], $4::bigint[]) AS x(u, c, t, r)
-       UNION ALL SELECT ${HEADER_USERID}::oid, 0, 0, 0, $5, $6, $7`,
+       SELECT u::oid, c, t, r, $5::timestamptz, NULL, NULL
+         FROM unnest($1::bigint[], $2::bigint[], $3::float8[], $4::bigint[]) AS x(u, c, t, r)
+       UNION ALL SELECT ${HEADER_USERID}::oid, 0, 0, 0, $5::timestamptz, $6::timestamptz, $7::bigint`,
       [
         current.map((r) => r.userid),
         current.map((r) => r.calls),

@@ -182,10 +182,14 @@ export class TenantSchemas extends pulumi.ComponentResource {
         child,
       );
     }
-    // The usage collector's grants on the admin schema and its snapshot table are the provisioner's in both
-    // modes: it creates that schema and table (no @pulumi/postgresql resource can create a table), and it runs
-    // after this component.
-    const serviceGrants = model.grants.filter((g) => g.tenantId === undefined && g.objectType === "database");
+    // The usage collector's login is the provisioner's in both modes (it always applies, after this component):
+    // it creates the admin schema and the snapshot table (no @pulumi/postgresql resource can create a table),
+    // and on a stack upgraded to this model the role does not exist yet when this component runs. Only when
+    // this component creates the service roles does it grant the collector's CONNECT and rds_iam too.
+    const rendered = (role: string) => role !== model.meteringRole || createServiceRoles;
+    const serviceGrants = model.grants.filter(
+      (g) => g.tenantId === undefined && g.objectType === "database" && rendered(g.role),
+    );
     for (const g of serviceGrants) {
       new postgresql.Grant(
         g.key,
@@ -195,7 +199,7 @@ export class TenantSchemas extends pulumi.ComponentResource {
     }
 
     if (rdsIam) {
-      for (const m of model.memberships.filter((x) => x.tenantId === undefined && x.rdsOnly)) {
+      for (const m of model.memberships.filter((x) => x.tenantId === undefined && x.rdsOnly && rendered(x.member))) {
         // The service's and the usage collector's IAM logins; RDS accepts a token only from a member of rds_iam.
         new postgresql.GrantRole(m.key, { role: serviceRole[m.member] ?? m.member, grantRole: m.role }, child);
       }

@@ -42,10 +42,13 @@ export const DATABASE_KEYS = [
     type: "array",
     default: [],
     description:
-      "Tenants, each `{ id, displayName?, tier?, status? }`: each gets its own PostgreSQL schema and role; `tier: dedicated` adds an IAM login, `status: suspended` takes every way in away and keeps the data. Removing one suspends it too (never drops).",
+      "Tenants, each `{ id, displayName?, tier?, status?, statementTimeoutMs?, connectionLimit? }`: each gets its own PostgreSQL schema and role; `tier: dedicated` adds an IAM login, `status: suspended` takes every way in away and keeps the data. Removing one suspends it too (never drops). Dedicated tier only, the noisy-neighbour controls of its logins: `statementTimeoutMs` (1-86400000, the role's statement_timeout) and `connectionLimit` (1-1000, the role's CONNECTION LIMIT); a role setting takes effect at login, never through the service's SET ROLE.",
     // Checked by the tenant model's own validation (components/tenant-schemas/model.ts), the same rules the
     // component applies, so the schema only requires a list here.
-    schema: z.array(z.unknown(), { error: "expected a list of tenants, each { id, displayName?, tier?, status? }" }),
+    schema: z.array(z.unknown(), {
+      error:
+        "expected a list of tenants, each { id, displayName?, tier?, status?, statementTimeoutMs?, connectionLimit? }",
+    }),
   }),
   defineKey({
     key: "tenantProvisioning",

@@ -165,6 +165,7 @@ describe("Database with the defaults", () => {
       { name: "log_lock_waits", value: "1", applyMethod: "immediate" },
       { name: "idle_in_transaction_session_timeout", value: "60000", applyMethod: "immediate" },
       { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
+      { name: "pg_stat_statements.max", value: "25000", applyMethod: "pending-reboot" },
     ]);
     expect(group.inputs.parameters).toEqual(databaseParameters());
     expect(p.one(INSTANCE, "db-instance").inputs.parameterGroupName).toBe(group.outputs.name);

@@ -82,7 +82,6 @@ describe("TenantSchemas", () => {
       "postgresql:index/grant:Grant acme-tables",
       "postgresql:index/grant:Grant acme-usage",
       "postgresql:index/grant:Grant connect-app",
-      "postgresql:index/grant:Grant connect-metering",
       "postgresql:index/grant:Grant connect-migrator",
       "postgresql:index/grantRole:GrantRole globex-app-member",
       "postgresql:index/grant:Grant globex-connect",
@@ -97,7 +96,6 @@ describe("TenantSchemas", () => {
       "postgresql:index/grant:Grant lockdown-maintenance-database",
       "postgresql:index/grant:Grant lockdown-public-schema",
       "postgresql:index/grantRole:GrantRole service-app-rds-iam",
-      "postgresql:index/grantRole:GrantRole service-metering-rds-iam",
     ]);
   });
 
@@ -261,12 +259,19 @@ describe("TenantSchemas", () => {
     expect(inputs("service-role-migrator")).toEqual({ name: "flyway", login: true, inherit: true });
     expect(inputs("service-role-app")).toEqual({ name: "service", login: true, inherit: false });
     expect(inputs("service-role-metering")).toEqual({ name: "metering", login: true, inherit: true });
+    expect(inputs("connect-metering")).toEqual({
+      database: "app",
+      role: "metering",
+      objectType: "database",
+      privileges: ["CONNECT"],
+    });
+    expect(inputs("service-metering-rds-iam")).toEqual({ role: "metering", grantRole: "rds_iam" });
     expect(options.get("service-role-app")?.retainOnDelete).toBe(true);
     expect(inputs("acme-schema")).toMatchObject({ owner: "flyway" });
     expect(inputs("acme-app-member")).toEqual({ role: "service", grantRole: "tenant_acme" });
   });
 
-  test("a dedicated tenant's limits go on its role; the metering login gets CONNECT and rds_iam", async () => {
+  test("a dedicated tenant's limits go on its role; the metering login is left to the provisioner", async () => {
     const { resources } = await build("tenants", {
       tenants: [{ id: "globex", tier: "dedicated", statementTimeoutMs: 5000, connectionLimit: 3 }],
       database: "app",
@@ -281,13 +286,7 @@ describe("TenantSchemas", () => {
       connectionLimit: 3,
       statementTimeout: 5000,
     });
-    expect(inputs("connect-metering")).toEqual({
-      database: "app",
-      role: "metering",
-      objectType: "database",
-      privileges: ["CONNECT"],
-    });
-    expect(inputs("service-metering-rds-iam")).toEqual({ role: "metering", grantRole: "rds_iam" });
+    expect(resources.filter((r) => r.name.includes("metering"))).toEqual([]);
   });
 
   test("rdsIam: false leaves dedicated roles out of rds_iam", async () => {

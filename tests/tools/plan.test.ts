@@ -3,6 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
+import { PlannedResource } from "../../tools/engine/types";
+import { renderInvocations } from "../../tools/plan/render";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const PLAN = path.join(ROOT, "tools", "plan.ts");
@@ -124,5 +126,34 @@ describe("npm run plan", () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/^error: missing the stack name\nusage: npm run plan -- <stack> \[--json\]/);
     expect(plan(["dev", "--yaml"]).stderr).toMatch(/^error: unknown option --yaml\n/);
+  });
+});
+
+describe("renderInvocations", () => {
+  test("a dedicated tenant's limits are shown beside it; a tenant without limits shows none", () => {
+    const input = JSON.stringify({
+      mode: "apply",
+      tenants: [
+        { id: "acme", tier: "shared", status: "active" },
+        { id: "initech", tier: "dedicated", status: "active", statementTimeoutMs: 5000, connectionLimit: 20 },
+      ],
+    });
+    const lines = renderInvocations([
+      {
+        urn: "urn:pulumi:dev::saas::aws:lambda/invocation:Invocation::tenant-provisioner-apply",
+        type: "aws:lambda/invocation:Invocation",
+        name: "tenant-provisioner-apply",
+        inputs: { input },
+        outputs: {},
+        dependencies: [],
+        custom: true,
+        remote: false,
+        options: { protect: false, retainOnDelete: false, deleteBeforeReplace: false },
+      } satisfies PlannedResource,
+    ]);
+    expect(lines.slice(-2)).toEqual([
+      "      acme  shared  active",
+      "      initech  dedicated  active  (statement_timeout 5000 ms, connection limit 20)",
+    ]);
   });
 });

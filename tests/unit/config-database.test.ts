@@ -258,6 +258,27 @@ describe("tenant plane keys", () => {
       ['saas:tenants[0].status: "paused" must be "active" or "suspended" (omit it for "active")'],
     ],
     ["a suspended tenant", { "saas:tenants": JSON.stringify([{ id: "acme", status: "suspended" }]) }, []],
+    [
+      "a dedicated tenant's limits at their bounds",
+      {
+        "saas:tenants": JSON.stringify([
+          { id: "acme", tier: "dedicated", statementTimeoutMs: 86_400_000, connectionLimit: 1000 },
+        ]),
+      },
+      [],
+    ],
+    [
+      "a statement timeout on a shared tenant",
+      { "saas:tenants": JSON.stringify([{ id: "acme", statementTimeoutMs: 5000 }]) },
+      [
+        `saas:tenants[0].statementTimeoutMs: applies only to tier "dedicated" (a role setting takes effect when the tenant logs in as its role, never through the service's SET ROLE); set tier: "dedicated" or remove statementTimeoutMs`,
+      ],
+    ],
+    [
+      "a connection limit of 0",
+      { "saas:tenants": JSON.stringify([{ id: "acme", tier: "dedicated", connectionLimit: 0 }]) },
+      ["saas:tenants[0].connectionLimit: 0 must be a whole number of connections from 1 to 1000"],
+    ],
   ])("%s", (_label, change, expected) => {
     expect(tenantProblems(change)).toEqual(expected);
   });

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { meteringBenchOnly, meteringSection } from "./metering";
 import { benchOnly, tenantProvisionerSection } from "./tenants";
 
 /**
@@ -10,7 +11,8 @@ import { benchOnly, tenantProvisionerSection } from "./tenants";
  * fresh process. Results go to docs/benchmarks.md.
  *
  * `BENCH_ONLY=tenants npm run bench` measures only the tenant provisioner (tools/bench/tenants.ts, a real
- * PostgreSQL) and replaces just its section of docs/benchmarks.md, for a quick check.
+ * PostgreSQL) and replaces just its section of docs/benchmarks.md, for a quick check; `BENCH_ONLY=metering` the
+ * usage collector (tools/bench/metering.ts).
  */
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -80,6 +82,7 @@ const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${m
 
 function main() {
   const file = path.join(REPO, "docs", "benchmarks.md");
+  if (process.env.BENCH_ONLY === "metering") return meteringBenchOnly(file);
   if (process.env.BENCH_ONLY !== undefined) return benchOnly(process.env.BENCH_ONLY, file);
   const started = new Date();
   const rows: string[] = [];
@@ -213,6 +216,8 @@ function main() {
   );
   log("tenant provisioner: a real PostgreSQL at 10, 100 and 1,000 tenants …");
   rows.push(...tenantProvisionerSection());
+  log("usage collector: a real PostgreSQL with pg_stat_statements at 10, 100 and 1,000 tenants …");
+  rows.push(...meteringSection());
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, rows.join("\n"));
   log(`wrote ${path.relative(REPO, file)}`);

@@ -558,7 +558,7 @@ export function withTenantSection(existing: string, section: readonly string[]):
 export function benchOnly(section: string, file: string): void {
   if (section !== "tenants") {
     process.stderr.write(
-      `BENCH_ONLY=${JSON.stringify(section)}: expected "tenants", or leave it unset to run everything\n`,
+      `BENCH_ONLY=${JSON.stringify(section)}: expected "tenants" or "metering", or leave it unset to run everything\n`,
     );
     process.exitCode = 1;
     return;

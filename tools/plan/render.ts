@@ -161,13 +161,22 @@ export function renderInvocations(resources: readonly PlannedResource[]): string
     );
     for (const t of tenants.slice(0, SHOWN_TENANTS)) {
       lines.push(
-        `      ${String(t.id)}  ${String(t.tier)}  ${String(t.status)}${t.displayName ? `  ${JSON.stringify(t.displayName)}` : ""}`,
+        `      ${String(t.id)}  ${String(t.tier)}  ${String(t.status)}${t.displayName ? `  ${JSON.stringify(t.displayName)}` : ""}${limits(t)}`,
       );
     }
     if (tenants.length > SHOWN_TENANTS)
       lines.push(`      … and ${tenants.length - SHOWN_TENANTS} more (--json has them all)`);
   }
   return lines;
+}
+
+/** A dedicated tenant's noisy-neighbour controls, as the plan shows them (empty when it has none). */
+function limits(t: Record<string, unknown>): string {
+  const parts = [
+    t.statementTimeoutMs !== undefined ? `statement_timeout ${String(t.statementTimeoutMs)} ms` : undefined,
+    t.connectionLimit !== undefined ? `connection limit ${String(t.connectionLimit)}` : undefined,
+  ].filter((x): x is string => x !== undefined);
+  return parts.length === 0 ? "" : `  (${parts.join(", ")})`;
 }
 
 export function renderViolations(violations: readonly Violation[]): string {
