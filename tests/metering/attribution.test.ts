@@ -1,5 +1,6 @@
 import {
   apportion,
+  HOURS_PER_MONTH,
   attribute,
   MonthlyCost,
   POOL_DRIVERS,
@@ -137,5 +138,13 @@ describe("attribute (method tenant-share/v1)", () => {
         'tenants[0].dbTimeMs: expected a number ≥ 0, got -1; tenants[1]: "aa" appears twice; ' +
         "tenants[1].storageBytes: expected a number ≥ 0, got NaN",
     );
+  });
+});
+
+describe("the month attribution divides by", () => {
+  it("is the cost estimate's month (tools/cost/prices.json hoursPerMonth), so a period's cost adds up to the estimate", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const prices = require("../../tools/cost/prices.json") as { hoursPerMonth: number };
+    expect(HOURS_PER_MONTH).toBe(prices.hoursPerMonth);
   });
 });
