@@ -399,9 +399,10 @@ export function usageCollectorProblems(args: UsageCollectorArgs): string[] {
     if (!Number.isFinite(v) || v < 0)
       problems.push(`monthlyCost.${pool}: expected a number ≥ 0, got ${JSON.stringify(v)}`);
   }
-  if (!/^[a-z0-9][a-z0-9-]{0,28}$/.test(args.context.namePrefix)) {
+  // S3's bucket prefix (bucket_prefix) is at most 37 characters, and "-metering-" takes 10 of them.
+  if (!/^[a-z0-9][a-z0-9-]{0,26}$/.test(args.context.namePrefix)) {
     problems.push(
-      `context.namePrefix: ${JSON.stringify(args.context.namePrefix)} must be 1-29 lowercase letters, digits or '-' (the record bucket's name prefix adds "-metering-", at most 37 characters)`,
+      `context.namePrefix: ${JSON.stringify(args.context.namePrefix)} must be 1-27 lowercase letters, digits or '-' (the record bucket's name prefix adds "-metering-", at most 37 characters)`,
     );
   }
   return problems;

@@ -367,7 +367,24 @@ describe("UsageCollector arguments", () => {
     );
   });
 
-  it("takes the first value past each bound", async () => {
+  it("refuses a name prefix the record bucket's prefix cannot hold (28 characters), and takes 27", async () => {
+    const prefix = (n: number) => "a".repeat(n);
+    await expect(
+      Planned.of({
+        stack: "dev",
+        program: () => new UsageCollector("c", { ...ARGS, context: { ...ARGS.context, namePrefix: prefix(28) } }),
+      }),
+    ).rejects.toThrow(
+      `context.namePrefix: "${prefix(28)}" must be 1-27 lowercase letters, digits or '-' (the record bucket's name prefix adds "-metering-", at most 37 characters)`,
+    );
+    const plan = await Planned.of({
+      stack: "dev",
+      program: () => new UsageCollector("c", { ...ARGS, context: { ...ARGS.context, namePrefix: prefix(27) } }),
+    });
+    expect(plan.one("aws:s3/bucket:Bucket", "c-records").inputs.bucketPrefix).toBe(`${prefix(27)}-metering-`);
+  });
+
+  it("takes the largest value of each bound (100 tenants, 60 minutes, 3650 days)", async () => {
     const plan = await Planned.of({
       stack: "dev",
       program: () =>
