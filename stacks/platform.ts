@@ -242,7 +242,7 @@ export function platform(config: StackConfig) {
     noisyTenantSharePercent: config.metering.noisyTenantSharePercent,
     recordRetentionDays: config.metering.recordRetentionDays,
     logRetentionDays: config.database.logRetentionDays,
-    monthlyCost: estimatedMonthlyCost(config.stack),
+    monthlyCost: config.metering.actualMonthlyCost ?? estimatedMonthlyCost(config.stack),
     alarmTopicArn: alerting.alertTopicArn,
     protectRecords: config.isProduction,
   });

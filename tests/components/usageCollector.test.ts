@@ -322,6 +322,18 @@ describe("UsageCollector in the prod stack", () => {
   });
 });
 
+describe("UsageCollector with the bill's cost (saas:meteringActualMonthlyCostUsd)", () => {
+  it("hands the actual pools to the function instead of the estimate", async () => {
+    const plan = await Planned.of({
+      stack: "dev",
+      config: { "saas:meteringActualMonthlyCostUsd": '{"database":20,"compute":9,"loadBalancer":31}' },
+    });
+    const env = (plan.one(FN, "tenant-metering-function").inputs.environment as { variables: Record<string, string> })
+      .variables;
+    expect(env.MONTHLY_COST).toBe('{"databaseUsd":20,"computeUsd":9,"loadBalancerUsd":31,"source":"actual"}');
+  });
+});
+
 describe("UsageCollector arguments", () => {
   const ARGS: UsageCollectorArgs = {
     context: testContext({ kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/k" }),

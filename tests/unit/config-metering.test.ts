@@ -15,6 +15,31 @@ describe("metering configuration", () => {
     expect(parseConfig(DEV, { stack: "dev" }).metering.topTenants).toBe(3);
   });
 
+  it("attributes the bill's pools when given (source actual), the estimate otherwise", () => {
+    expect(parseConfig(PROD, { stack: "prod" }).metering.actualMonthlyCost).toBeUndefined();
+    const config = parseConfig(
+      { ...PROD, "saas:meteringActualMonthlyCostUsd": '{"database":250.5,"compute":30,"loadBalancer":35}' },
+      { stack: "prod" },
+    );
+    expect(config.metering.actualMonthlyCost).toEqual({
+      databaseUsd: 250.5,
+      computeUsd: 30,
+      loadBalancerUsd: 35,
+      source: "actual",
+    });
+  });
+
+  it.each([
+    ["not JSON", "250"],
+    ["a missing pool", '{"database":250,"compute":30}'],
+    ["a negative amount", '{"database":-1,"compute":30,"loadBalancer":35}'],
+    ["an extra field", '{"database":1,"compute":1,"loadBalancer":1,"nat":1}'],
+  ])("refuses an actual cost with %s", (_what, value) => {
+    expect(configProblems({ ...DEV, "saas:meteringActualMonthlyCostUsd": value })).toEqual([
+      `saas:meteringActualMonthlyCostUsd: expected "" (use the cost estimate) or a JSON object {"database": USD, "compute": USD, "loadBalancer": USD} of numbers 0 or more, got ${JSON.stringify(value)}`,
+    ]);
+  });
+
   it("takes each setting", () => {
     const config = parseConfig(
       {
