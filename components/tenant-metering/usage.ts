@@ -28,7 +28,7 @@
  *   added here and is 0 then);
  * - time outside statements: connection set-up, idle-in-transaction time, network;
  * - statements that never finish (a cancelled or timed-out statement is not stored);
- * - entries evicted when more than `pg_stat_statements.max` distinct statements exist (dealloc counts them);
+ * - entries evicted when more than `pg_stat_statements.max` distinct statements exist (dealloc counts the times);
  *   the counters of an evicted entry since the previous collection are lost;
  * - nested statements (inside functions) unless `track = all`; only top-level entries are summed, so none is
  *   counted twice either way.
@@ -67,7 +67,11 @@ export interface UsageSample {
   readonly tenants: readonly TenantUsage[];
   /** Database time of every non-tenant role (app's BEGIN, migrator, the collector itself, operators), in ms. */
   readonly otherDbTimeMs: number;
-  /** Entries pg_stat_statements evicted during the period (pg_stat_statements_info.dealloc). */
+  /**
+   * How many times during the period pg_stat_statements evicted entries to make room (the growth of
+   * pg_stat_statements_info.dealloc, which counts evictions, each dropping about 5% of the entries, not entries).
+   * Above 0, usage of the evicted entries since the previous collection is lost: raise pg_stat_statements.max.
+   */
   readonly evictedEntries: number;
   /** Why some numbers are not exact deltas (first collection, a reset, evictions); empty when they are. */
   readonly caveats: readonly string[];
@@ -261,7 +265,7 @@ export async function collectUsage(client: ClientBase, options: CollectUsageOpti
     const evictedEntries = header === undefined || fullReset ? dealloc : Math.max(0, dealloc - header.dealloc);
     if (evictedEntries > 0) {
       caveats.push(
-        `${evictedEntries} pg_stat_statements entries were evicted (pg_stat_statements.max): their usage since the previous collection is lost`,
+        `pg_stat_statements evicted entries ${evictedEntries} time(s) (pg_stat_statements.max is too small): their usage since the previous collection is lost`,
       );
     }
 

@@ -522,13 +522,16 @@ async function tenantCatalogChecks(
     `SELECT format('%I.%I', n.nspname, c.relname) AS rel
        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE ${SYSTEM_SCHEMA_FILTER} AND n.nspname <> $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-        -- A privilege in a schema the role cannot use reaches nothing (PUBLIC's SELECT on the admin schema's
-        -- pg_stat_statements views); which schemas it can use is its own check above.
-        AND has_schema_privilege($1, n.oid, 'USAGE')
+        -- The admin extensions' own views, which the extension grants to PUBLIC: the schema around them is the
+        -- guard (check "roles that can use schema admin"), so they are not a tenant's privilege on another schema.
+        AND NOT (n.nspname = $3 AND EXISTS (
+              SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+               WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+                 AND e.extname = ANY($4)))
         AND (CASE WHEN c.relkind = 'S' THEN has_sequence_privilege($1, c.oid, 'USAGE, SELECT, UPDATE')
                   ELSE has_table_privilege($1, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
              END OR has_any_column_privilege($1, c.oid, 'SELECT, INSERT, UPDATE, REFERENCES'))`,
-    [t.roleName, t.schemaName],
+    [t.roleName, t.schemaName, ADMIN_SCHEMA, [...ADMIN_EXTENSIONS]],
   );
   add("catalog: privileges on other schemas' relations", "none", list(foreign.map((r) => r.rel)));
 

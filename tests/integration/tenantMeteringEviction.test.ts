@@ -1,7 +1,7 @@
 /**
  * pg_stat_statements evicts its least-used entries once more than `pg_stat_statements.max` distinct statements
  * exist (PostgreSQL 16 manual, F.32: "the information about the least-executed statements is discarded"; the
- * count is pg_stat_statements_info.dealloc). Here a server with the smallest allowed max (100) and one tenant
+ * number of times it did is pg_stat_statements_info.dealloc). Here a server with the smallest allowed max (100) and one tenant
  * running 300 distinct statements: the collector reports the evictions as a caveat instead of silently
  * undercounting. Logins use passwords a superuser gives them (IAM tokens in AWS).
  */
@@ -65,7 +65,7 @@ test("evictions during the period are counted and named in the caveats", async (
   const sample = await collectUsage(metering);
   expect(sample.evictedEntries).toBeGreaterThan(0);
   expect(sample.caveats).toContain(
-    `${sample.evictedEntries} pg_stat_statements entries were evicted (pg_stat_statements.max): their usage since the previous collection is lost`,
+    `pg_stat_statements evicted entries ${sample.evictedEntries} time(s) (pg_stat_statements.max is too small): their usage since the previous collection is lost`,
   );
   // What survived still counts for alpha: fewer than the 302 calls it made, never more.
   const alpha = sample.tenants.find((t) => t.tenantId === "alpha");
