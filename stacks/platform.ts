@@ -245,6 +245,7 @@ export function platform(config: StackConfig) {
     monthlyCost: config.metering.actualMonthlyCost ?? estimatedMonthlyCost(config.stack),
     alarmTopicArn: alerting.alertTopicArn,
     protectRecords: config.isProduction,
+    ...(database.disasterRecovery ? { recordReplica: database.disasterRecovery } : {}),
   });
 
   return {

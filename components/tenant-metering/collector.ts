@@ -10,6 +10,7 @@ import { StackContext } from "../shared/context";
 import { ComponentArgsError, nameTags } from "../shared/naming";
 import { logRetentionProblem } from "../shared/logs";
 import { PrivateBucket } from "../shared/privateBucket";
+import { replicateBucket } from "../shared/bucketReplica";
 import { denyInsecureTransport, policyDocument, serviceTrustPolicy } from "../shared/policies";
 import { bundleHandler, lambdaCode } from "../shared/bundle";
 import {
@@ -76,6 +77,16 @@ export interface UsageCollectorArgs {
    * @default false
    */
   readonly protectRecords?: boolean;
+  /**
+   * Replicate records to the stack's disaster-recovery region (its provider and key, from the database): they are
+   * what billing reads.
+   * @default - no replication
+   */
+  readonly recordReplica?: {
+    readonly region: string;
+    readonly provider: pulumi.ProviderResource;
+    readonly kmsKeyArn: pulumi.Input<string>;
+  };
 }
 
 /** The function's memory: the usage of 1,000 tenants and the record are small; more memory is also more CPU. */
@@ -114,7 +125,7 @@ const collectorEntry = path.join(__dirname, "handler.ts");
  *
  * Child names (a public contract): `<name>-sg`, `<name>-out-db`, `<name>-db-in`, `<name>-out-https`,
  * `<name>-out-s3`, `<name>-endpoints-in` (with endpoints), `<name>-logs`, `<name>-records` (the bucket and each
- * of its settings), `<name>-role`, `<name>-policy`, `<name>-function`, `<name>-async`, `<name>-scheduler-role`,
+ * of its settings; with a replica `<name>-records-replica` and `<name>-records-replication`), `<name>-role`, `<name>-policy`, `<name>-function`, `<name>-async`, `<name>-scheduler-role`,
  * `<name>-scheduler-policy`, `<name>-schedule`, `<name>-alarm-noisy-tenant`, `<name>-alarm-failing`.
  */
 export class UsageCollector extends pulumi.ComponentResource {
@@ -171,6 +182,21 @@ export class UsageCollector extends pulumi.ComponentResource {
     });
     const bucket = records.bucket;
     records.attachPolicy(bucket.arn.apply((arn) => JSON.stringify(policyDocument([denyInsecureTransport(arn)]))));
+    if (args.recordReplica !== undefined) {
+      replicateBucket(this, `${name}-records`, {
+        context: args.context,
+        replica: args.recordReplica,
+        source: records,
+        protect: protectRecords,
+        retentionDays: args.recordRetentionDays,
+        ruleId: "expire-metering-records",
+        replicationRuleId: "metering-to-dr-region",
+        prefix: METERING_PREFIX,
+        description: "S3 replication of metering records to the disaster-recovery region",
+        tags: tags("records-replica"),
+        roleTags: tags("records-replication"),
+      });
+    }
 
     const role = lambdaRole(this, name, {
       description:

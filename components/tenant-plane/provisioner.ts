@@ -2,14 +2,13 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Function as LambdaFunction } from "@pulumi/aws/lambda/function";
 import { Invocation } from "@pulumi/aws/lambda/invocation";
-import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { StackContext } from "../shared/context";
 import { PrivateBucket } from "../shared/privateBucket";
-import { BucketReplicationConfig } from "@pulumi/aws/s3/bucketReplicationConfig";
+import { replicateBucket } from "../shared/bucketReplica";
 import { ComponentArgsError, nameTags } from "../shared/naming";
 import { logRetentionProblem } from "../shared/logs";
-import { denyInsecureTransport, policyDocument, serviceTrustPolicy } from "../shared/policies";
+import { denyInsecureTransport, policyDocument } from "../shared/policies";
 import { TenantSpec, validateTenants } from "../tenant-schemas/model";
 import { lambdaCode } from "../shared/bundle";
 import {
@@ -166,7 +165,19 @@ export class TenantProvisioner extends pulumi.ComponentResource {
     const bucket = exports.bucket;
     exports.attachPolicy(bucket.arn.apply((arn) => JSON.stringify(policyDocument([denyInsecureTransport(arn)]))));
     if (args.exportReplica !== undefined) {
-      this.replicateExports(name, args.context, args.exportReplica, exports, protectExports, exportRetentionDays, tags);
+      replicateBucket(this, `${name}-exports`, {
+        context: args.context,
+        replica: args.exportReplica,
+        source: exports,
+        protect: protectExports,
+        retentionDays: exportRetentionDays,
+        ruleId: "expire-exports",
+        replicationRuleId: "exports-to-dr-region",
+        prefix: "tenant-exports/",
+        description: "S3 replication of tenant exports to the disaster-recovery region",
+        tags: tags("exports-replica"),
+        roleTags: tags("exports-replication"),
+      });
     }
 
     // The trust policy of AWS's Lambda execution-role examples; see runbooks/tenant-provisioning.md.
@@ -275,142 +286,6 @@ export class TenantProvisioner extends pulumi.ComponentResource {
       result: this.result,
     });
   }
-
-  private replicateExports(
-    name: string,
-    context: StackContext,
-    replica: NonNullable<TenantProvisionerArgs["exportReplica"]>,
-    source: PrivateBucket,
-    protect: boolean,
-    retentionDays: number,
-    tags: (what: string) => Record<string, string>,
-  ): void {
-    const target = new PrivateBucket(this, `${name}-exports-replica`, {
-      objectOwnership: "BucketOwnerEnforced",
-      encryption: { kmsKeyArn: replica.kmsKeyArn },
-      lifecycle: { ruleId: "expire-exports", expirationDays: retentionDays, noncurrentDays: retentionDays },
-      forceDestroy: !protect,
-      protect,
-      provider: replica.provider,
-      tags: tags("exports-replica"),
-    });
-    target.attachPolicy(target.bucket.arn.apply((arn) => JSON.stringify(policyDocument([denyInsecureTransport(arn)]))));
-    const role = new Role(
-      `${name}-exports-replication`,
-      {
-        assumeRolePolicy: pulumi
-          .all([pulumi.output(context.accountId), source.bucket.arn])
-          .apply(([account, arn]) => JSON.stringify(serviceTrustPolicy("s3.amazonaws.com", account, arn))),
-        description: "S3 replication of tenant exports to the disaster-recovery region",
-        tags: tags("exports-replication"),
-      },
-      { parent: this },
-    );
-    new RolePolicy(
-      `${name}-exports-replication`,
-      {
-        role: role.id,
-        policy: pulumi
-          .all([
-            source.bucket.arn,
-            target.bucket.arn,
-            pulumi.output(context.kmsKeyArn),
-            pulumi.output(replica.kmsKeyArn),
-          ])
-          .apply(([sourceBucketArn, replicaBucketArn, sourceKeyArn, replicaKeyArn]) =>
-            JSON.stringify(
-              exportReplicationPolicy({
-                sourceBucketArn,
-                replicaBucketArn,
-                sourceKeyArn,
-                replicaKeyArn,
-                sourceRegion: context.region,
-                replicaRegion: replica.region,
-              }),
-            ),
-          ),
-      },
-      { parent: this },
-    );
-    new BucketReplicationConfig(
-      `${name}-exports-replication`,
-      {
-        bucket: source.bucket.id,
-        role: role.arn,
-        rules: [
-          {
-            id: "exports-to-dr-region",
-            status: "Enabled",
-            filter: { prefix: "tenant-exports/" },
-            deleteMarkerReplication: { status: "Disabled" },
-            sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
-            destination: {
-              bucket: target.bucket.arn,
-              storageClass: "STANDARD",
-              encryptionConfiguration: { replicaKmsKeyId: replica.kmsKeyArn },
-            },
-          },
-        ],
-      },
-      // S3 accepts a replication configuration only on a versioned bucket, on both sides.
-      { parent: this, dependsOn: [source.versioning, target.versioning] },
-    );
-  }
-}
-
-export interface ExportReplicationPolicyInput {
-  readonly sourceBucketArn: string;
-  readonly replicaBucketArn: string;
-  readonly sourceKeyArn: string;
-  readonly replicaKeyArn: string;
-  readonly sourceRegion: string;
-  readonly replicaRegion: string;
-}
-
-/** What S3 replication needs of SSE-KMS objects (S3 User Guide, "Replicating encrypted objects"). */
-export function exportReplicationPolicy(input: ExportReplicationPolicyInput) {
-  return policyDocument([
-    {
-      Sid: "ReadSourceConfiguration",
-      Effect: "Allow",
-      Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-      Resource: input.sourceBucketArn,
-    },
-    {
-      Sid: "ReadSourceVersions",
-      Effect: "Allow",
-      Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
-      Resource: `${input.sourceBucketArn}/*`,
-    },
-    {
-      Sid: "WriteReplicas",
-      Effect: "Allow",
-      Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-      Resource: `${input.replicaBucketArn}/*`,
-    },
-    {
-      Sid: "DecryptSourceThroughS3",
-      Effect: "Allow",
-      Action: "kms:Decrypt",
-      Resource: input.sourceKeyArn,
-      Condition: {
-        StringEquals: { "kms:ViaService": `s3.${input.sourceRegion}.amazonaws.com` },
-        // With an S3 Bucket Key the context is the bucket's ARN, without one the object's (S3 User Guide,
-        // "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys"): both, so either setting replicates.
-        StringLike: { "kms:EncryptionContext:aws:s3:arn": [input.sourceBucketArn, `${input.sourceBucketArn}/*`] },
-      },
-    },
-    {
-      Sid: "EncryptReplicasThroughS3",
-      Effect: "Allow",
-      Action: ["kms:Encrypt", "kms:GenerateDataKey"],
-      Resource: input.replicaKeyArn,
-      Condition: {
-        StringEquals: { "kms:ViaService": `s3.${input.replicaRegion}.amazonaws.com` },
-        StringLike: { "kms:EncryptionContext:aws:s3:arn": [input.replicaBucketArn, `${input.replicaBucketArn}/*`] },
-      },
-    },
-  ]);
 }
 
 export interface ProvisionerPolicyInput {

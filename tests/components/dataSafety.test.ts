@@ -59,12 +59,14 @@ describe("production keeps its data", () => {
       ["tenant-provisioner-exports", false],
       ["tenant-metering-records", false],
       ["tenant-provisioner-exports-replica", false],
+      ["tenant-metering-records-replica", false],
     ]);
     // A purge export may be the only copy of a tenant's data: Pulumi refuses to delete it, and its DR copy.
     expect(prod().one(T.bucket, "tenant-provisioner-exports").options.protect).toBe(true);
     expect(prod().one(T.bucket, "tenant-provisioner-exports-replica").options.protect).toBe(true);
     // The metering records are what billing reads.
     expect(prod().one(T.bucket, "tenant-metering-records").options.protect).toBe(true);
+    expect(prod().one(T.bucket, "tenant-metering-records-replica").options.protect).toBe(true);
     expect(prod().one(T.repo, "service-repo").inputs.forceDelete).toBe(false);
     expect(prod().one(T.lb, "service-alb").inputs.enableDeletionProtection).toBe(true);
   });

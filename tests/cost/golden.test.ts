@@ -104,6 +104,8 @@ const PROD: Line[] = [
   ["Tenant metrics of tenant-metering-function: custom metrics", 67, "metric-months", 0.3, 20.1],
   ["Tenant metrics of tenant-metering-function: PutMetricData requests", 8.76, "1k requests", 0.01, 0.09],
   ["Request counts of tenant-metering-function: Logs Insights data scanned", 5, "GB", 0.005, 0.03],
+  // The records' copy in the disaster-recovery region.
+  ["S3 bucket tenant-metering-records-replica", 50, "GB-months", 0.023, 1.15],
   // CloudWatch's interface endpoint: the collector's PutMetricData without NAT.
   ["VPC endpoint network-monitoring", 2190, "endpoint-AZ-hours", 0.01, 21.9],
   ["VPC endpoint network-monitoring: data processed", 10, "GB", 0.01, 0.1],
@@ -181,7 +183,7 @@ describe.each<[string, Line[], number, string[]]>([
   [
     "prod",
     PROD,
-    641.26,
+    642.41,
     [
       "aws:ecs/cluster:Cluster",
       "aws:lambda/function:Function",
