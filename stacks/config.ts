@@ -13,6 +13,7 @@ import { ServiceConfig, toServiceConfig } from "./schema/service";
 import { configKeyProblem, invisibleCharacter, shortValue, showKey } from "./schema/keys";
 import { DatabaseConfig, RETIRED_DATABASE_KEYS, toDatabaseConfig } from "./schema/database";
 import { MonitoringConfig, toMonitoringConfig } from "./schema/monitoring";
+import { MeteringConfig, toMeteringConfig } from "./schema/metering";
 
 /**
  * The one reader of `pulumi.Config`. It turns the stack's configuration into one typed, validated object, or
@@ -48,6 +49,7 @@ export interface StackConfig {
   readonly service: ServiceConfig;
   readonly database: DatabaseConfig;
   readonly monitoring: MonitoringConfig;
+  readonly metering: MeteringConfig;
 }
 
 /**
@@ -209,6 +211,7 @@ export function parseConfig(
     service: toServiceConfig(saas),
     database: toDatabaseConfig(saas),
     monitoring: toMonitoringConfig(saas),
+    metering: toMeteringConfig(saas),
   };
 }
 

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Monitoring } from "../components/monitoring/monitoring";
 import { StackContext } from "../components/shared/context";
 import { StackConfig } from "./config";
+import { tenantMetricNamespace } from "../components/tenant-metering/publish";
 
 /** What the monitoring of a stack needs from the components created before it. */
 export interface MonitoringRefs {
@@ -45,6 +46,12 @@ export function monitoring(config: StackConfig, context: StackContext, refs: Mon
     alarmThresholds: m.alarmThresholds,
     // The Environment tag is unique per stack (config checks it equals saas:environment).
     costTag: { key: "Environment", value: config.tags.Environment ?? config.environment },
+    tenantMetrics: {
+      namespace: tenantMetricNamespace(config.namePrefix),
+      periodSeconds: config.metering.intervalMinutes * 60,
+      topTenants: config.metering.topTenants,
+      noisyTenantSharePercent: config.metering.noisyTenantSharePercent,
+    },
   });
   return {
     alertTopicArn: component.alertTopicArn,

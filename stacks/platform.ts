@@ -16,8 +16,10 @@ import { PLATFORMS } from "../components/container-service/fargate";
 import { Cdn } from "../components/cdn/cdn";
 import { maxConnections, poolEnvironment } from "../components/database/sizing";
 import { TenantSchemas } from "../components/tenant-schemas/tenantSchemas";
-import { DEFAULT_APP_ROLE, tenantSchemaName } from "../components/tenant-schemas/model";
+import { DEFAULT_APP_ROLE, METERING_ROLE, tenantSchemaName } from "../components/tenant-schemas/model";
 import { exportBucketPrefix, TenantProvisioner } from "../components/tenant-plane/provisioner";
+import { meteringBucketPrefix, UsageCollector } from "../components/tenant-metering/collector";
+import { estimatedMonthlyCost } from "./costEstimate";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { policyDocument } from "../components/shared/policies";
 import { ALERT_PUBLISHERS } from "../components/monitoring/alerting";
@@ -62,11 +64,12 @@ export function platform(config: StackConfig) {
     flowLogRetentionDays: config.network.flowLogRetentionDays,
     interfaceEndpoints: config.network.interfaceEndpoints,
     sessionManagerEndpoint: config.shellAccess,
-    // The tenant provisioner writes purge exports from the private subnets (components/tenant-plane/); the
-    // migration runner writes its batch results.
+    // From the private subnets: the tenant provisioner writes purge exports, the migration runner its batch
+    // results, the usage collector metering records.
     s3BucketArns: [
       pulumi.interpolate`arn:${location.partition}:s3:::${exportBucketPrefix(config.namePrefix)}*`,
       pulumi.interpolate`arn:${location.partition}:s3:::${resultsBucketPrefix(config.namePrefix)}*`,
+      pulumi.interpolate`arn:${location.partition}:s3:::${meteringBucketPrefix(config.namePrefix)}*`,
     ],
   });
 
@@ -264,6 +267,33 @@ export function platform(config: StackConfig) {
     databaseMaxConnections: maxConnections(config.database.instanceClass),
   });
 
+  // Per-tenant usage, metrics and metering records, every interval, from inside the VPC (runbooks/tenant-metering.md).
+  const metering = new UsageCollector("tenant-metering", {
+    context,
+    vpcId: network.vpcId,
+    subnetIds: network.privateSubnetIds,
+    databaseSecurityGroupId: network.databaseSecurityGroupId,
+    endpointSecurityGroupId: network.endpointSecurityGroupId,
+    s3PrefixListId: network.s3PrefixListId,
+    database: {
+      host: database.endpoint,
+      port: database.port,
+      name: config.database.name,
+      resourceId: database.resourceId,
+      user: METERING_ROLE,
+    },
+    serviceLogGroupName: service.logGroupName,
+    topTenants: config.metering.topTenants,
+    intervalMinutes: config.metering.intervalMinutes,
+    noisyTenantSharePercent: config.metering.noisyTenantSharePercent,
+    recordRetentionDays: config.metering.recordRetentionDays,
+    logRetentionDays: config.database.logRetentionDays,
+    monthlyCost: config.metering.actualMonthlyCost ?? estimatedMonthlyCost(config.stack),
+    alarmTopicArn: alerting.alertTopicArn,
+    protectRecords: config.isProduction,
+    ...(database.disasterRecovery ? { recordReplica: database.disasterRecovery } : {}),
+  });
+
   return {
     environment: config.environment,
     region: config.region,
@@ -297,6 +327,9 @@ export function platform(config: StackConfig) {
     tenantExportBucketName: provisioner.exportBucketName,
     // The function's report of this deploy's apply: created, changed, suspended, orphaned and every check.
     tenantProvisioning: provisioner.result,
+    meteringFunctionName: metering.functionName,
+    meteringBucketName: metering.recordBucketName,
+    meteringMetricNamespace: metering.metricNamespace,
     migrationTaskDefinitionFamily: migrations.family,
     migrationLogGroupName: migrations.logGroupName,
     migrationImageRef: migrations.imageRef,

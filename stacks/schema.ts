@@ -12,6 +12,7 @@ import {
 import { SERVICE_KEYS, serviceProblems } from "./schema/service";
 import { DATABASE_KEYS, databaseProblems } from "./schema/database";
 import { MONITORING_KEYS, monitoringProblems } from "./schema/monitoring";
+import { METERING_KEYS } from "./schema/metering";
 
 export type { ConfigKey, ConfigProblem, ConfigType, RawValues } from "./schema/common";
 export { LOG_RETENTION_DAYS } from "./schema/common";
@@ -161,7 +162,13 @@ const FOUNDATION_KEYS = [
 ] as const;
 
 /** The project's keys (namespace `saas`), foundation first, then each area's. */
-const PROJECT_KEYS = [...FOUNDATION_KEYS, ...SERVICE_KEYS, ...DATABASE_KEYS, ...MONITORING_KEYS] as const;
+const PROJECT_KEYS = [
+  ...FOUNDATION_KEYS,
+  ...SERVICE_KEYS,
+  ...DATABASE_KEYS,
+  ...MONITORING_KEYS,
+  ...METERING_KEYS,
+] as const;
 
 /** Every key the program reads: the provider keys, then the project's. */
 export const CONFIG_KEYS: readonly ConfigKey[] = [...PROVIDER_KEYS, ...PROJECT_KEYS];

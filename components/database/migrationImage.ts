@@ -7,7 +7,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { bundleEntry } from "../tenant-plane/bundle";
+import { bundleHandler } from "../shared/bundle";
 import { contentImageTag } from "../container-service/imageTag";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -26,11 +26,7 @@ export interface MigrationImageContext {
 
 /** The files of the context: path inside it → content. */
 export async function migrationImageFiles(): Promise<Map<string, Buffer>> {
-  const bundle = await bundleEntry({
-    entry: RUNNER_ENTRY,
-    root: REPO_ROOT,
-    cacheDir: path.join(REPO_ROOT, "node_modules", ".cache", "migration-runner"),
-  });
+  const bundle = await bundleHandler("migration-runner", RUNNER_ENTRY);
   const files = new Map<string, Buffer>();
   files.set("Dockerfile", fs.readFileSync(path.join(MIGRATIONS_DIR, "Dockerfile")));
   for (const f of fs.readdirSync(path.join(MIGRATIONS_DIR, "tenant")).sort()) {

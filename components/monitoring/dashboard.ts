@@ -114,6 +114,19 @@ export interface DashboardRefs extends MonitoredResources<string> {
   readonly databaseMaxConnections: number;
   /** Contributor Insights rule names by ranking (tenantInsights.ts). */
   readonly tenantInsightRules: Readonly<Record<TenantInsightKey, string>>;
+  /** The tenant usage collector's metrics (components/tenant-metering/): the "Tenants" section. @default - none */
+  readonly tenantMetrics?: TenantMetricRefs;
+}
+
+/** Where the tenant usage collector publishes, and its alarm's threshold. */
+export interface TenantMetricRefs {
+  /** `<namePrefix>/tenants` (tenantMetricNamespace). */
+  readonly namespace: string;
+  /** The collector's interval, in seconds: the metrics' period. */
+  readonly periodSeconds: number;
+  /** How many tenants are published by name (the rest are `__other__`). */
+  readonly topTenants: number;
+  readonly noisyTenantSharePercent: number;
 }
 
 type Unplaced<W extends Widget> = Omit<W, keyof Placement> & { readonly width: number; readonly height: number };
@@ -324,5 +337,55 @@ export function dashboardBody(refs: DashboardRefs): DashboardBody {
       row("ECS/ContainerInsights", "RunningTaskCount", svc, { label: "Running tasks" }),
     ]),
   ];
+  if (refs.tenantMetrics) widgets.push(...tenantWidgets(refs.region, refs.tenantMetrics));
   return { start: "-PT6H", periodOverride: "inherit", widgets: layout(widgets) };
+}
+
+/**
+ * The top tenants by the collector's metrics: one SEARCH per graph finds every `Tenant` series of the namespace
+ * (the top N by name and `__other__`, so at most N + 1 lines), and the largest tenant's share against the alarm.
+ */
+function tenantWidgets(region: string, m: TenantMetricRefs): Unplaced<Widget>[] {
+  const search = (id: string, metric: string, stat: string, label: string): ExpressionRow =>
+    expression(id, `SEARCH('{${m.namespace},Tenant} MetricName="${metric}"', '${stat}', ${m.periodSeconds})`, label);
+  const graph = (
+    title: string,
+    rows: readonly (MetricRow | ExpressionRow)[],
+    extra: Partial<MetricWidget["properties"]> = {},
+  ) => ({
+    type: "metric" as const,
+    width: 8,
+    height: 6,
+    properties: {
+      title,
+      region,
+      view: "timeSeries" as const,
+      stacked: false,
+      period: m.periodSeconds,
+      stat: "Sum",
+      metrics: rows,
+      ...extra,
+    },
+  });
+  return [
+    header(
+      "Tenants",
+      `The ${m.topTenants} tenants with the most database time by name, the rest as __other__ (tenant usage collector). ` +
+        "Attribution per tenant: the metering records, runbooks/tenant-metering.md.",
+    ),
+    graph("Database time by tenant (ms)", [search("dbtime", "DatabaseTime", "Sum", "")], { stacked: true }),
+    graph("Requests and 5xx by tenant", [
+      search("requests", "Requests", "Sum", "requests"),
+      search("errors", "Errors", "Sum", "5xx"),
+    ]),
+    graph(
+      "Largest tenant's share of database time (%)",
+      [row(m.namespace, "MaxTenantDbTimeShare", {}, { stat: "Maximum", label: "Largest share" })],
+      {
+        yAxis: { left: { min: 0, max: 100 } },
+        annotations: { horizontal: [{ label: "noisy-tenant alarm", value: m.noisyTenantSharePercent }] },
+      },
+    ),
+    graph("Storage by tenant (bytes)", [search("storage", "StorageBytes", "Maximum", "")], { stat: "Maximum" }),
+  ];
 }

@@ -26,7 +26,7 @@ import {
   alarmDefaults,
   alarmSpecs,
 } from "./alarms";
-import { dashboardBody } from "./dashboard";
+import { TenantMetricRefs, dashboardBody } from "./dashboard";
 import {
   CostTag,
   alertTopicPolicy,
@@ -97,6 +97,11 @@ export interface MonitoringArgs {
   readonly anomalyThresholdUsd?: number;
   /** Extra tags; cost tags come from the provider's defaultTags. */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * The tenant usage collector's metrics, shown in the dashboard's "Tenants" section.
+   * @default - no tenant section
+   */
+  readonly tenantMetrics?: TenantMetricRefs;
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s.]+$/;
@@ -351,6 +356,7 @@ export class Monitoring extends pulumi.ComponentResource {
               tenantInsightRules: Object.fromEntries(
                 TENANT_INSIGHTS.map((spec) => [spec.key, tenantInsightRuleName(prefix, spec.key)]),
               ) as Record<(typeof TENANT_INSIGHTS)[number]["key"], string>,
+              ...(args.tenantMetrics ? { tenantMetrics: args.tenantMetrics } : {}),
             }),
           ),
         ),

@@ -26,7 +26,7 @@ import { MAX_AZ_COUNT, SUBNET_TIERS, SubnetTier, planSubnets, vpcCidrProblem } f
 export type NatGatewayStrategy = "none" | "single" | "onePerAz";
 
 /** Interface endpoints the private subnets get when `interfaceEndpoints` is on: what a Fargate task calls. */
-export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
+export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "monitoring", "secretsmanager"] as const;
 
 export interface NetworkArgs {
   /**

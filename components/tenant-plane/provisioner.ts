@@ -2,20 +2,23 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Function as LambdaFunction } from "@pulumi/aws/lambda/function";
 import { Invocation } from "@pulumi/aws/lambda/invocation";
-import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
-import { LogGroup } from "@pulumi/aws/cloudwatch/logGroup";
-import { SecurityGroup } from "@pulumi/aws/ec2/securityGroup";
-import { SecurityGroupIngressRule } from "@pulumi/aws/vpc/securityGroupIngressRule";
-import { SecurityGroupEgressRule } from "@pulumi/aws/vpc/securityGroupEgressRule";
 import { StackContext } from "../shared/context";
 import { PrivateBucket } from "../shared/privateBucket";
-import { BucketReplicationConfig } from "@pulumi/aws/s3/bucketReplicationConfig";
+import { replicateBucket } from "../shared/bucketReplica";
 import { ComponentArgsError, nameTags } from "../shared/naming";
 import { logRetentionProblem } from "../shared/logs";
-import { denyInsecureTransport, policyDocument, serviceTrustPolicy } from "../shared/policies";
+import { denyInsecureTransport, policyDocument } from "../shared/policies";
 import { TenantSpec, validateTenants } from "../tenant-schemas/model";
-import { HandlerBundle, bundleHandler, provisionerEvent } from "./bundle";
+import { lambdaCode } from "../shared/bundle";
+import {
+  attachToVpcStatement,
+  lambdaLogGroup,
+  lambdaRole,
+  vpcLambdaNetwork,
+  writeOwnLogsStatement,
+} from "../shared/vpcLambda";
+import { provisionerBundle, provisionerEvent } from "./bundle";
 
 export interface TenantProvisionerArgs {
   /**
@@ -131,88 +134,23 @@ export class TenantProvisioner extends pulumi.ComponentResource {
     const functionName = provisionerFunctionName(namePrefix);
     const partition = pulumi.output(args.context.partition);
 
-    const sg = new SecurityGroup(
-      `${name}-sg`,
-      { vpcId: args.vpcId, description: "Tenant provisioner: to the database and AWS APIs only", tags: tags("sg") },
-      child,
-    );
-    // One TCP port per rule, each a separate resource (the groups refer to each other), tagged by its name.
-    type Peer =
-      | { referencedSecurityGroupId: pulumi.Input<string> }
-      | { cidrIpv4: string }
-      | { prefixListId: pulumi.Input<string> };
-    const rule = (
-      kind: "in" | "out",
-      suffix: string,
-      group: pulumi.Input<string>,
-      port: number,
-      peer: Peer,
-      description: string,
-    ) => {
-      const ruleArgs = {
-        securityGroupId: group,
-        ipProtocol: "tcp",
-        fromPort: port,
-        toPort: port,
-        ...peer,
-        description,
-        tags: tags(suffix),
-      };
-      return kind === "in"
-        ? new SecurityGroupIngressRule(`${name}-${suffix}`, ruleArgs, child)
-        : new SecurityGroupEgressRule(`${name}-${suffix}`, ruleArgs, child);
-    };
-    rule("out", "out-db", sg.id, 5432, { referencedSecurityGroupId: args.databaseSecurityGroupId }, "To the database");
-    const egressReady: pulumi.Resource[] = [
-      rule(
-        "in",
-        "db-in",
-        args.databaseSecurityGroupId,
-        5432,
-        { referencedSecurityGroupId: sg.id },
-        "From the tenant provisioner",
-      ),
-    ];
-    if (args.endpointSecurityGroupId !== undefined) {
-      const endpoints = args.endpointSecurityGroupId;
-      egressReady.push(
-        rule(
-          "out",
-          "out-https",
-          sg.id,
-          443,
-          { referencedSecurityGroupId: endpoints },
-          "To the interface endpoints (Secrets Manager)",
-        ),
-        rule("in", "endpoints-in", endpoints, 443, { referencedSecurityGroupId: sg.id }, "From the tenant provisioner"),
-      );
-    } else {
-      egressReady.push(
-        rule("out", "out-https", sg.id, 443, { cidrIpv4: "0.0.0.0/0" }, "HTTPS to Secrets Manager through NAT"),
-      );
-    }
-    egressReady.push(
-      rule(
-        "out",
-        "out-s3",
-        sg.id,
-        443,
-        { prefixListId: args.s3PrefixListId },
-        "To S3 through the gateway endpoint (purge exports)",
-      ),
-    );
+    const { securityGroup: sg, egressReady } = vpcLambdaNetwork(this, name, {
+      vpcId: args.vpcId,
+      description: "Tenant provisioner: to the database and AWS APIs only",
+      who: "the tenant provisioner",
+      databaseSecurityGroupId: args.databaseSecurityGroupId,
+      ...(args.endpointSecurityGroupId !== undefined ? { endpointSecurityGroupId: args.endpointSecurityGroupId } : {}),
+      apis: "Secrets Manager",
+      s3: { prefixListId: args.s3PrefixListId, purpose: "purge exports" },
+      tags,
+    });
 
-    // Lambda writes to /aws/lambda/<function>; created here so it is encrypted and expires from the start.
-    const logGroup = new LogGroup(
-      `${name}-logs`,
-      {
-        name: `/aws/lambda/${functionName}`,
-        retentionInDays: args.logRetentionDays,
-        kmsKeyId: kmsKeyArn,
-        tags: tags("logs"),
-      },
-      child,
-    );
+    const logGroup = lambdaLogGroup(this, name, {
+      functionName,
+      retentionDays: args.logRetentionDays,
+      kmsKeyArn,
+      tags: tags("logs"),
+    });
 
     // May hold the only copy of a purged tenant's data: protected in production, expired after the retention.
     const exports = new PrivateBucket(this, `${name}-exports`, {
@@ -227,24 +165,26 @@ export class TenantProvisioner extends pulumi.ComponentResource {
     const bucket = exports.bucket;
     exports.attachPolicy(bucket.arn.apply((arn) => JSON.stringify(policyDocument([denyInsecureTransport(arn)]))));
     if (args.exportReplica !== undefined) {
-      this.replicateExports(name, args.context, args.exportReplica, exports, protectExports, exportRetentionDays, tags);
+      replicateBucket(this, `${name}-exports`, {
+        context: args.context,
+        replica: args.exportReplica,
+        source: exports,
+        protect: protectExports,
+        retentionDays: exportRetentionDays,
+        ruleId: "expire-exports",
+        replicationRuleId: "exports-to-dr-region",
+        prefix: "tenant-exports/",
+        description: "S3 replication of tenant exports to the disaster-recovery region",
+        tags: tags("exports-replica"),
+        roleTags: tags("exports-replication"),
+      });
     }
 
-    const role = new Role(
-      `${name}-role`,
-      {
-        // The trust policy of AWS's Lambda execution-role examples; see runbooks/tenant-provisioning.md.
-        assumeRolePolicy: JSON.stringify(
-          policyDocument([
-            { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
-          ]),
-        ),
-        description:
-          "Tenant provisioner: read the master secret, manage network interfaces, write its logs and exports",
-        tags: tags("role"),
-      },
-      child,
-    );
+    // The trust policy of AWS's Lambda execution-role examples; see runbooks/tenant-provisioning.md.
+    const role = lambdaRole(this, name, {
+      description: "Tenant provisioner: read the master secret, manage network interfaces, write its logs and exports",
+      tags: tags("role"),
+    });
     const policy = new RolePolicy(
       `${name}-policy`,
       {
@@ -273,7 +213,7 @@ export class TenantProvisioner extends pulumi.ComponentResource {
       child,
     );
 
-    const bundle: Promise<HandlerBundle> = bundleHandler();
+    const bundle = provisionerBundle();
     const fn = new LambdaFunction(
       `${name}-function`,
       {
@@ -282,8 +222,7 @@ export class TenantProvisioner extends pulumi.ComponentResource {
         runtime: "nodejs24.x",
         architectures: ["arm64"],
         handler: "index.handler",
-        code: bundle.then((b) => new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(b.code) })),
-        sourceCodeHash: bundle.then((b) => b.sha256),
+        ...lambdaCode(bundle),
         role: role.arn,
         memorySize: MEMORY_MB,
         timeout: TIMEOUT_SECONDS,
@@ -347,142 +286,6 @@ export class TenantProvisioner extends pulumi.ComponentResource {
       result: this.result,
     });
   }
-
-  private replicateExports(
-    name: string,
-    context: StackContext,
-    replica: NonNullable<TenantProvisionerArgs["exportReplica"]>,
-    source: PrivateBucket,
-    protect: boolean,
-    retentionDays: number,
-    tags: (what: string) => Record<string, string>,
-  ): void {
-    const target = new PrivateBucket(this, `${name}-exports-replica`, {
-      objectOwnership: "BucketOwnerEnforced",
-      encryption: { kmsKeyArn: replica.kmsKeyArn },
-      lifecycle: { ruleId: "expire-exports", expirationDays: retentionDays, noncurrentDays: retentionDays },
-      forceDestroy: !protect,
-      protect,
-      provider: replica.provider,
-      tags: tags("exports-replica"),
-    });
-    target.attachPolicy(target.bucket.arn.apply((arn) => JSON.stringify(policyDocument([denyInsecureTransport(arn)]))));
-    const role = new Role(
-      `${name}-exports-replication`,
-      {
-        assumeRolePolicy: pulumi
-          .all([pulumi.output(context.accountId), source.bucket.arn])
-          .apply(([account, arn]) => JSON.stringify(serviceTrustPolicy("s3.amazonaws.com", account, arn))),
-        description: "S3 replication of tenant exports to the disaster-recovery region",
-        tags: tags("exports-replication"),
-      },
-      { parent: this },
-    );
-    new RolePolicy(
-      `${name}-exports-replication`,
-      {
-        role: role.id,
-        policy: pulumi
-          .all([
-            source.bucket.arn,
-            target.bucket.arn,
-            pulumi.output(context.kmsKeyArn),
-            pulumi.output(replica.kmsKeyArn),
-          ])
-          .apply(([sourceBucketArn, replicaBucketArn, sourceKeyArn, replicaKeyArn]) =>
-            JSON.stringify(
-              exportReplicationPolicy({
-                sourceBucketArn,
-                replicaBucketArn,
-                sourceKeyArn,
-                replicaKeyArn,
-                sourceRegion: context.region,
-                replicaRegion: replica.region,
-              }),
-            ),
-          ),
-      },
-      { parent: this },
-    );
-    new BucketReplicationConfig(
-      `${name}-exports-replication`,
-      {
-        bucket: source.bucket.id,
-        role: role.arn,
-        rules: [
-          {
-            id: "exports-to-dr-region",
-            status: "Enabled",
-            filter: { prefix: "tenant-exports/" },
-            deleteMarkerReplication: { status: "Disabled" },
-            sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
-            destination: {
-              bucket: target.bucket.arn,
-              storageClass: "STANDARD",
-              encryptionConfiguration: { replicaKmsKeyId: replica.kmsKeyArn },
-            },
-          },
-        ],
-      },
-      // S3 accepts a replication configuration only on a versioned bucket, on both sides.
-      { parent: this, dependsOn: [source.versioning, target.versioning] },
-    );
-  }
-}
-
-export interface ExportReplicationPolicyInput {
-  readonly sourceBucketArn: string;
-  readonly replicaBucketArn: string;
-  readonly sourceKeyArn: string;
-  readonly replicaKeyArn: string;
-  readonly sourceRegion: string;
-  readonly replicaRegion: string;
-}
-
-/** What S3 replication needs of SSE-KMS objects (S3 User Guide, "Replicating encrypted objects"). */
-export function exportReplicationPolicy(input: ExportReplicationPolicyInput) {
-  return policyDocument([
-    {
-      Sid: "ReadSourceConfiguration",
-      Effect: "Allow",
-      Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-      Resource: input.sourceBucketArn,
-    },
-    {
-      Sid: "ReadSourceVersions",
-      Effect: "Allow",
-      Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
-      Resource: `${input.sourceBucketArn}/*`,
-    },
-    {
-      Sid: "WriteReplicas",
-      Effect: "Allow",
-      Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-      Resource: `${input.replicaBucketArn}/*`,
-    },
-    {
-      Sid: "DecryptSourceThroughS3",
-      Effect: "Allow",
-      Action: "kms:Decrypt",
-      Resource: input.sourceKeyArn,
-      Condition: {
-        StringEquals: { "kms:ViaService": `s3.${input.sourceRegion}.amazonaws.com` },
-        // With an S3 Bucket Key the context is the bucket's ARN, without one the object's (S3 User Guide,
-        // "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys"): both, so either setting replicates.
-        StringLike: { "kms:EncryptionContext:aws:s3:arn": [input.sourceBucketArn, `${input.sourceBucketArn}/*`] },
-      },
-    },
-    {
-      Sid: "EncryptReplicasThroughS3",
-      Effect: "Allow",
-      Action: ["kms:Encrypt", "kms:GenerateDataKey"],
-      Resource: input.replicaKeyArn,
-      Condition: {
-        StringEquals: { "kms:ViaService": `s3.${input.replicaRegion}.amazonaws.com` },
-        StringLike: { "kms:EncryptionContext:aws:s3:arn": [input.replicaBucketArn, `${input.replicaBucketArn}/*`] },
-      },
-    },
-  ]);
 }
 
 export interface ProvisionerPolicyInput {
@@ -497,12 +300,7 @@ export interface ProvisionerPolicyInput {
 /** The execution role's only permissions. Pure, so the tests read it statement by statement. */
 export function provisionerPolicy(input: ProvisionerPolicyInput) {
   return policyDocument([
-    {
-      Sid: "WriteOwnLogs",
-      Effect: "Allow",
-      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-      Resource: `${input.logGroupArn}:*`,
-    },
+    writeOwnLogsStatement(input.logGroupArn),
     { Sid: "ReadMasterSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: input.secretArn },
     {
       // The master secret is encrypted with the stack key; decrypting is allowed only through Secrets Manager.
@@ -525,20 +323,6 @@ export function provisionerPolicy(input: ProvisionerPolicyInput) {
       Resource: input.keyArn,
       Condition: { StringEquals: { "kms:ViaService": `s3.${input.region}.amazonaws.com` } },
     },
-    {
-      // What Lambda needs to attach the function to the VPC (the actions of AWS's
-      // AWSLambdaVPCAccessExecutionRole); EC2 does not scope these to a resource.
-      Sid: "AttachToVpc",
-      Effect: "Allow",
-      Action: [
-        "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSubnets",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
-      ],
-      Resource: "*",
-    },
+    attachToVpcStatement(),
   ]);
 }

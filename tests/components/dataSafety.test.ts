@@ -58,12 +58,17 @@ describe("production keeps its data", () => {
       ["cdn-logs", false],
       ["migrations-results", false],
       ["service-alb-logs", false],
+      ["tenant-metering-records", false],
+      ["tenant-metering-records-replica", false],
       ["tenant-provisioner-exports", false],
       ["tenant-provisioner-exports-replica", false],
     ]);
     // A purge export may be the only copy of a tenant's data: Pulumi refuses to delete it, and its DR copy.
     expect(prod().one(T.bucket, "tenant-provisioner-exports").options.protect).toBe(true);
     expect(prod().one(T.bucket, "tenant-provisioner-exports-replica").options.protect).toBe(true);
+    // The metering records are what billing reads.
+    expect(prod().one(T.bucket, "tenant-metering-records").options.protect).toBe(true);
+    expect(prod().one(T.bucket, "tenant-metering-records-replica").options.protect).toBe(true);
     expect(prod().one(T.repo, "service-repo").inputs.forceDelete).toBe(false);
     expect(prod().one(T.repo, "migrations-repo").inputs.forceDelete).toBe(false);
     expect(prod().one(T.lb, "service-alb").inputs.enableDeletionProtection).toBe(true);
@@ -117,6 +122,7 @@ describe("production keeps its data", () => {
       ["service-logs", 365, key],
       // WAF request logs, kept as long as the service's own.
       ["service-waf-logs", 365, key],
+      ["tenant-metering-logs", 90, key],
       ["tenant-migrations-logs", 90, key],
       ["tenant-provisioner-logs", 90, key],
     ]);
@@ -143,7 +149,7 @@ describe("dev is disposable", () => {
       dev()
         .ofType(T.bucket)
         .map((b) => b.inputs.forceDestroy),
-    ).toEqual([true, true, true, true, true]);
+    ).toEqual([true, true, true, true, true, true]);
     expect(dev().one(T.repo, "service-repo").inputs.forceDelete).toBe(true);
     expect(dev().one(T.repo, "migrations-repo").inputs.forceDelete).toBe(true);
     expect(dev().one(T.lb, "service-alb").inputs.enableDeletionProtection).toBe(false);
@@ -156,6 +162,6 @@ describe("dev is disposable", () => {
       dev()
         .ofType(T.logGroup)
         .map((g) => g.inputs.retentionInDays),
-    ).toEqual([14, 14, 14, 14, 14, 14, 14, 14]);
+    ).toEqual([14, 14, 14, 14, 14, 14, 14, 14, 14]);
   });
 });

@@ -105,9 +105,10 @@ describe("Network in the dev stack", () => {
     expect(rulesOf(plan, EGRESS, "network-app-sg")).toEqual(["tcp 443-443 0.0.0.0/0", "tcp 5432-5432 sg:saas-dev-db"]);
   });
 
-  it("allows the database only 5432 from the app and the tenant provisioner, and nothing out", () => {
+  it("allows the database only 5432 from the app, the tenant provisioner and the usage collector, and nothing out", () => {
     expect(rulesOf(plan, INGRESS, "network-db-sg")).toEqual([
       "tcp 5432-5432 sg:saas-dev-app",
+      "tcp 5432-5432 sg:saas-dev-tenant-metering-sg",
       "tcp 5432-5432 sg:saas-dev-tenant-provisioner-sg",
     ]);
     expect(rulesOf(plan, EGRESS, "network-db-sg")).toEqual([]);
@@ -187,7 +188,7 @@ describe("Network in the dev stack", () => {
     ]);
   });
 
-  it("lets only ECR's image layers, the stack's tenant exports and migration results through the S3 gateway endpoint", () => {
+  it("lets only ECR's image layers, the stack's tenant exports, migration results and metering records through the S3 gateway endpoint", () => {
     // The ECR user guide's minimum endpoint policy for image pulls: GetObject on the regional layer bucket. The
     // buckets of the stack used from inside the VPC are the tenant provisioner's export bucket and the migration
     // runner's results bucket (named by their prefixes, before they exist); nothing else passes (an endpoint policy allows only what it lists); without a
@@ -212,6 +213,8 @@ describe("Network in the dev stack", () => {
             "arn:aws:s3:::saas-dev-tenant-exports-*/*",
             "arn:aws:s3:::saas-dev-migration-results-*",
             "arn:aws:s3:::saas-dev-migration-results-*/*",
+            "arn:aws:s3:::saas-dev-metering-*",
+            "arn:aws:s3:::saas-dev-metering-*/*",
           ],
         },
       ],
@@ -387,6 +390,8 @@ describe("Network in the prod stack", () => {
       "com.amazonaws.us-east-1.ecr.api",
       "com.amazonaws.us-east-1.ecr.dkr",
       "com.amazonaws.us-east-1.logs",
+      // CloudWatch (PutMetricData): the tenant usage collector's metrics
+      "com.amazonaws.us-east-1.monitoring",
       "com.amazonaws.us-east-1.secretsmanager",
     ]);
     const endpointSg = plan.one(SG, "network-endpoints-sg");
@@ -397,6 +402,7 @@ describe("Network in the prod stack", () => {
     }
     expect(rulesOf(plan, INGRESS, "network-endpoints-sg")).toEqual([
       "tcp 443-443 sg:saas-prod-app",
+      "tcp 443-443 sg:saas-prod-tenant-metering-sg",
       "tcp 443-443 sg:saas-prod-tenant-provisioner-sg",
     ]);
     expect(rulesOf(plan, EGRESS, "network-app-sg")).toEqual([

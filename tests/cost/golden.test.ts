@@ -61,6 +61,21 @@ const DEV: Line[] = [
     0.004445,
     0,
   ],
+  // The tenant usage collector (components/tenant-metering/): its schedule, runs, metrics, query and records.
+  ["S3 bucket tenant-metering-records", 50, "GB-months", 0.023, 1.15],
+  ["Log group tenant-metering-logs (STANDARD): ingestion", 5, "GB", 0.5, 2.5],
+  ["Log group tenant-metering-logs (STANDARD): storage", 2.301, "GB-months", 0.03, 0.07],
+  ["CloudWatch alarm tenant-metering-alarm-noisy-tenant", 1, "alarm metric-months", 0.1, 0.1],
+  ["CloudWatch alarm tenant-metering-alarm-failing", 1, "alarm metric-months", 0.1, 0.1],
+  // Every 5 minutes: 730 × 12 = 8,760 runs.
+  ["EventBridge schedule tenant-metering-schedule: invocations", 0.00876, "million invocations", 1, 0.01],
+  ["Lambda function tenant-metering-function: requests", 0.00876, "million requests", 0.2, 0],
+  // 8,760 runs × 5 s × 0.5 GB
+  ["Lambda function tenant-metering-function: duration (arm64, 512 MB)", 21900, "GB-seconds", 0.0000133334, 0.29],
+  // (N + 1) × 6 + 1 series at $0.30 (CloudWatch pricing, custom metrics, first 10,000): dev names its 3 tenants, N = 3
+  ["Tenant metrics of tenant-metering-function: custom metrics", 25, "metric-months", 0.3, 7.5],
+  ["Tenant metrics of tenant-metering-function: PutMetricData requests", 8.76, "1k requests", 0.01, 0.09],
+  ["Request counts of tenant-metering-function: Logs Insights data scanned", 5, "GB", 0.005, 0.03],
   ["Log group tenant-provisioner-logs (STANDARD): ingestion", 5, "GB", 0.5, 2.5],
   ["Log group tenant-provisioner-logs (STANDARD): storage", 2.301, "GB-months", 0.03, 0.07],
   ["S3 bucket tenant-provisioner-exports", 50, "GB-months", 0.023, 1.15],
@@ -154,6 +169,26 @@ const PROD: Line[] = [
     0.004445,
     0,
   ],
+  // The tenant usage collector (components/tenant-metering/): its schedule, runs, metrics, query and records.
+  ["S3 bucket tenant-metering-records", 50, "GB-months", 0.023, 1.15],
+  ["Log group tenant-metering-logs (STANDARD): ingestion", 5, "GB", 0.5, 2.5],
+  ["Log group tenant-metering-logs (STANDARD): storage", 14.795, "GB-months", 0.03, 0.44],
+  ["CloudWatch alarm tenant-metering-alarm-noisy-tenant", 1, "alarm metric-months", 0.1, 0.1],
+  ["CloudWatch alarm tenant-metering-alarm-failing", 1, "alarm metric-months", 0.1, 0.1],
+  // Every 5 minutes: 730 × 12 = 8,760 runs.
+  ["EventBridge schedule tenant-metering-schedule: invocations", 0.00876, "million invocations", 1, 0.01],
+  ["Lambda function tenant-metering-function: requests", 0.00876, "million requests", 0.2, 0],
+  // 8,760 runs × 5 s × 0.5 GB
+  ["Lambda function tenant-metering-function: duration (arm64, 512 MB)", 21900, "GB-seconds", 0.0000133334, 0.29],
+  // (N + 1) × 6 + 1 series at $0.30 (CloudWatch pricing, custom metrics, first 10,000): N = 10 (the default)
+  ["Tenant metrics of tenant-metering-function: custom metrics", 67, "metric-months", 0.3, 20.1],
+  ["Tenant metrics of tenant-metering-function: PutMetricData requests", 8.76, "1k requests", 0.01, 0.09],
+  ["Request counts of tenant-metering-function: Logs Insights data scanned", 5, "GB", 0.005, 0.03],
+  // The records' copy in the disaster-recovery region.
+  ["S3 bucket tenant-metering-records-replica", 50, "GB-months", 0.023, 1.15],
+  // CloudWatch's interface endpoint: the collector's PutMetricData without NAT.
+  ["VPC endpoint network-monitoring", 2190, "endpoint-AZ-hours", 0.01, 21.9],
+  ["VPC endpoint network-monitoring: data processed", 10, "GB", 0.01, 0.1],
   ["S3 bucket tenant-provisioner-exports-replica", 50, "GB-months", 0.023, 1.15],
   ["Log group tenant-provisioner-logs (STANDARD): ingestion", 5, "GB", 0.5, 2.5],
   ["Log group tenant-provisioner-logs (STANDARD): storage", 14.795, "GB-months", 0.03, 0.44],
@@ -224,11 +259,11 @@ const PROD: Line[] = [
 ];
 
 describe.each<[string, Line[], number, string[]]>([
-  ["dev", DEV, 161.9, ["aws:ecs/cluster:Cluster", "aws:lambda/function:Function", "aws:lambda/invocation:Invocation"]],
+  ["dev", DEV, 173.74, ["aws:ecs/cluster:Cluster", "aws:lambda/function:Function", "aws:lambda/invocation:Invocation"]],
   [
     "prod",
     PROD,
-    620.86,
+    668.82,
     [
       "aws:ecs/cluster:Cluster",
       "aws:lambda/function:Function",

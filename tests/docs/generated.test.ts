@@ -4,7 +4,7 @@ import { generateDocs } from "../../tools/docs/generate";
 import { REPO_ROOT } from "../../tools/engine/run";
 
 /**
- * The committed docs/*.md and the `config:` block of Pulumi.yaml are what `npm run docs` generates from the code
+ * The committed docs/*.md, docs/metering-record.schema.json and the `config:` block of Pulumi.yaml are what `npm run docs` generates from the code
  * and the offline plan of today.
  */
 describe("generated docs", () => {
@@ -14,7 +14,13 @@ describe("generated docs", () => {
     generated = await generateDocs();
   });
 
-  it.each(["Pulumi.yaml", "docs/configuration.md", "docs/architecture.md"])("%s is up to date", (file) => {
+  it.each([
+    "Pulumi.yaml",
+    "docs/configuration.md",
+    "docs/architecture.md",
+    "docs/metering-record.schema.json",
+    "stacks/cost-pools.json",
+  ])("%s is up to date", (file) => {
     const target = path.join(REPO_ROOT, file);
     const committed = fs.existsSync(target) ? fs.readFileSync(target, "utf8") : "(missing)";
     if (committed !== generated[file]) {

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { bundleEntry } from "../../components/tenant-plane/bundle";
+import { bundleEntry } from "../../components/shared/bundle";
 
 /** A two-file program bundled with the provisioner's settings and a cache in a folder of its own. */
 describe("bundleEntry's cache", () => {

@@ -38,6 +38,7 @@ describe("parseConfig", () => {
       stack: "dev",
       environment: "dev",
       isProduction: false,
+      metering: { topTenants: 10, intervalMinutes: 5, noisyTenantSharePercent: 50, recordRetentionDays: 400 },
       namePrefix: "saas-dev",
       region: "us-east-1",
       tags: TAGS,

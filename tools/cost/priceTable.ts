@@ -46,10 +46,16 @@ const regionPrices = z.strictObject({
     logsUsdPerGbMonthStored: usd,
     contributorInsightsUsdPerRuleMonth: usd,
     contributorInsightsUsdPerMillionEvents: usd,
+    usdPerCustomMetricMonth: usd,
+    /** PutMetricData and the other per-request CloudWatch APIs. */
+    usdPer1kApiRequests: usd,
+    logsInsightsUsdPerGbScanned: usd,
   }),
   ecr: z.strictObject({ usdPerGbMonth: usd }),
   s3: z.strictObject({ standardUsdPerGbMonth: usd }),
   stepFunctions: z.strictObject({ usdPer1kStandardTransitions: usd }),
+  lambda: z.strictObject({ usdPerMillionRequests: usd, arm64UsdPerGbSecond: usd, x86_64UsdPerGbSecond: usd }),
+  scheduler: z.strictObject({ usdPerMillionInvocations: usd }),
 });
 
 /** Where a group of prices comes from. Patterns are dotted paths into the table; `*` matches any run of characters. */
@@ -89,6 +95,7 @@ export const priceTableSchema = z.strictObject({
     fleetMigrationRunsPerMonth: assumption,
     migrationTaskStartSeconds: assumption,
     flywayRunSecondsPerSchema: assumption,
+    scheduledFunctionSecondsPerRun: assumption,
   }),
   global: z.strictObject({
     cloudfront: z.strictObject({ usdPerGbOut: usd, usdPer10kHttpsRequests: usd }),

@@ -5,6 +5,7 @@ import { ConfigKey, PROJECT } from "../../stacks/schema";
 import { SERVICE_KEYS } from "../../stacks/schema/service";
 import { DATABASE_KEYS } from "../../stacks/schema/database";
 import { MONITORING_KEYS } from "../../stacks/schema/monitoring";
+import { METERING_KEYS } from "../../stacks/schema/metering";
 import { loadStackSettings } from "../engine/project";
 
 /** docs/configuration.md: every config key of stacks/schema.ts with its default and its dev and prod values. */
@@ -23,6 +24,9 @@ export function areaOf(key: ConfigKey): string {
   }
   if (declaredIn(MONITORING_KEYS)) {
     return "Monitoring and cost";
+  }
+  if (declaredIn(METERING_KEYS)) {
+    return "Tenant metering";
   }
   return "Foundation (network, tags, names)";
 }

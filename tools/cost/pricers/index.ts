@@ -7,6 +7,7 @@ import { SECURITY_PRICERS } from "./security";
 import { OBSERVABILITY_PRICERS } from "./observability";
 import { EDGE_PRICERS } from "./edge";
 import { WORKFLOW_PRICERS } from "./workflows";
+import { SCHEDULED_PRICERS } from "./scheduled";
 
 /** Every resource type the estimate prices, by type token; anything else is free (prices.json) or unpriced. */
 export const PRICERS: Readonly<Record<string, Pricer>> = {
@@ -17,6 +18,7 @@ export const PRICERS: Readonly<Record<string, Pricer>> = {
   ...OBSERVABILITY_PRICERS,
   ...EDGE_PRICERS,
   ...WORKFLOW_PRICERS,
+  ...SCHEDULED_PRICERS,
 };
 
 /** Remote components (awsx): their children are not visible offline, so only the ones understood are priced. */
