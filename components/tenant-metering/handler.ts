@@ -106,7 +106,10 @@ export interface CollectorDependencies {
   readonly newClient: (config: ClientConfig) => Client;
   /** An RDS IAM authentication token for the metering user (valid 15 minutes; a new one per run). */
   readonly authToken: (env: CollectorEnvironment) => Promise<string>;
-  readonly collectUsage: (client: Client, options?: { now?: Date }) => Promise<UsageSample>;
+  readonly collectUsage: (
+    client: Client,
+    options?: { now?: Date; publish?: (sample: UsageSample) => Promise<void> },
+  ) => Promise<UsageSample>;
   /** @default - setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
   /** @default - JSON on stdout (Lambda's JSON log format) */
@@ -240,49 +243,59 @@ export function createHandler(deps: CollectorDependencies, environment: () => Co
   const queryTimeoutMs = deps.queryTimeoutMs ?? 120_000;
   return async (): Promise<CollectorReport> => {
     let step = "configuration";
-    // Once read, the usage snapshot has moved on: a later failure logs the sample, so the period is not lost.
+    // Once read, the usage snapshot has moved on and the record is written: a failure publishing metrics logs the
+    // sample (the record in S3 already has it).
     let read: UsageSample | undefined;
     try {
       const env = environment();
       step = "database usage";
       const client = deps.newClient(clientConfig(env, await deps.authToken(env)));
-      let sample: UsageSample;
       await client.connect();
+      let sample: UsageSample;
+      let published: { measures: ReturnType<typeof measuresOf>; key: string; unattributedRequests: number } | undefined;
       try {
-        sample = await deps.collectUsage(client);
+        // The record is written before the usage snapshot commits (collectUsage's publish): if the Logs Insights
+        // query or the S3 write fails, the snapshot rolls back and the next run's record covers this period too.
+        sample = await deps.collectUsage(client, {
+          publish: async (s) => {
+            const period = { start: s.periodStart, end: s.periodEnd };
+            const periodMs = Date.parse(period.end) - Date.parse(period.start);
+            step = "request counts";
+            const counts = await queryRequestCounts(deps.logs, env, period, sleep, queryTimeoutMs);
+            const m = measuresOf(s, counts);
+            step = "metering record";
+            const record: MeteringRecord = buildRecord({
+              stack: env.stack,
+              periodStart: period.start,
+              periodEnd: period.end,
+              tenants: m,
+              platformDbTimeMs: s.otherDbTimeMs,
+              caveats: s.caveats,
+              cost: env.monthlyCost,
+              attribution: attribute(m, env.monthlyCost, periodMs),
+            });
+            const k = meteringKey(env.stack, period.end);
+            await withRetry(sleep, () =>
+              deps.s3.send(
+                new PutObjectCommand({
+                  Bucket: env.bucket,
+                  Key: k,
+                  Body: JSON.stringify(record),
+                  ContentType: "application/json",
+                }),
+              ),
+            );
+            published = { measures: m, key: k, unattributedRequests: counts.unattributed.requests };
+          },
+        });
         read = sample;
       } finally {
         await client.end().catch(() => undefined);
       }
       const period = { start: sample.periodStart, end: sample.periodEnd };
       const periodMs = Date.parse(period.end) - Date.parse(period.start);
-
-      step = "request counts";
-      const counts = await queryRequestCounts(deps.logs, env, period, sleep, queryTimeoutMs);
-      const measures = measuresOf(sample, counts);
-
-      step = "metering record";
-      const record: MeteringRecord = buildRecord({
-        stack: env.stack,
-        periodStart: period.start,
-        periodEnd: period.end,
-        tenants: measures,
-        platformDbTimeMs: sample.otherDbTimeMs,
-        caveats: sample.caveats,
-        cost: env.monthlyCost,
-        attribution: attribute(measures, env.monthlyCost, periodMs),
-      });
-      const key = meteringKey(env.stack, period.end);
-      await withRetry(sleep, () =>
-        deps.s3.send(
-          new PutObjectCommand({
-            Bucket: env.bucket,
-            Key: key,
-            Body: JSON.stringify(record),
-            ContentType: "application/json",
-          }),
-        ),
-      );
+      if (published === undefined) throw new Error("collectUsage returned without running publish");
+      const { measures, key, unattributedRequests } = published;
 
       step = "metrics";
       const share = largestDbTimeShare(measures, periodMs);
@@ -309,7 +322,7 @@ export function createHandler(deps: CollectorDependencies, environment: () => Co
         metricRequests: batches.length,
         datums: datums.length,
         ...(share ? { largestShare: share } : {}),
-        unattributedRequests: counts.unattributed.requests,
+        unattributedRequests,
         evictedEntries: sample.evictedEntries,
         caveats: sample.caveats,
       };

@@ -82,6 +82,12 @@ export interface CollectUsageOptions {
   readonly now?: Date;
   /** Schema of pg_stat_statements and of the snapshot table. @default "admin" */
   readonly schema?: string;
+  /**
+   * Runs with the sample before the new snapshot commits. If it throws, the snapshot rolls back and the error
+   * propagates: the next collection covers this period too, so a record that failed to be written is never a
+   * period lost from billing. @default - none: the snapshot commits as soon as it is written
+   */
+  readonly publish?: (sample: UsageSample) => Promise<void>;
 }
 
 /** The database cannot give usage (extension missing or not preloaded); nothing was recorded. */
@@ -317,9 +323,7 @@ export async function collectUsage(client: ClientBase, options: CollectUsageOpti
         dealloc,
       ],
     );
-    await client.query("COMMIT");
-    committed = true;
-    return {
+    const sample: UsageSample = {
       periodStart: (header?.collectedAt ?? statsReset ?? now).toISOString(),
       periodEnd: now.toISOString(),
       tenants,
@@ -327,6 +331,15 @@ export async function collectUsage(client: ClientBase, options: CollectUsageOpti
       evictedEntries,
       caveats,
     };
+    if (options.publish) {
+      // The transaction waits while the caller publishes (a Logs Insights query, an S3 write): the parameter
+      // group's idle_in_transaction_session_timeout (60 s) would end it. Only the snapshot table is locked.
+      await client.query("SET LOCAL idle_in_transaction_session_timeout = '15min'");
+      await options.publish(sample);
+    }
+    await client.query("COMMIT");
+    committed = true;
+    return sample;
   } finally {
     if (!committed) await client.query("ROLLBACK");
   }

@@ -393,6 +393,22 @@ describe("GIVEN uneven load through the service (alpha:beta:gamma = 10:3:1)", ()
       "counters went down for tenant beta (a reset of their entries, or evictions): counted from zero",
     ]);
   });
+
+  test("a publish that fails rolls the snapshot back: the next collection still counts that period", async () => {
+    await collect();
+    await httpDriver.unit("beta");
+    await expect(
+      collectUsage(metering, {
+        publish: async () => {
+          throw new Error("S3 is down");
+        },
+      }),
+    ).rejects.toThrow("S3 is down");
+    await httpDriver.unit("beta");
+    const after = await collect();
+    const perUnit = byId(sample).beta.calls / WORK.beta;
+    expect(byId(after).beta.calls).toBe(2 * perUnit);
+  });
 });
 
 describe("noisy-neighbour controls on the dedicated gamma (statementTimeoutMs 500, connectionLimit 2)", () => {

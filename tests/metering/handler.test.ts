@@ -79,7 +79,11 @@ function harness(overrides: Partial<CollectorDependencies> = {}): Harness {
       } as unknown as Client;
     },
     authToken: async (env) => `token-for-${env.user}@${env.host}:${env.port}`,
-    collectUsage: async () => SAMPLE,
+    // As the real collectUsage: publish runs before the snapshot commits, and its error is collectUsage's.
+    collectUsage: async (_client, options) => {
+      await options?.publish?.(SAMPLE);
+      return SAMPLE;
+    },
     sleep: async (ms) => {
       h.sleeps.push(ms);
     },
@@ -344,7 +348,12 @@ describe("PutMetricData batching", () => {
         storageBytes: 1,
       })),
     };
-    const h = harness({ collectUsage: async () => many });
+    const h = harness({
+      collectUsage: async (_client, options) => {
+        await options?.publish?.(many);
+        return many;
+      },
+    });
     const report = await run(h, { ...ENV, TOP_TENANTS: "100" });
     // (100 + 1) × 6 + 1 = 607 datums: one request
     expect(report.datums).toBe(607);
