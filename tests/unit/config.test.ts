@@ -93,14 +93,15 @@ describe("parseConfig", () => {
         performanceInsightsRetentionDays: 7,
         backupReplica: undefined,
         pool: { maxSize: 10, minIdle: 10, connectionTimeoutMs: 10000, idleTimeoutMs: 600000, maxLifetimeMs: 1800000 },
-        migratorConnections: 5,
+        migratorConnections: 6,
+        migrationCanary: [],
         tenantProvisioning: "lambda",
         tenantExportRetentionDays: 365,
         tunnel: undefined,
       },
       monitoring: {
         alertEmails: [],
-        monthlyBudgetUsd: 200,
+        monthlyBudgetUsd: 250,
         alarmThresholds: alarmDefaults("dev").thresholds,
       },
     });
