@@ -7,7 +7,7 @@ import { Network } from "../components/network/network";
 import { Database } from "../components/database/database";
 import { MigrationTask, resultsBucketPrefix } from "../components/database/migrationTask";
 import { FleetMigrator } from "../components/tenant-migrations/fleetMigrator";
-import { DEFAULT_BATCH_SIZE, migrationConcurrency, planFleetRun } from "../components/tenant-migrations/waves";
+import { FleetRunPlan, tenantRunPlan } from "../components/tenant-migrations/waves";
 import { ContainerService } from "../components/container-service/containerService";
 import { SIGNING_SECRET_VARIABLE, appEnvironment } from "../components/container-service/appEnvironment";
 import { SigningSecret } from "../components/container-service/signingSecret";
@@ -216,6 +216,7 @@ export function platform(config: StackConfig) {
   );
 
   // The fleet runner: `npm run migrate` starts it; canary first, then waves within the migrator's connections.
+  const fleetRun = plannedFleetRun(config);
   const fleet = new FleetMigrator("tenant-migrations", {
     context,
     clusterArn: service.clusterArn,
@@ -228,9 +229,10 @@ export function platform(config: StackConfig) {
     securityGroupIds: [network.appSecurityGroupId],
     resultsBucketName: migrations.resultsBucketName,
     resultsBucketArn: migrations.resultsBucketArn,
-    concurrency: migrationConcurrency({ migratorConnections: config.database.migratorConnections }),
+    // The Map's MaxConcurrency: the plan's, so a wave never holds more Flyway runs than the budget counts.
+    concurrency: fleetRun.concurrency,
     logRetentionDays: config.database.logRetentionDays,
-    plannedRun: plannedFleetRun(config),
+    plannedRun: fleetRun,
   });
 
   // The service logs in as `app` with an IAM token: rds-db:connect on exactly that database user.
@@ -336,7 +338,7 @@ export function platform(config: StackConfig) {
     migrationResultsBucketName: migrations.resultsBucketName,
     tenantMigrationStateMachineArn: fleet.stateMachineArn,
     // What `npm run migrate` would run for the configured tenants (components/tenant-migrations/waves.ts).
-    tenantMigrationWaves: tenantMigrationWaves(config),
+    tenantMigrationWaves: tenantMigrationWaves(fleetRun),
     serviceName: service.serviceName,
     clusterName: service.clusterName,
     albDnsName: service.albDnsName,
@@ -363,20 +365,20 @@ export function platform(config: StackConfig) {
 }
 
 /**
- * The fleet run of every configured tenant, as `npm run migrate` would plan it today. Suspended tenants too: their
- * schemas stay, and a resumed tenant must find the shape the service expects.
+ * The fleet run of every configured tenant, as `npm run migrate` would plan it today (`tenantRunPlan`, the same
+ * function it uses). Suspended tenants too: their schemas stay, and a resumed tenant must find the shape the
+ * service expects.
  */
 function plannedFleetRun(config: StackConfig) {
-  return planFleetRun({
-    schemas: config.database.tenants.map((t) => tenantSchemaName(t.id)),
-    batchSize: DEFAULT_BATCH_SIZE,
-    concurrency: migrationConcurrency({ migratorConnections: config.database.migratorConnections }),
+  return tenantRunPlan({
+    tenantIds: config.database.tenants.map((t) => t.id),
+    canary: config.database.migrationCanary,
+    migratorConnections: config.database.migratorConnections,
   });
 }
 
 /** The planned run as a short stack output: schemas per batch, batches per wave. */
-function tenantMigrationWaves(config: StackConfig) {
-  const plan = plannedFleetRun(config);
+function tenantMigrationWaves(plan: FleetRunPlan) {
   return {
     concurrency: plan.concurrency,
     batchSize: plan.batchSize,

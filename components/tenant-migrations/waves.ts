@@ -2,8 +2,10 @@
  * The fleet run's plan: which tenant schemas go first (the canary), how they are grouped into batches (one
  * Fargate task migrates a batch, one schema after another) and into waves (the batches that run at once), and
  * how many batches may run at once within the migrator's share of the connection budget. Pure: the state
- * machine's execution input, `npm run migrate --dry-run` and the offline plan all come from `planFleetRun`.
+ * machine's execution input, `npm run migrate --dry-run` and the offline plan all come from `planFleetRun`,
+ * through `tenantRunPlan` for a stack's tenants.
  */
+import { tenantSchemaName } from "../tenant-schemas/model";
 
 export interface MigrationBatch {
   /** Unique within a run, S3-key safe: the batch's results land at `<runId>/<batchId>.json`. */
@@ -174,4 +176,54 @@ export function planFleetRun(input: PlanFleetRunInput): FleetRunPlan {
     wave.map((b, i) => ({ batchId: `wave-${w + 1}-${i + 1}`, schemas: b })),
   );
   return { canary: canaryBatches, waves, concurrency: input.concurrency, batchSize: input.batchSize };
+}
+
+export interface TenantRunPlanInput {
+  /** The stack's tenant ids, in config order (suspended ones too: their schemas stay and are migrated). */
+  readonly tenantIds: readonly string[];
+  /** Tenant ids migrated first, alone (saas:tenantMigrationCanary); empty: the first tenant. */
+  readonly canary: readonly string[];
+  /**
+   * Only these tenants (`npm run migrate --tenants`); each must be among `tenantIds`. The run keeps config order,
+   * and its canary is the first one named here: `canary` is not used.
+   * @default - every tenant, `canary` first
+   */
+  readonly only?: readonly string[];
+  /** The migrator's share of the connection budget (saas:databaseMigratorConnections). */
+  readonly migratorConnections: number;
+  /** @default DEFAULT_BATCH_SIZE */
+  readonly batchSize?: number;
+}
+
+/**
+ * A stack's run from its tenants: the one rule `npm run migrate` (tools/migrate/migrate.ts) and the offline plan
+ * (the `tenantMigrationWaves` output, stacks/platform.ts) both apply. The canary is `canary` (the first tenant
+ * when it is empty), or under `only` the first tenant named there; the rest go in waves as `planFleetRun` makes
+ * them, `migrationConcurrency` batches at once. Pure; throws naming the bad input.
+ */
+export function tenantRunPlan(input: TenantRunPlanInput): FleetRunPlan {
+  const problems: string[] = [];
+  const known = new Set(input.tenantIds);
+  for (const [what, ids] of [
+    ["canary", input.canary],
+    ["only", input.only ?? []],
+  ] as const) {
+    for (const [i, id] of ids.entries()) {
+      if (!known.has(id))
+        problems.push(`${what}[${i}]: ${show(id)} is not among the tenants (${show(input.tenantIds)})`);
+    }
+  }
+  if (input.only !== undefined && input.only.length === 0) {
+    problems.push("only: expected at least one tenant id, or no `only` to migrate every tenant");
+  }
+  if (problems.length > 0) fail("tenantRunPlan", problems);
+  const only = input.only;
+  const selected = only === undefined ? input.tenantIds : input.tenantIds.filter((id) => only.includes(id));
+  const canary = only !== undefined ? [only[0]] : input.canary.length > 0 ? input.canary : selected.slice(0, 1);
+  return planFleetRun({
+    schemas: selected.map(tenantSchemaName),
+    canary: canary.map(tenantSchemaName),
+    batchSize: input.batchSize ?? DEFAULT_BATCH_SIZE,
+    concurrency: migrationConcurrency({ migratorConnections: input.migratorConnections }),
+  });
 }

@@ -52,6 +52,17 @@ export const DATABASE_KEYS = [
     }),
   }),
   defineKey({
+    key: "tenantMigrationCanary",
+    type: "array",
+    items: "string",
+    default: [],
+    description:
+      "Tenant ids (from saas:tenants) `npm run migrate` migrates first, alone; the fleet runner stops if one fails. Empty: the first tenant in saas:tenants (there is always a canary). `--tenants a,b` replaces it: the first one named is the canary.",
+    schema: z.array(z.string({ error: "expected a tenant id" }), {
+      error: "expected a list of tenant ids from saas:tenants, e.g. [acme]",
+    }),
+  }),
+  defineKey({
     key: "tenantProvisioning",
     type: "string",
     default: "lambda",
@@ -191,9 +202,9 @@ export const DATABASE_KEYS = [
   defineKey({
     key: "databaseMigratorConnections",
     type: "integer",
-    default: 5,
+    default: 6,
     description:
-      "Connections kept free for the fleet migration: each Flyway run holds up to 3, so batches run at once = this ÷ 3.",
+      "Connections kept free for the fleet migration: each Flyway run holds up to 3, so batches run at once = this ÷ 3 (at most 40); prod sets 60 to migrate 1,000 tenants within 15 minutes (docs/benchmarks.md).",
     schema: integer(1, 100),
   }),
   defineKey({
@@ -227,6 +238,8 @@ export interface DatabaseConfig {
   /** The pool of one service task, to be put in the task environment (components/database/sizing.ts). */
   readonly pool: DatabasePoolSettings;
   readonly migratorConnections: number;
+  /** Tenant ids the fleet migration runs first (saas:tenantMigrationCanary); empty: the first tenant. */
+  readonly migrationCanary: readonly string[];
   /** A prebuilt migration image; undefined: built here. */
   readonly migrationImage?: string;
   /** Who applies the tenant model: the provisioner function (default) or @pulumi/postgresql resources. */
@@ -253,6 +266,9 @@ export function databaseProblems(values: RawValues): ConfigProblem[] {
   const saas = values.saas ?? {};
   if (Array.isArray(saas.tenants)) {
     problems.push(...tenantProblems(saas.tenants as TenantSpec[]));
+  }
+  if (Array.isArray(saas.tenants) && Array.isArray(saas.tenantMigrationCanary)) {
+    problems.push(...canaryProblems(saas.tenantMigrationCanary, saas.tenants as TenantSpec[]));
   }
   const prod = saas.environment === "prod";
   const at = (key: string) => ["saas", key];
@@ -335,6 +351,27 @@ export function databaseProblems(values: RawValues): ConfigProblem[] {
   return problems;
 }
 
+/** Each canary tenant must be a configured tenant, named once. */
+function canaryProblems(canary: readonly unknown[], tenants: readonly TenantSpec[]): ConfigProblem[] {
+  const ids = tenants.map((t) => (t as { id?: unknown }).id).filter((id): id is string => typeof id === "string");
+  const seen = new Set<string>();
+  const problems: ConfigProblem[] = [];
+  for (const [i, id] of canary.entries()) {
+    if (typeof id !== "string") continue; // the key's schema reports it
+    const path = ["saas", "tenantMigrationCanary", i];
+    if (!ids.includes(id)) {
+      problems.push({
+        path,
+        message: `is not a tenant in saas:tenants; expected one of its ids: ${ids.join(", ") || "(none configured)"}`,
+      });
+    } else if (seen.has(id)) {
+      problems.push({ path, message: "is listed twice; expected each canary tenant once" });
+    }
+    seen.add(id);
+  }
+  return problems;
+}
+
 /** The connection budget as a config problem, when every input is valid and the budget does not fit. */
 function connectionBudgetProblem(saas: Readonly<Record<string, unknown>>): ConfigProblem | undefined {
   const tasks = maxServiceTasks(saas);
@@ -379,6 +416,7 @@ export function toDatabaseConfig(saas: z.output<z.ZodObject<typeof databaseShape
         : { region: saas.databaseBackupReplicaRegion, retentionDays: saas.databaseBackupReplicaRetentionDays },
     pool: poolSettings(saas.databasePoolSize),
     migratorConnections: saas.databaseMigratorConnections,
+    migrationCanary: saas.tenantMigrationCanary,
     migrationImage: saas.databaseMigrationImage === "" ? undefined : saas.databaseMigrationImage,
     tenantProvisioning: saas.tenantProvisioning,
     tenantExportRetentionDays: saas.tenantExportRetentionDays,

@@ -61,14 +61,14 @@ describe("the prod stack's fleet migration", () => {
   });
 
   it("plans the configured tenants: the first as the canary, the rest in waves the budget allows", () => {
-    // saas:databaseMigratorConnections 5 → one Flyway run at a time.
+    // Pulumi.prod.yaml's saas:databaseMigratorConnections 60 → 20 Flyway runs at once (3 connections each).
     expect(prod.run.outputs.tenantMigrationWaves).toEqual({
-      concurrency: 1,
+      concurrency: 20,
       batchSize: 25,
       canary: ["tenant_acme"],
       waves: [["tenant_globex,tenant_initech,tenant_umbrella"]],
     });
-    expect(definition().States.Wave.MaxConcurrency).toBe(1);
+    expect(definition().States.Wave.MaxConcurrency).toBe(20);
     expect(prod.run.outputs.tenantMigrationStateMachineArn).toBe(
       "arn:aws:states:us-east-1:123456789012:stateMachine:saas-prod-tenant-migrations",
     );
@@ -78,5 +78,24 @@ describe("the prod stack's fleet migration", () => {
     expect(
       policyViolations(prod.run).filter((v) => v.urn.includes("tenant-migrations") || v.urn.includes("migrations")),
     ).toEqual([]);
+  });
+});
+
+describe("a configured canary (saas:tenantMigrationCanary)", () => {
+  it("goes first in the planned run, in its order, and out of the waves", async () => {
+    const planned = await Planned.of({
+      stack: "dev",
+      config: {
+        "saas:tenants": JSON.stringify([{ id: "acme" }, { id: "globex" }, { id: "initech" }, { id: "umbrella" }]),
+        "saas:tenantMigrationCanary": JSON.stringify(["initech", "globex"]),
+      },
+    });
+    expect(planned.run.outputs.tenantMigrationWaves).toEqual({
+      // dev keeps the default 6 connections: two Flyway runs at once.
+      concurrency: 2,
+      batchSize: 25,
+      canary: ["tenant_initech,tenant_globex"],
+      waves: [["tenant_acme,tenant_umbrella"]],
+    });
   });
 });

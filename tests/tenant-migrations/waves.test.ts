@@ -4,6 +4,7 @@ import {
   MAX_BATCH_SIZE,
   migrationConcurrency,
   planFleetRun,
+  tenantRunPlan,
 } from "../../components/tenant-migrations/waves";
 
 const t = (n: number) => Array.from({ length: n }, (_, i) => `tenant_t${i + 1}`);
@@ -179,5 +180,61 @@ describe("planFleetRun", () => {
         "  - concurrency: expected a whole number from 1 to 40, got 0\n" +
         '  - canary[0]: "tenant_b" is not among the schemas to migrate',
     );
+  });
+});
+
+describe("tenantRunPlan: a stack's run, as npm run migrate and the offline plan both plan it", () => {
+  const ids = ["acme", "globex", "initech", "umbrella"];
+  const shape = (plan: ReturnType<typeof tenantRunPlan>) => ({
+    concurrency: plan.concurrency,
+    canary: plan.canary.map((b) => b.schemas),
+    waves: plan.waves.map((w) => w.map((b) => b.schemas)),
+  });
+
+  it.each([
+    [
+      "no canary configured: the first tenant",
+      { canary: [] },
+      { concurrency: 1, canary: [["tenant_acme"]], waves: [[["tenant_globex", "tenant_initech", "tenant_umbrella"]]] },
+    ],
+    [
+      "a configured canary, in its own order, taken out of the waves",
+      { canary: ["initech", "globex"] },
+      { concurrency: 1, canary: [["tenant_initech", "tenant_globex"]], waves: [[["tenant_acme", "tenant_umbrella"]]] },
+    ],
+    [
+      "--tenants: the first named is the canary, the configured one is not used, config order kept",
+      { canary: ["initech"], only: ["umbrella", "acme"] },
+      { concurrency: 1, canary: [["tenant_umbrella"]], waves: [[["tenant_acme"]]] },
+    ],
+    [
+      "the concurrency from the migrator's share: 60 connections, 20 at once",
+      { canary: [], migratorConnections: 60, batchSize: 1 },
+      {
+        concurrency: 20,
+        canary: [["tenant_acme"]],
+        waves: [[["tenant_globex"], ["tenant_initech"], ["tenant_umbrella"]]],
+      },
+    ],
+  ])("%s", (_what, change, expected) => {
+    expect(shape(tenantRunPlan({ tenantIds: ids, migratorConnections: 5, ...change }))).toEqual(expected);
+  });
+
+  it.each([
+    [
+      { canary: ["nope"] },
+      'tenantRunPlan: invalid input:\n  - canary[0]: "nope" is not among the tenants (["acme","globex","initech","umbrella"])',
+    ],
+    [
+      { canary: [], only: ["acme", "nope"] },
+      'tenantRunPlan: invalid input:\n  - only[1]: "nope" is not among the tenants (["acme","globex","initech","umbrella"])',
+    ],
+    [
+      { canary: [], only: [] },
+      "tenantRunPlan: invalid input:\n  - only: expected at least one tenant id, or no `only` to migrate every tenant",
+    ],
+    [{ canary: ["acme", "acme"] }, 'planFleetRun: invalid input:\n  - canary[1]: "tenant_acme" is listed twice'],
+  ])("refuses %j", (change, message) => {
+    expect(() => tenantRunPlan({ tenantIds: ids, migratorConnections: 5, ...change })).toThrow(message);
   });
 });

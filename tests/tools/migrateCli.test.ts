@@ -1,6 +1,6 @@
 /**
  * `npm run migrate` against a mocked Step Functions API (aws-sdk-client-mock), on the real dev stack's config
- * (tenants acme, globex, initech; name prefix saas-dev; us-east-1; 5 migrator connections → 1 batch at once).
+ * (tenants acme, globex, initech; name prefix saas-dev; us-east-1; 6 migrator connections (the default) → 2 batches at once).
  *
  * What the mock assumes of Step Functions, from the AWS Step Functions API Reference (2016-11-23):
  * - ListStateMachines pages with `nextToken`; each item is `{ stateMachineArn, name, type, creationDate }`.
@@ -18,6 +18,9 @@
  * The state names in the history are illustrative: the command reads batches from the states' input and
  * output, never from their names.
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { mockClient } from "aws-sdk-client-mock";
 import {
   DescribeExecutionCommand,
@@ -31,6 +34,7 @@ import {
 import { chooseView, run, stackRunPlan } from "../../tools/migrate/migrate";
 import { runStack } from "../../tools/engine/run";
 import { configOfStack } from "../../tools/tenants/stack";
+import { REPO_ROOT } from "../../tools/engine/run";
 import { RunTracker } from "../../tools/migrate/report";
 import { BatchResult, FleetRunOutput } from "../../components/tenant-migrations/run";
 
@@ -530,7 +534,7 @@ describe("npm run migrate", () => {
     expect(r.code).toBe(0);
     expect(r.out).toBe(
       [
-        "migrate dev, dry run (no AWS call): 3 tenants, batches of up to 25 schemas, 1 batch at once (saas:databaseMigratorConnections 5 ÷ 3 connections per Flyway run)",
+        "migrate dev, dry run (no AWS call): 3 tenants, batches of up to 25 schemas, 2 batches at once (saas:databaseMigratorConnections 6 ÷ 3 connections per Flyway run)",
         "canary (1 batch, first; a failure stops the run):",
         "  canary-1: acme",
         "wave 1 of 1 (1 batch at once):",
@@ -620,6 +624,53 @@ describe("progress display", () => {
     view.stop();
     expect(out.text()).toContain("acme (canary): 1 → 2 in 1.2 s\n");
     expect(out.text()).toMatch(/migrating \[[^\]]+\] 1\/3 tenants \| 0 running \| 0 failed/);
+  });
+});
+
+describe("a stack with saas:tenantMigrationCanary", () => {
+  // A copy of the project with the dev stack's config plus a configured canary.
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "migrate-canary-"));
+    fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    const dev = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
+    fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), `${dev}  saas:tenantMigrationCanary:\n    - initech\n`);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const dryRun = async (argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await run([...argv, "--dry-run"], {
+      sfn: () => {
+        throw new Error("a dry run calls no AWS API");
+      },
+      out: (t) => out.push(t),
+      err: (t) => err.push(t),
+      view: () => ({ line: () => undefined, update: () => undefined, stop: () => undefined }),
+      projectDir: dir,
+    });
+    return { code, out: out.join(""), err: err.join("") };
+  };
+
+  it("runs the configured canary first", async () => {
+    const r = await dryRun(["dev"]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      [
+        "canary (1 batch, first; a failure stops the run):",
+        "  canary-1: initech",
+        "wave 1 of 1 (1 batch at once):",
+        "  wave-1-1: acme, globex",
+      ].join("\n"),
+    );
+  });
+
+  it("--tenants replaces it: the first tenant named is the canary", async () => {
+    const r = await dryRun(["dev", "--tenants", "globex,initech"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(["  canary-1: globex", "wave 1 of 1 (1 batch at once):", "  wave-1-1: initech"].join("\n"));
   });
 });
 

@@ -204,14 +204,29 @@ describe("connection budget", () => {
         "saas:serviceMaxCount": "10",
       }),
     ).toEqual([
-      "saas:databasePoolSize: 20 is too large: the connection budget is exceeded: 20 per task × 10 tasks (saas:serviceMaxCount) + 5 migrator + 5 reserved = 210 > 112, the max_connections of db.t4g.micro; lower the pool or the task count, or choose a larger saas:databaseInstanceClass",
+      "saas:databasePoolSize: 20 is too large: the connection budget is exceeded: 20 per task × 10 tasks (saas:serviceMaxCount) + 6 migrator + 5 reserved = 211 > 112, the max_connections of db.t4g.micro; lower the pool or the task count, or choose a larger saas:databaseInstanceClass",
     ]);
   });
 
   it("accepts a budget that fits exactly", () => {
     // 51 × 2 + 5 + 5 = 112 = max_connections of db.t4g.micro.
-    expect(problems({ "saas:databasePoolSize": "51", "saas:serviceMaxCount": "2" })).toEqual([]);
-    expect(problems({ "saas:databasePoolSize": "52", "saas:serviceMaxCount": "2" })).toHaveLength(1);
+    const fit = { "saas:serviceMaxCount": "2", "saas:databaseMigratorConnections": "5" };
+    expect(problems({ ...fit, "saas:databasePoolSize": "51" })).toEqual([]);
+    expect(problems({ ...fit, "saas:databasePoolSize": "52" })).toHaveLength(1);
+  });
+
+  it("keeps 6 connections for migrations by default: two Flyway runs at once", () => {
+    expect(parseConfig(DEV, { stack: "dev" }).database.migratorConnections).toBe(6);
+    // 50 × 2 + 6 + 5 = 111 ≤ 112; 51 × 2 + 6 + 5 = 113 does not fit.
+    expect(problems({ "saas:databasePoolSize": "50", "saas:serviceMaxCount": "2" })).toEqual([]);
+    expect(problems({ "saas:databasePoolSize": "51", "saas:serviceMaxCount": "2" })).toHaveLength(1);
+  });
+
+  it("prod keeps 60 for migrations (20 Flyway runs at once), within its budget at full scale", () => {
+    const prod = parseConfig(PROD, { stack: "prod" });
+    expect(prod.database.migratorConnections).toBe(60);
+    // db.m7g.large: max_connections 901 ≥ 10 × 10 + 60 + 5 = 165.
+    expect(problems({}, PROD, "prod")).toEqual([]);
   });
 
   it("counts the migrator's connections", () => {
@@ -319,5 +334,48 @@ describe("tenant plane keys", () => {
     );
     expect(config.database.tenants).toEqual([{ id: "acme", status: "suspended" }]);
     expect(config.database.tenantProvisioning).toBe("lambda");
+  });
+});
+
+describe("saas:tenantMigrationCanary", () => {
+  const canary = (change: Record<string, string>) =>
+    configProblems({ ...DEV, ...change }, "dev").filter((p) => p.startsWith("saas:tenantMigrationCanary"));
+
+  it("is empty by default: the fleet runner's canary is then the first tenant", () => {
+    expect(parseConfig(DEV, { stack: "dev" }).database.migrationCanary).toEqual([]);
+  });
+
+  it("reads tenant ids of saas:tenants, in the order given", () => {
+    const config = parseConfig({ ...DEV, "saas:tenantMigrationCanary": '["initech","acme"]' }, { stack: "dev" });
+    expect(config.database.migrationCanary).toEqual(["initech", "acme"]);
+  });
+
+  it.each<[string, string, string[]]>([
+    [
+      "an id that is not a tenant",
+      '["acme","nope"]',
+      [
+        'saas:tenantMigrationCanary[1]: "nope" is not a tenant in saas:tenants; expected one of its ids: acme, globex, initech',
+      ],
+    ],
+    [
+      "a tenant listed twice",
+      '["globex","acme","globex"]',
+      ['saas:tenantMigrationCanary[2]: "globex" is listed twice; expected each canary tenant once'],
+    ],
+    [
+      "a string, not a list",
+      '"acme"',
+      ['saas:tenantMigrationCanary: expected a list of tenant ids from saas:tenants, e.g. [acme], got "acme"'],
+    ],
+    ["a number in the list", "[1]", ["saas:tenantMigrationCanary[0]: expected a tenant id, got 1"]],
+  ])("refuses %s", (_what, value, expected) => {
+    expect(canary({ "saas:tenantMigrationCanary": value })).toEqual(expected);
+  });
+
+  it("names the configured ids when there are none", () => {
+    expect(canary({ "saas:tenants": "[]", "saas:tenantMigrationCanary": '["acme"]' })).toEqual([
+      'saas:tenantMigrationCanary[0]: "acme" is not a tenant in saas:tenants; expected one of its ids: (none configured)',
+    ]);
   });
 });

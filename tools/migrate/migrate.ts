@@ -14,15 +14,8 @@
 import { randomBytes } from "crypto";
 import { MultiBar, Presets } from "cli-progress";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import {
-  DEFAULT_BATCH_SIZE,
-  FleetRunPlan,
-  FLYWAY_CONNECTIONS_PER_RUN,
-  migrationConcurrency,
-  planFleetRun,
-} from "../../components/tenant-migrations/waves";
+import { FleetRunPlan, FLYWAY_CONNECTIONS_PER_RUN, tenantRunPlan } from "../../components/tenant-migrations/waves";
 import { FleetRunInput, summariseRun, validateRunInput } from "../../components/tenant-migrations/run";
-import { tenantSchemaName } from "../../components/tenant-schemas/model";
 import { StackConfig } from "../../stacks/config";
 import { REPO_ROOT } from "../engine/run";
 import { UsageError } from "../tenants/cli";
@@ -105,10 +98,9 @@ export function parseArgs(argv: readonly string[]): MigrateArgs | "help" {
 }
 
 /**
- * The run's plan from the stack's config: its tenants (or those `--tenants` names, in config order), the first
- * tenant as the canary (the first named one under `--tenants`), batches of DEFAULT_BATCH_SIZE and as many at
- * once as the migrator's connection share holds Flyway runs: the plan the offline plan shows
- * (`tenantMigrationWaves`, stacks/platform.ts), narrowed to `--tenants`.
+ * The run's plan from the stack's config: `tenantRunPlan` (components/tenant-migrations/waves.ts), the plan the
+ * offline plan shows as `tenantMigrationWaves`, narrowed to `--tenants` (whose first named tenant is then the
+ * canary instead of saas:tenantMigrationCanary). A `--tenants` id the stack does not have is a usage error.
  */
 export function stackRunPlan(config: StackConfig, only?: readonly string[]): FleetRunPlan {
   const ids = config.database.tenants.map((t) => t.id);
@@ -120,17 +112,14 @@ export function stackRunPlan(config: StackConfig, only?: readonly string[]): Fle
       );
     }
   }
-  const selected = only === undefined ? ids : ids.filter((id) => only.includes(id));
-  if (selected.length === 0) {
+  if (ids.length === 0) {
     throw new UsageError(`stack ${config.stack} has no tenants in saas:tenants: nothing to migrate`);
   }
-  const schemas = selected.map(tenantSchemaName);
-  const canaryId = only === undefined ? selected[0] : only[0];
-  return planFleetRun({
-    schemas,
-    canary: [tenantSchemaName(canaryId)],
-    batchSize: DEFAULT_BATCH_SIZE,
-    concurrency: migrationConcurrency({ migratorConnections: config.database.migratorConnections }),
+  return tenantRunPlan({
+    tenantIds: ids,
+    canary: config.database.migrationCanary,
+    only,
+    migratorConnections: config.database.migratorConnections,
   });
 }
 
