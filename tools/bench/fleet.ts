@@ -1,4 +1,3 @@
-import { execFileSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -21,6 +20,7 @@ import { startTestServer, TestServer } from "../../tests/integration/support/pos
 import { createRdsLikeDatabase } from "../../tests/integration/support/rdsMaster";
 import { configOfStack } from "../tenants/stack";
 import { FleetAssumptions, modelFleetRun } from "./fleetModel";
+import { sectionInChild, serveSection } from "./child";
 
 /**
  * The fleet migration: measured per-schema apply time of migrations/tenant on a real PostgreSQL 16 at 10, 100 and
@@ -427,21 +427,7 @@ async function run(): Promise<string[]> {
 
 /** The section's markdown lines, measured in a fresh process as every other section. */
 export function fleetMigrationSection(): string[] {
-  const out = execFileSync(process.execPath, ["-r", path.join(__dirname, "..", "register.js"), __filename], {
-    cwd: path.resolve(__dirname, "..", ".."),
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return (JSON.parse(out) as { lines: string[] }).lines;
+  return sectionInChild(__filename);
 }
 
-if (require.main === module) {
-  run().then(
-    (lines) => process.stdout.write(JSON.stringify({ lines })),
-    (err) => {
-      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) serveSection(run);

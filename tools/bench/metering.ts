@@ -1,12 +1,11 @@
-import { execFileSync } from "child_process";
 import * as os from "os";
-import * as path from "path";
 import { Client } from "pg";
 import { collectUsage } from "../../components/tenant-metering/usage";
 import { renderProvisionerEvent } from "../../components/tenant-plane/event";
 import { provisionTenants } from "../../components/tenant-plane/provision";
 import { startTestServer } from "../../tests/integration/support/postgresServer";
 import { createRdsLikeDatabase } from "../../tests/integration/support/rdsMaster";
+import { sectionInChild, serveSection } from "./child";
 
 /**
  * The usage collector's core (components/tenant-metering/usage.ts) against a real PostgreSQL 16 with
@@ -117,21 +116,7 @@ async function run(): Promise<string[]> {
 
 /** Runs this file in a fresh process (as the bench's other measurements) and returns its markdown lines. */
 export function meteringSection(): string[] {
-  const out = execFileSync(process.execPath, ["-r", path.join(__dirname, "..", "register.js"), __filename], {
-    cwd: path.resolve(__dirname, "..", ".."),
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return (JSON.parse(out) as { lines: string[] }).lines;
+  return sectionInChild(__filename);
 }
 
-if (require.main === module) {
-  run().then(
-    (lines) => process.stdout.write(JSON.stringify({ lines })),
-    (e: unknown) => {
-      process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) serveSection(run);

@@ -10,7 +10,7 @@
  *
  * `BENCH_ONLY=service npm run bench` runs only this and replaces only its section of docs/benchmarks.md.
  */
-import { execFileSync, spawn, type ChildProcess } from "child_process";
+import { spawn, type ChildProcess } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
@@ -26,6 +26,7 @@ import { startTestServer } from "../../tests/integration/support/postgresServer"
 import { createRdsLikeDatabase } from "../../tests/integration/support/rdsMaster";
 import { migrateSchema } from "../../tests/integration/support/flyway";
 import { startKeepAliveDrill } from "./keepAliveDrill";
+import { sectionInChild, serveSection } from "./child";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const REGISTER = path.join(REPO, "tools", "register.js");
@@ -359,21 +360,7 @@ async function run(): Promise<string[]> {
 
 /** The markdown lines of the section, measured in a fresh process. */
 export function serviceSection(): string[] {
-  const out = execFileSync(process.execPath, ["-r", REGISTER, __filename], {
-    cwd: REPO,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return (JSON.parse(out) as { lines: string[] }).lines;
+  return sectionInChild(__filename);
 }
 
-if (require.main === module) {
-  run().then(
-    (lines) => process.stdout.write(JSON.stringify({ lines })),
-    (err) => {
-      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) serveSection(run);

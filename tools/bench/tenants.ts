@@ -1,7 +1,5 @@
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
-import * as path from "path";
 import { Client } from "pg";
 import { renderProvisionerEvent } from "../../components/tenant-plane/event";
 import { ProvisioningCheckError, provisionTenants, ProvisionReport } from "../../components/tenant-plane/provision";
@@ -11,6 +9,7 @@ import { createRdsLikeDatabase, RdsLikeDatabase } from "../../tests/integration/
 import { fleetMigrationSection } from "./fleet";
 import { meteringSection } from "./metering";
 import { serviceSection } from "./service";
+import { sectionInChild, serveSection } from "./child";
 
 /**
  * The tenant provisioner (components/tenant-plane/provision.ts) against a real PostgreSQL 16, connected as an
@@ -540,13 +539,7 @@ async function run(): Promise<string[]> {
  * added tenant whose plan touches anything else.
  */
 export function tenantProvisionerSection(): string[] {
-  const out = execFileSync(process.execPath, ["-r", path.join(__dirname, "..", "register.js"), __filename], {
-    cwd: path.resolve(__dirname, "..", ".."),
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return (JSON.parse(out) as { lines: string[] }).lines;
+  return sectionInChild(__filename);
 }
 
 /** `docs/benchmarks.md` with the section `## <heading>` replaced (or appended), the others as they were. */
@@ -582,12 +575,4 @@ export function benchOnly(section: string, file: string): void {
   process.stderr.write(`wrote the ${chosen.heading.toLowerCase()} section of ${file}\n`);
 }
 
-if (require.main === module) {
-  run().then(
-    (lines) => process.stdout.write(JSON.stringify({ lines })),
-    (err) => {
-      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) serveSection(run);
