@@ -364,14 +364,14 @@ describe("ContainerService with a built image (dev shape)", () => {
     ]);
   });
 
-  it("checks /ready on an ip target group and drains for 20 s", () => {
+  it("checks /health (liveness, never /ready) on an ip target group and drains for 20 s", () => {
     expect(p.one(T.tg, "svc-tg").inputs).toMatchObject({
       port: 8080,
       protocol: "HTTP",
       targetType: "ip",
       vpcId: "vpc-0123456789abcdef0",
       deregistrationDelay: 20,
-      healthCheck: { path: "/ready", matcher: "200" },
+      healthCheck: { path: "/health", matcher: "200" },
     });
   });
 
