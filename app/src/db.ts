@@ -60,7 +60,12 @@ const SAMPLE_INTERVAL_MS = 100;
 /** SQLSTATEs of SET ROLE: the role does not exist (a GUC check failure) / this login is not a member of it. */
 const UNKNOWN_ROLE = "22023";
 const INSUFFICIENT_PRIVILEGE = "42501";
+/**
+ * SQLSTATEs of a schema behind the code (PostgreSQL, "Appendix A. PostgreSQL Error Codes"): not migrated at all
+ * (undefined_table), or at an older version than this service reads (undefined_column, e.g. V1 without `title`).
+ */
 const UNDEFINED_TABLE = "42P01";
+const UNDEFINED_COLUMN = "42703";
 
 export function createTenantDatabase(args: TenantDatabaseArgs): TenantDatabase {
   const { db, logger } = args;
@@ -289,7 +294,9 @@ function queryError(err: unknown): Error {
   const code = (err as { code?: string }).code;
   if (code === INSUFFICIENT_PRIVILEGE)
     return new HttpError(403, "tenant_forbidden", "this tenant is unknown or suspended");
-  if (code === UNDEFINED_TABLE) {
+  // A deploy migrates tenants after `pulumi up` (runbooks/database-migrations.md): until then a tenant's schema
+  // is behind, a 503 to retry, not a 500.
+  if (code === UNDEFINED_TABLE || code === UNDEFINED_COLUMN) {
     return new UnavailableError(
       "tenant_not_ready",
       "this tenant's schema is not migrated yet",

@@ -32,6 +32,8 @@ const LOCATION = path.resolve(__dirname, "..", "..", "migrations", "tenant");
 const PASSWORD = "only-in-this-test";
 /** delta is provisioned, migrated and given a note, then suspended. */
 const ACTIVE: TenantSpec[] = [{ id: "alpha" }, { id: "beta" }, { id: "gamma", tier: "dedicated" }, { id: "delta" }];
+/** Provisioned but behind the code: epsilon migrated to V1 only (no `title`), eta not migrated at all. */
+const BEHIND: TenantSpec[] = [{ id: "epsilon" }, { id: "eta" }];
 const POOL = { DB_POOL_MAX_SIZE: "3", DB_POOL_MAX_WAITING: "3", DB_CONNECTION_TIMEOUT_MS: "1500" };
 
 let pg: TestServer;
@@ -84,18 +86,19 @@ beforeAll(async () => {
   const handlerSha256 = createHash("sha256").update("notesService.test").digest("hex");
   await provisionTenants(
     master,
-    renderProvisionerEvent({ tenants: ACTIVE, database: db.database, mode: "apply", handlerSha256 }),
+    renderProvisionerEvent({ tenants: [...ACTIVE, ...BEHIND], database: db.database, mode: "apply", handlerSha256 }),
   );
   await root.query(`ALTER ROLE migrator PASSWORD '${PASSWORD}'`);
   await root.query(`ALTER ROLE app PASSWORD '${PASSWORD}'`);
   const migrator = await connect(db.urlFor("migrator", PASSWORD));
   try {
     for (const t of ACTIVE) await migrateSchema(migrator, { location: LOCATION, schema: `tenant_${t.id}` });
+    await migrateSchema(migrator, { location: LOCATION, schema: "tenant_epsilon", target: "1" });
   } finally {
     await migrator.end();
   }
   await root.query("INSERT INTO tenant_delta.notes (body) VALUES ('delta wrote this before suspension')");
-  const suspended = ACTIVE.map((t) => (t.id === "delta" ? { ...t, status: "suspended" as const } : t));
+  const suspended = [...ACTIVE, ...BEHIND].map((t) => (t.id === "delta" ? { ...t, status: "suspended" as const } : t));
   await provisionTenants(
     master,
     renderProvisionerEvent({ tenants: suspended, database: db.database, mode: "apply", handlerSha256 }),
@@ -114,7 +117,7 @@ beforeAll(async () => {
     DB_READY_EXHAUSTED_MS: "500",
     ...POOL,
   });
-  for (const t of ["alpha", "beta", "gamma", "delta", "zeta"]) tokens[t] = await tokenFor(t);
+  for (const t of ["alpha", "beta", "gamma", "delta", "zeta", "epsilon", "eta"]) tokens[t] = await tokenFor(t);
 });
 
 afterAll(async () => {
@@ -358,6 +361,30 @@ describe("tenants the database does not let in: 403", () => {
   });
 });
 
+describe("tenants whose schema is behind the code: 503 tenant_not_ready, never 500, never at error", () => {
+  test.each([
+    ["epsilon, at V1 (no title column: 42703)", "epsilon"],
+    ["eta, not migrated (no notes table: 42P01)", "eta"],
+  ])("%s", async (_what, tenant) => {
+    expect((await root.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'tenant_${tenant}'`)).rowCount).toBe(1);
+    for (const r of [await as(tenant).list(), await as(tenant).get("1"), await as(tenant).create({ body: "x" })]) {
+      expect([r.status, r.headers["retry-after"], json(r)]).toEqual([
+        503,
+        "5",
+        expect.objectContaining({ error: "tenant_not_ready", message: "this tenant's schema is not migrated yet" }),
+      ]);
+    }
+    // The migration runs after `pulumi up`: this is the deploy working, so the error alarm must not count it.
+    const lines = () => service.logs.filter((l) => l.msg === "request" && l.tenantId === tenant);
+    await waitFor("the three request lines", async () => lines().length === 3, 2_000);
+    expect(lines().map((l) => [l.level, l.status])).toEqual([
+      ["warn", 503],
+      ["warn", 503],
+      ["warn", 503],
+    ]);
+  });
+});
+
 describe("input validation: clear 4xx JSON", () => {
   test.each([
     ["an empty body", { body: "" }, 400],
@@ -432,7 +459,8 @@ describe("pool exhaustion and the database going away", () => {
     await waitFor("/ready 200 again", async () => (await readyStatus()).status === 200, 5_000);
     expect((await as("beta").list()).status).toBe(200);
     const line = service.logs.find((l) => l.msg === "request" && l.status === 503 && l.route === "/api/notes");
-    expect(line).toMatchObject({ level: "error", tenantId: expect.any(String) });
+    // A full pool is "retry later" (503 + Retry-After), logged at warn: the error alarm does not page on it.
+    expect(line).toMatchObject({ level: "warn", tenantId: expect.any(String) });
   });
 
   test("the database cut mid-test: /ready 503 and requests 503 with Retry-After, then 200 again by itself", async () => {
