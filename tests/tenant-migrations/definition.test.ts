@@ -33,7 +33,7 @@ type Outcome =
   | { kind: "ok"; exitCode?: number; results?: TenantResult[] }
   | { kind: "task-fails"; results?: TenantResult[] }
   /** RunTask answers with `Failures` (no Fargate capacity) this many times, then the task runs. */
-  | { kind: "no-capacity"; times: number }
+  | { kind: "no-capacity"; times: number; results?: TenantResult[]; exitCode?: number }
   /** The task starts, cannot pull its image and stops: StopCode TaskFailedToStart, nothing ran. */
   | { kind: "pull-fails" };
 
