@@ -116,9 +116,33 @@ export function createTenantDatabase(args: TenantDatabaseArgs): TenantDatabase {
       );
     }
     const full = pool.totalCount >= db.pool.maxSize;
+    const connecting = pool.connect();
     try {
-      return await pool.connect();
+      // Every connection busy: wait DB_POOL_WAIT_MS for one to come free, not the connect timeout, so a full
+      // pool answers 503 + Retry-After fast. pg-pool cannot cancel a waiter: one that gets a connection after
+      // we gave up hands it straight back.
+      if (!full || pool.idleCount > 0) return await connecting;
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), db.pool.poolWaitMs);
+      });
+      try {
+        const client = await Promise.race([connecting, gaveUp]);
+        if (client !== undefined) return client;
+      } finally {
+        clearTimeout(timer);
+      }
+      connecting.then(
+        (late) => late.release(),
+        () => undefined,
+      );
+      throw new UnavailableError(
+        "pool_exhausted",
+        "every database connection is busy; retry shortly",
+        RETRY_AFTER_EXHAUSTED_S,
+      );
     } catch (err) {
+      if (err instanceof UnavailableError) throw err;
       // pg-pool's own timeout: either no connection came free (the pool was full) or a new one did not connect.
       if (full && /timeout exceeded when trying to connect/.test(String((err as Error).message))) {
         throw new UnavailableError(
