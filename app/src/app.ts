@@ -57,7 +57,12 @@ interface Route {
   readonly methods: ReadonlyMap<string, Handler>;
 }
 
-/** Every notes handler runs exactly one statement, so its COMMIT is pipelined behind it (db.ts, withTenant). */
+/**
+ * Every notes handler runs exactly one statement, so its COMMIT is pipelined behind it (db.ts, withTenant): the
+ * callback given to withTenant must only run that statement and map its rows (nothing after it that can fail),
+ * because the write is committed when the statement succeeds. Validation (parse, ids) happens before withTenant;
+ * a 404 for no row is decided after it returns.
+ */
 const ONE_STATEMENT = { singleStatement: true };
 
 /** `route` of a request that matched no route: one value, so unknown paths do not become metric dimensions. */

@@ -21,7 +21,10 @@ export interface TenantDatabase {
   /**
    * Runs `fn` in one transaction that starts with `SET LOCAL ROLE tenant_<id>`; commits if it resolves.
    * `singleStatement`: `fn` runs exactly one query, and the COMMIT is sent right behind it (pipelined), so the
-   * whole transaction takes one round trip, as the bare query would.
+   * whole transaction takes one round trip, as the bare query would. The contract: once that query succeeds
+   * the transaction is committed, so `fn` must do nothing after it that can fail (only map the rows it got).
+   * If `fn` throws after a successful write, the write is kept while the caller sees the error (a 500);
+   * work that may fail after a query needs the default mode, where COMMIT is sent only after `fn` resolves.
    */
   withTenant<T>(
     tenantId: string,

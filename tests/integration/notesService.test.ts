@@ -588,6 +588,28 @@ describe("withTenant's transaction (in process, password login)", () => {
     }
   });
 
+  test("singleStatement's contract: a callback failing after its write keeps the write (the default mode does not)", async () => {
+    // Why the notes handlers only map rows after their one statement (db.ts TenantDatabase.withTenant).
+    const t = open();
+    const writeThenThrow =
+      (body: string) => async (q: { schema: string; query: (s: string, v: unknown[]) => Promise<unknown[]> }) => {
+        await q.query(`INSERT INTO ${q.schema}.notes (body) VALUES ($1)`, [body]);
+        throw new Error("the callback failed after its write");
+      };
+    try {
+      await expect(t.withTenant("alpha", writeThenThrow("pipelined"), { singleStatement: true })).rejects.toThrow(
+        "the callback failed after its write",
+      );
+      expect(await count("pipelined")).toBe(1);
+      await expect(t.withTenant("alpha", writeThenThrow("not pipelined"))).rejects.toThrow(
+        "the callback failed after its write",
+      );
+      expect(await count("not pipelined")).toBe(0);
+    } finally {
+      await t.end();
+    }
+  });
+
   test("several statements: all or nothing, and the handler's own error rolls back the earlier ones", async () => {
     const t = open();
     try {
