@@ -3,7 +3,7 @@ import { AuthError, type TokenVerifier } from "./auth";
 import { MAX_DEBUG_DELAY_MS } from "./config";
 import { resolveCorrelation } from "./correlation";
 import type { TenantDatabase } from "./db";
-import { HttpError } from "./errors";
+import { HttpError, UnavailableError } from "./errors";
 import type { Logger } from "./logger";
 import { createNote, deleteNote, getNote, listNotes, ListQuery, NewNote, parseNoteId, validationError } from "./notes";
 
@@ -57,7 +57,12 @@ interface Route {
   readonly methods: ReadonlyMap<string, Handler>;
 }
 
-/** Every notes handler runs exactly one statement, so its COMMIT is pipelined behind it (db.ts, withTenant). */
+/**
+ * Every notes handler runs exactly one statement, so its COMMIT is pipelined behind it (db.ts, withTenant): the
+ * callback given to withTenant must only run that statement and map its rows (nothing after it that can fail),
+ * because the write is committed when the statement succeeds. Validation (parse, ids) happens before withTenant;
+ * a 404 for no row is decided after it returns.
+ */
 const ONE_STATEMENT = { singleStatement: true };
 
 /** `route` of a request that matched no route: one value, so unknown paths do not become metric dimensions. */
@@ -147,6 +152,7 @@ export function createApp(args: AppArgs): App {
     let tenantId: string | null = null;
     let matched: Route | undefined;
     let failure: unknown;
+    let unavailable = false;
 
     inFlight += 1;
     // Only at debug level, so the default stays one line per request; drills use it to know a request arrived.
@@ -174,8 +180,11 @@ export function createApp(args: AppArgs): App {
         logger.warn("request failed", { requestId: correlation.id, err: failure });
       }
       // /ready's 503 is the readiness signal (draining, database down), not a failure of this request: the
-      // cause is logged once by the probe, and a deployment must not page anyone.
-      if (status >= 500 && matched?.template !== "/ready") logger.error("request", fields);
+      // cause is logged once by the probe, and a deployment must not page anyone. Neither does any other 503
+      // (UnavailableError: a full pool, a failover, a tenant not migrated yet): it is a "retry later" with
+      // Retry-After, at warn so the ApplicationErrors metric filter (components/monitoring/monitoring.ts, level
+      // "error") does not count it; the load balancer and database alarms cover a lasting outage.
+      if (status >= 500 && matched?.template !== "/ready" && !unavailable) logger.error("request", fields);
       else if (status >= 400) logger.warn("request", fields);
       else logger.info("request", fields);
     });
@@ -193,6 +202,7 @@ export function createApp(args: AppArgs): App {
         res.setHeader("WWW-Authenticate", `Bearer error="invalid_token"`);
         reply(401, { error: err.code, message: err.message, requestId: correlation.id });
       } else if (err instanceof HttpError) {
+        unavailable = err instanceof UnavailableError;
         const details = (err as HttpError & { details?: unknown }).details;
         reply(
           err.status,

@@ -83,7 +83,9 @@ export function createTokenVerifier(args: VerifierArgs): TokenVerifier {
   });
 
   return async (authorization) => {
-    const match = /^Bearer ([A-Za-z0-9_.-]{1,8192})$/.exec(authorization ?? "");
+    // The scheme is case-insensitive: "It uses a case-insensitive token as a means to identify the authentication
+    // scheme" (RFC 7235 §2.1), so `bearer` and `BEARER` are Bearer.
+    const match = /^Bearer ([A-Za-z0-9_.-]{1,8192})$/i.exec(authorization ?? "");
     if (authorization === undefined || authorization === "") {
       throw new AuthError("missing_token", "an Authorization: Bearer <token> header is required");
     }

@@ -64,12 +64,14 @@ export interface PoolConfig {
   readonly maxSize: number;
   /** DB_POOL_MIN_IDLE: idle connections the pool keeps instead of closing them after DB_IDLE_TIMEOUT_MS. */
   readonly minIdle: number;
-  /** DB_CONNECTION_TIMEOUT_MS: longest wait for a connection (a free one from the pool, or a new one). */
+  /** DB_CONNECTION_TIMEOUT_MS: longest wait for a new connection to be opened (and pg-pool's outer bound). */
   readonly connectionTimeoutMs: number;
   /** DB_IDLE_TIMEOUT_MS: an idle connection above minIdle is closed after this. */
   readonly idleTimeoutMs: number;
   /** DB_MAX_LIFETIME_MS: a connection is retired after this, so rotations and failovers are picked up. */
   readonly maxLifetimeMs: number;
+  /** DB_POOL_WAIT_MS: longest wait for a connection to come free while every one is busy; then 503. */
+  readonly poolWaitMs: number;
   /** DB_POOL_MAX_WAITING: requests allowed to queue for a connection; the next one is answered 503 at once. */
   readonly maxWaiting: number;
   /** DB_STATEMENT_TIMEOUT_MS: PostgreSQL's statement_timeout for this service's sessions. */
@@ -187,6 +189,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
 const POOL_DEFAULTS = {
   maxSize: 10,
   connectionTimeoutMs: 10_000,
+  // A full pool answers 503 + Retry-After within about a second: the client retries instead of holding a
+  // request open for the whole connect timeout, which is sized for opening a connection (TLS, IAM token).
+  poolWaitMs: 1_000,
   idleTimeoutMs: 600_000,
   maxLifetimeMs: 1_800_000,
   statementTimeoutMs: 10_000,
@@ -264,6 +269,7 @@ function loadDbConfig(env: NodeJS.ProcessEnv, errors: string[]): DbConfig | unde
     connectionTimeoutMs: int("DB_CONNECTION_TIMEOUT_MS", POOL_DEFAULTS.connectionTimeoutMs, 1, 60_000),
     idleTimeoutMs: int("DB_IDLE_TIMEOUT_MS", POOL_DEFAULTS.idleTimeoutMs, 1_000, 86_400_000),
     maxLifetimeMs: int("DB_MAX_LIFETIME_MS", POOL_DEFAULTS.maxLifetimeMs, 1_000, 86_400_000),
+    poolWaitMs: int("DB_POOL_WAIT_MS", POOL_DEFAULTS.poolWaitMs, 1, 60_000),
     maxWaiting: int("DB_POOL_MAX_WAITING", maxSize * 4, 0, 100_000),
     statementTimeoutMs: int("DB_STATEMENT_TIMEOUT_MS", POOL_DEFAULTS.statementTimeoutMs, 1, 600_000),
     readyExhaustedMs: int("DB_READY_EXHAUSTED_MS", POOL_DEFAULTS.readyExhaustedMs, 1, 600_000),

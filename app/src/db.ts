@@ -21,7 +21,10 @@ export interface TenantDatabase {
   /**
    * Runs `fn` in one transaction that starts with `SET LOCAL ROLE tenant_<id>`; commits if it resolves.
    * `singleStatement`: `fn` runs exactly one query, and the COMMIT is sent right behind it (pipelined), so the
-   * whole transaction takes one round trip, as the bare query would.
+   * whole transaction takes one round trip, as the bare query would. The contract: once that query succeeds
+   * the transaction is committed, so `fn` must do nothing after it that can fail (only map the rows it got).
+   * If `fn` throws after a successful write, the write is kept while the caller sees the error (a 500);
+   * work that may fail after a query needs the default mode, where COMMIT is sent only after `fn` resolves.
    */
   withTenant<T>(
     tenantId: string,
@@ -60,7 +63,12 @@ const SAMPLE_INTERVAL_MS = 100;
 /** SQLSTATEs of SET ROLE: the role does not exist (a GUC check failure) / this login is not a member of it. */
 const UNKNOWN_ROLE = "22023";
 const INSUFFICIENT_PRIVILEGE = "42501";
+/**
+ * SQLSTATEs of a schema behind the code (PostgreSQL, "Appendix A. PostgreSQL Error Codes"): not migrated at all
+ * (undefined_table), or at an older version than this service reads (undefined_column, e.g. V1 without `title`).
+ */
 const UNDEFINED_TABLE = "42P01";
+const UNDEFINED_COLUMN = "42703";
 
 export function createTenantDatabase(args: TenantDatabaseArgs): TenantDatabase {
   const { db, logger } = args;
@@ -111,9 +119,33 @@ export function createTenantDatabase(args: TenantDatabaseArgs): TenantDatabase {
       );
     }
     const full = pool.totalCount >= db.pool.maxSize;
+    const connecting = pool.connect();
     try {
-      return await pool.connect();
+      // Every connection busy: wait DB_POOL_WAIT_MS for one to come free, not the connect timeout, so a full
+      // pool answers 503 + Retry-After fast. pg-pool cannot cancel a waiter: one that gets a connection after
+      // we gave up hands it straight back.
+      if (!full || pool.idleCount > 0) return await connecting;
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), db.pool.poolWaitMs);
+      });
+      try {
+        const client = await Promise.race([connecting, gaveUp]);
+        if (client !== undefined) return client;
+      } finally {
+        clearTimeout(timer);
+      }
+      connecting.then(
+        (late) => late.release(),
+        () => undefined,
+      );
+      throw new UnavailableError(
+        "pool_exhausted",
+        "every database connection is busy; retry shortly",
+        RETRY_AFTER_EXHAUSTED_S,
+      );
     } catch (err) {
+      if (err instanceof UnavailableError) throw err;
       // pg-pool's own timeout: either no connection came free (the pool was full) or a new one did not connect.
       if (full && /timeout exceeded when trying to connect/.test(String((err as Error).message))) {
         throw new UnavailableError(
@@ -289,7 +321,9 @@ function queryError(err: unknown): Error {
   const code = (err as { code?: string }).code;
   if (code === INSUFFICIENT_PRIVILEGE)
     return new HttpError(403, "tenant_forbidden", "this tenant is unknown or suspended");
-  if (code === UNDEFINED_TABLE) {
+  // A deploy migrates tenants after `pulumi up` (runbooks/database-migrations.md): until then a tenant's schema
+  // is behind, a 503 to retry, not a 500.
+  if (code === UNDEFINED_TABLE || code === UNDEFINED_COLUMN) {
     return new UnavailableError(
       "tenant_not_ready",
       "this tenant's schema is not migrated yet",

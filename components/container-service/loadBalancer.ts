@@ -163,8 +163,10 @@ function serviceTargetGroup(parent: pulumi.Resource, name: string, args: Resolve
       deregistrationDelay: args.deregistrationDelaySeconds,
       healthCheck: {
         enabled: true,
-        // Readiness: a draining task answers 503 here and leaves the rotation before it stops.
-        path: "/ready",
+        // Liveness, not readiness: ECS replaces a task whose target group health check fails ("Service
+        // load balancing", ECS Developer Guide), so /ready's 503 during a database failover would replace every task.
+        // A draining task leaves the rotation by deregistration (deregistrationDelay above), not by this check.
+        path: "/health",
         matcher: "200",
         protocol: "HTTP",
         port: "traffic-port",

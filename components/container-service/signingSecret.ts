@@ -72,7 +72,7 @@ export class SigningSecret extends pulumi.ComponentResource {
       { passwordLength: SIGNING_KEY_LENGTH, excludePunctuation: true, includeSpace: false },
       { parent: this },
     );
-    new SecretVersion(
+    const version = new SecretVersion(
       `${name}-value`,
       {
         secretId: secret.id,
@@ -82,7 +82,9 @@ export class SigningSecret extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.secretArn = secret.arn;
+    // The ARN waits for the version: ECS reads the secret's value when a task starts (ECS Developer Guide, "Pass
+    // Secrets Manager secrets through environment variables"), and a secret without a version has none.
+    this.secretArn = pulumi.all([secret.arn, version.id]).apply(([arn]) => arn);
     this.secretName = secret.name;
     this.registerOutputs({ secretArn: this.secretArn, secretName: this.secretName });
   }

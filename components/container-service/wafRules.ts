@@ -53,12 +53,24 @@ export function visibility(metricName: string) {
 }
 
 /**
- * Rules of the common rule set that only count instead of block. `SizeRestrictions_BODY` blocks bodies over
- * 8 KB, but the service accepts notes of up to 10,000 characters and answers 413 itself above its own limit
- * (app/README.md); an ALB's web ACL inspects only the first 8 KB of a body anyway (AWS WAF developer guide, "Body
- * inspection size limits"), so the other rules still see the start of a large body.
+ * Rules of the common rule set that only count instead of block: its BODY rules. The header, URI and query
+ * string rules keep blocking.
+ *
+ * - `SizeRestrictions_BODY` blocks bodies over 8 KB, but the service accepts notes of up to 10,000 characters
+ *   and answers 413 itself above its own limit (app/README.md).
+ * - `CrossSiteScripting_BODY`, `GenericLFI_BODY`, `GenericRFI_BODY`, `EC2MetaDataSSRF_BODY` match `<script>`,
+ *   `../`, URLs and `169.254.169.254` in a body (AWS WAF developer guide, "Baseline rule groups", core rule set),
+ *   which is legitimate note text. The API is JSON only: note text is bound as a query parameter, never
+ *   concatenated into SQL, returned as JSON (`application/json`), never rendered as HTML, and never used as a
+ *   path or fetched as a URL, so none of these attacks applies; a block would be WAF's plain 403 on a user's note.
  */
-export const COMMON_RULE_SET_COUNT_ONLY = ["SizeRestrictions_BODY"] as const;
+export const COMMON_RULE_SET_COUNT_ONLY = [
+  "SizeRestrictions_BODY",
+  "CrossSiteScripting_BODY",
+  "GenericLFI_BODY",
+  "GenericRFI_BODY",
+  "EC2MetaDataSSRF_BODY",
+] as const;
 
 /** One of AWS's managed rule groups, in its own default actions (`overrideAction: none`) but for `countOnly`. */
 function managedRuleGroup(
@@ -93,8 +105,8 @@ function managedRuleGroup(
  *    requests without the header are not counted by this rule (AWS WAF: "All of the request components that you
  *    specify in the aggregation key must be present") and stay limited per IP.
  * 3. AWSManagedRulesKnownBadInputsRuleSet (Log4Shell, Java deserialisation, host-header tricks),
- * 4. AWSManagedRulesCommonRuleSet (OWASP-style XSS, LFI, size limits on the URI and query; the body size rule
- *    only counts, COMMON_RULE_SET_COUNT_ONLY).
+ * 4. AWSManagedRulesCommonRuleSet (OWASP-style XSS, LFI, size limits on the URI and query; the body rules
+ *    only count, COMMON_RULE_SET_COUNT_ONLY).
  *
  * Priorities are spaced by 10 so a rule can be put between two without renumbering.
  */

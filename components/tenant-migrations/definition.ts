@@ -105,10 +105,13 @@ function batchStates(args: FleetDefinitionArgs, stage: string) {
           },
         },
         TimeoutSeconds: args.batchTimeoutSeconds,
-        // RunTask refused for capacity or throttling (no task started): safe to ask again.
+        // RunTask refused for capacity or throttling (no task started): safe to ask again. A RunTask answer with
+        // a non-empty `Failures` (e.g. no capacity) fails the state with AmazonECS.Unknown ("Run Amazon ECS or
+        // Fargate tasks with Step Functions"). A task that started and stopped (an image that cannot be pulled:
+        // StopCode TaskFailedToStart) is States.TaskFailed and is not retried: the runner may have run.
         Retry: [
           {
-            ErrorEquals: ["ECS.AmazonECSException", "ECS.ThrottlingException"],
+            ErrorEquals: ["AmazonECS.Unknown", "ECS.AmazonECSException", "ECS.ThrottlingException"],
             IntervalSeconds: 10,
             MaxAttempts: 4,
             BackoffRate: 2,

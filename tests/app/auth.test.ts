@@ -34,6 +34,13 @@ describe("HS256 secret (AUTH_SIGNING_SECRET)", () => {
     expect(await verify(bearer(await tokenFor("alpha")))).toEqual({ tenantId: "alpha", subject: "user-of-alpha" });
   });
 
+  it.each(["bearer", "BEARER", "bEaReR"])(
+    "accepts the scheme %s: it is case-insensitive (RFC 7235 §2.1)",
+    async (s) => {
+      expect(await verify(`${s} ${await tokenFor("alpha")}`)).toEqual({ tenantId: "alpha", subject: "user-of-alpha" });
+    },
+  );
+
   it("reads the tenant from AUTH_TENANT_CLAIM", async () => {
     const v = createTokenVerifier({ config: { ...secretConfig, tenantClaim: "https://saas.example/tenant" } });
     const t = await tokenFor(undefined, { claims: { "https://saas.example/tenant": "beta", tenant_id: "alpha" } });

@@ -43,6 +43,7 @@ describe("loadConfig", () => {
         maxSize: 10,
         minIdle: 0,
         connectionTimeoutMs: 10000,
+        poolWaitMs: 1000,
         idleTimeoutMs: 600000,
         maxLifetimeMs: 1800000,
         maxWaiting: 40,
@@ -66,6 +67,7 @@ describe("loadConfig", () => {
         maxSize: 8,
         minIdle: 8,
         connectionTimeoutMs: 10000,
+        poolWaitMs: 1000,
         idleTimeoutMs: 600000,
         maxLifetimeMs: 1800000,
         maxWaiting: 32,
@@ -111,6 +113,7 @@ describe("loadConfig", () => {
     [{ DB_POOL_MAX_SIZE: "0" }, 'DB_POOL_MAX_SIZE must be an integer from 1 to 1000; got "0".'],
     [{ DB_POOL_MIN_IDLE: "9" }, "DB_POOL_MIN_IDLE (9) must not exceed DB_POOL_MAX_SIZE (8)."],
     [{ DB_CONNECTION_TIMEOUT_MS: "10s" }, 'DB_CONNECTION_TIMEOUT_MS must be an integer from 1 to 60000; got "10s".'],
+    [{ DB_POOL_WAIT_MS: "0" }, 'DB_POOL_WAIT_MS must be an integer from 1 to 60000; got "0".'],
     [{ AUTH_ISSUER: undefined }, 'AUTH_ISSUER is required (the token\'s "iss"); got "".'],
     [{ AUTH_AUDIENCE: "" }, 'AUTH_AUDIENCE is required (the token\'s "aud"); got "".'],
     [

@@ -364,14 +364,14 @@ describe("ContainerService with a built image (dev shape)", () => {
     ]);
   });
 
-  it("checks /ready on an ip target group and drains for 20 s", () => {
+  it("checks /health (liveness, never /ready) on an ip target group and drains for 20 s", () => {
     expect(p.one(T.tg, "svc-tg").inputs).toMatchObject({
       port: 8080,
       protocol: "HTTP",
       targetType: "ip",
       vpcId: "vpc-0123456789abcdef0",
       deregistrationDelay: 20,
-      healthCheck: { path: "/ready", matcher: "200" },
+      healthCheck: { path: "/health", matcher: "200" },
     });
   });
 
@@ -955,7 +955,15 @@ describe("the WAF web ACL in front of the load balancer (Security Hub ELB.16)", 
             vendorName: "AWS",
             name: "AWSManagedRulesCommonRuleSet",
             // Notes of 10,000 characters are more than the rule's 8 KB: the service enforces its own body limit.
-            ruleActionOverrides: [{ name: "SizeRestrictions_BODY", actionToUse: { count: {} } }],
+            // Note text such as `<script>`, `../` or a URL is legitimate in a JSON API that never renders HTML:
+            // the BODY rules count; the header, URI and query-string rules still block (no override for them).
+            ruleActionOverrides: [
+              { name: "SizeRestrictions_BODY", actionToUse: { count: {} } },
+              { name: "CrossSiteScripting_BODY", actionToUse: { count: {} } },
+              { name: "GenericLFI_BODY", actionToUse: { count: {} } },
+              { name: "GenericRFI_BODY", actionToUse: { count: {} } },
+              { name: "EC2MetaDataSSRF_BODY", actionToUse: { count: {} } },
+            ],
           },
         },
         visibilityConfig: visibility("saas-dev-AWSManagedRulesCommonRuleSet"),

@@ -327,6 +327,9 @@ describe("Monitoring with mocked service and database outputs (dev)", () => {
       ["the draining /ready 503 at warn", request("warn", "/ready", 503), false],
       ["a /ready 503 even at error", request("error", "/ready", 503), false],
       ["a 500 of the notes API", request("error", "/api/notes/:id", 500), true],
+      // A tenant not migrated yet during a deploy (migrations run after `pulumi up`), a full pool, a failover:
+      // the service logs these 503s at warn (app/README.md), so they never page.
+      ["a tenant_not_ready 503 of the notes API at warn", request("warn", "/api/notes", 503), false],
       [
         "a crash line without a route",
         JSON.stringify({ level: "error", msg: "uncaught exception", err: "boom" }),

@@ -77,6 +77,13 @@ describe.each([
     });
   });
 
+  it("starts no task before the key has a value: the task definition depends on the secret's version", () => {
+    // ECS reads the secret when a task starts; a secret without a version has no value to read.
+    const version = p.one("aws:secretsmanager/secretVersion:SecretVersion", "auth-signing-key-value");
+    const task = p.one("aws:ecs/taskDefinition:TaskDefinition", "service-task");
+    expect(task.dependencies).toContain(version.urn);
+  });
+
   it("keeps the key in a KMS-encrypted secret, written once per generation by Secrets Manager's generator", () => {
     const secret = p.one("aws:secretsmanager/secret:Secret", "auth-signing-key-secret");
     expect(secret.inputs).toMatchObject({

@@ -32,18 +32,43 @@ const ok = (schema: string, before: string | null = "1"): TenantResult => ({
 type Outcome =
   | { kind: "ok"; exitCode?: number; results?: TenantResult[] }
   | { kind: "task-fails"; results?: TenantResult[] }
-  | { kind: "no-start" };
+  /** RunTask answers with `Failures` (no Fargate capacity) this many times, then the task runs. */
+  | { kind: "no-capacity"; times: number; results?: TenantResult[]; exitCode?: number }
+  /** The task starts, cannot pull its image and stops: StopCode TaskFailedToStart, nothing ran. */
+  | { kind: "pull-fails" };
+
+/** What RunTask's `Failures` turns into ("Run Amazon ECS or Fargate tasks with Step Functions"). */
+const NO_CAPACITY = {
+  Error: "AmazonECS.Unknown",
+  Cause: JSON.stringify({
+    Failures: [
+      {
+        Arn: "arn:aws:ecs:eu-west-1:123456789012:cluster/saas-dev",
+        Reason: "Capacity is unavailable at this time. Please try again later or in a different availability zone",
+      },
+    ],
+  }),
+};
 
 /**
  * Mocked integrations. RunTask.sync returns the stopped task as DescribeTasks shows it ("Run Amazon ECS or
  * Fargate tasks with Step Functions": the .sync output is the task description); a task that fails raises
  * States.TaskFailed with the task description as Cause. GetObject returns the object's body as a string in
  * `Body` (the AWS SDK integration returns text bodies as strings; "Using AWS SDK service integrations").
- * NoSuchKey is what S3 says for an object that was never written.
+ * NoSuchKey is what S3 says for an object that was never written. The same guide says a RunTask response
+ * whose `Failures` field is not empty fails the state with `AmazonECS.Unknown` (no task started): that is how a
+ * capacity shortage arrives. A task that started but could not pull its image stops with StopCode
+ * TaskFailedToStart ("Amazon ECS stopped task error codes", ECS Developer Guide), which .sync reports as
+ * States.TaskFailed with the task description as Cause.
  */
 function fleet(outcomes: Record<string, Outcome> = {}) {
   const objects = new Map<string, string>();
   const calls: { resource: string; args: Record<string, unknown> }[] = [];
+  const refusals = new Map<string, number>();
+  const refused = (batchId: string) => {
+    refusals.set(batchId, (refusals.get(batchId) ?? 0) + 1);
+    return refusals.get(batchId) ?? 0;
+  };
   const integration = async (resource: string, args: Record<string, unknown>) => {
     calls.push({ resource, args });
     if (resource === "arn:aws:states:::ecs:runTask.sync") {
@@ -57,8 +82,11 @@ function fleet(outcomes: Record<string, Outcome> = {}) {
       const schemas = env.MIGRATION_SCHEMAS.split(",");
       const outcome = outcomes[batchId] ?? { kind: "ok" };
       const taskArn = `arn:aws:ecs:eu-west-1:123456789012:task/saas-dev/${batchId}`;
-      if (outcome.kind === "no-start") {
-        throw new TaskError("ECS.AmazonECSException", "CannotPullContainerError: pull image manifest has been retried");
+      if (outcome.kind === "no-capacity" && refused(batchId) <= outcome.times) {
+        throw new TaskError(NO_CAPACITY.Error, NO_CAPACITY.Cause);
+      }
+      if (outcome.kind === "pull-fails") {
+        throw new TaskError("States.TaskFailed", JSON.stringify(PULL_FAILED(taskArn)));
       }
       const results = outcome.results ?? schemas.map((s) => ok(s));
       objects.set(`${env.MIGRATION_RUN_ID}/${batchId}.json`, JSON.stringify({ batchId, results }));
@@ -93,6 +121,13 @@ const INPUT: FleetRunInput = {
     [{ batchId: "wave-2-1", schemas: ["e"] }],
   ],
 };
+
+const PULL_FAILED = (arn: string) => ({
+  TaskArn: arn,
+  LastStatus: "STOPPED",
+  StopCode: "TaskFailedToStart",
+  StoppedReason: "CannotPullContainerError: pull image manifest has been retried 5 time(s)",
+});
 
 const taskArn = (batchId: string) => `arn:aws:ecs:eu-west-1:123456789012:task/saas-dev/${batchId}`;
 
@@ -247,20 +282,38 @@ describe("the fleet definition", () => {
     expect(summariseRun(output, INPUT)).toMatchObject({ exitCode: 1, notStarted: ["e"] });
   });
 
-  it("a task that never starts: the batch carries ECS's error and no results; the others go on", async () => {
-    const { integration } = fleet({ "wave-1-2": { kind: "no-start" } });
+  const runTasks = (calls: { resource: string; args: Record<string, unknown> }[], batchId: string) =>
+    calls.filter((c) => c.resource.includes("runTask") && JSON.stringify(c.args.Overrides).includes(`"${batchId}"`))
+      .length;
+
+  it("RunTask refused for capacity (AmazonECS.Unknown) is asked again and the batch then runs", async () => {
+    const { integration, calls } = fleet({ "wave-1-2": { kind: "no-capacity", times: 2 } });
+    const output = (await runDefinition(fleetDefinition(ARGS), INPUT, integration)).output as FleetRunOutput;
+    expect(output.status).toBe("SUCCEEDED");
+    expect(output.waves[0][1]).toMatchObject({ batchId: "wave-1-2", results: [ok("d")] });
+    expect(runTasks(calls, "wave-1-2")).toBe(3);
+  });
+
+  it("capacity refused past the retries: the batch carries AmazonECS.Unknown and no results; the others go on", async () => {
+    const { integration, calls } = fleet({ "wave-1-2": { kind: "no-capacity", times: 99 } });
     const output = (await runDefinition(fleetDefinition(ARGS), INPUT, integration)).output as FleetRunOutput;
     expect(output.status).toBe("FAILED");
-    expect(output.waves[0][1]).toEqual({
-      batchId: "wave-1-2",
-      schemas: ["d"],
-      results: [],
-      error: {
-        Error: "ECS.AmazonECSException",
-        Cause: "CannotPullContainerError: pull image manifest has been retried",
-      },
-    });
+    expect(output.waves[0][1]).toEqual({ batchId: "wave-1-2", schemas: ["d"], results: [], error: NO_CAPACITY });
+    // The first attempt and MaxAttempts (4) retries.
+    expect(runTasks(calls, "wave-1-2")).toBe(5);
     expect(output.waves[0][0].results).toEqual([ok("b"), ok("c")]);
+    expect(summariseRun(output, INPUT).unknown.map((u) => u.schema)).toEqual(["d"]);
+  });
+
+  it("an image that cannot be pulled: the task started and stopped, not retried, the batch carries why", async () => {
+    const { integration, calls } = fleet({ "wave-1-2": { kind: "pull-fails" } });
+    const output = (await runDefinition(fleetDefinition(ARGS), INPUT, integration)).output as FleetRunOutput;
+    expect(output.status).toBe("FAILED");
+    expect(output.waves[0][1]).toMatchObject({ batchId: "wave-1-2", schemas: ["d"], results: [] });
+    const error = (output.waves[0][1] as { error: { Error: string; Cause: string } }).error;
+    expect(error.Error).toBe("States.TaskFailed");
+    expect(JSON.parse(error.Cause)).toMatchObject({ StopCode: "TaskFailedToStart" });
+    expect(runTasks(calls, "wave-1-2")).toBe(1);
     expect(summariseRun(output, INPUT).unknown.map((u) => u.schema)).toEqual(["d"]);
   });
 
@@ -296,5 +349,50 @@ describe("the fleet definition", () => {
     const overrides = JSON.stringify(calls[0].args.Overrides);
     expect(overrides.length).toBeLessThanOrEqual(MAX_OVERRIDE_CHARS);
     expect(overrides.length).toBe(6665);
+  });
+});
+
+describe("the test interpreter, where it stands in for Step Functions", () => {
+  // "Transforming data with JSONata in Step Functions", error table: a JSONata field that evaluates to
+  // undefined is States.QueryEvaluationError. The fleet runs above therefore also prove that no field of the
+  // definition evaluates to undefined on those paths (a missing exit code, an unassigned variable).
+  it("fails the execution with States.QueryEvaluationError when an Output evaluates to undefined", async () => {
+    const machine = {
+      QueryLanguage: "JSONata",
+      StartAt: "P",
+      States: { P: { Type: "Pass", Output: { a: "{% $states.input.missing %}" }, End: true } },
+    };
+    expect(await runDefinition(machine, { present: 1 }, async () => ({}))).toEqual({
+      status: "FAILED",
+      error: {
+        Error: "States.QueryEvaluationError",
+        Cause: "the JSONata expression $states.input.missing evaluated to undefined",
+      },
+      transitions: 1,
+    });
+  });
+
+  it("an undefined Argument is the task's error: its Catch sees States.QueryEvaluationError, nothing is called", async () => {
+    const called: string[] = [];
+    const machine = {
+      QueryLanguage: "JSONata",
+      StartAt: "T",
+      States: {
+        T: {
+          Type: "Task",
+          Resource: "arn:aws:states:::aws-sdk:s3:getObject",
+          Arguments: { Key: "{% $states.input.key %}" },
+          Catch: [{ ErrorEquals: ["States.ALL"], Output: "{% $states.errorOutput.Error %}", Next: "Done" }],
+          End: true,
+        },
+        Done: { Type: "Succeed" },
+      },
+    };
+    const result = await runDefinition(machine, {}, async (resource) => {
+      called.push(resource);
+      return {};
+    });
+    expect(result).toMatchObject({ status: "SUCCEEDED", output: "States.QueryEvaluationError" });
+    expect(called).toEqual([]);
   });
 });

@@ -10,7 +10,13 @@
  * - Output defaults to the state's input (Pass, Succeed, Choice) or its result (Task, Map); a Catch's Output
  *   defaults to the error output `{Error, Cause}`.
  * - A Map iteration sees the outer variables; what it assigns stays inside the iteration.
- * What it does not do: Retry (a task error is caught at once), timeouts, concurrency (iterations run one after
+ * - A JSONata field that evaluates to undefined (a missing field, an unassigned variable) is the error
+ *   `States.QueryEvaluationError`, as the guide's error table says, not a missing value: in a Task's Arguments
+ *   it is the task's error (its Retry and Catch apply), elsewhere it fails the execution.
+ * - A Task's Retry: the first retrier whose ErrorEquals names the error (or `States.ALL`) runs the task again,
+ *   at most MaxAttempts times (default 3; "Handling errors in Step Functions workflows"), then Catch applies.
+ *   The intervals are not waited for.
+ * What it does not do: timeouts, concurrency (iterations run one after
  * another; MaxConcurrency only bounds what runs at once, not the result), JSONPath states. JSONata itself is
  * the `jsonata` package (2.x, the version asl-validator validates expressions with); Step Functions documents
  * JSONata 2.0 semantics.
@@ -38,6 +44,7 @@ interface State {
   Arguments?: unknown;
   Resource?: string;
   Catch?: { ErrorEquals: string[]; Next: string; Assign?: Record<string, unknown>; Output?: unknown }[];
+  Retry?: { ErrorEquals: string[]; MaxAttempts?: number }[];
   Choices?: { Condition: string; Next: string }[];
   Default?: string;
   Items?: string;
@@ -74,7 +81,10 @@ async function evaluate(value: unknown, bindings: Record<string, unknown>): Prom
     // Step Functions passes JSON between states: a round trip drops what jsonata-js marks on its arrays
     // (sequence flags), which would otherwise change how a later expression flattens them.
     const result: unknown = await expression.evaluate({}, bindings);
-    return result === undefined ? undefined : (JSON.parse(JSON.stringify(result)) as unknown);
+    if (result === undefined) {
+      throw new TaskError("States.QueryEvaluationError", `the JSONata expression ${m[1]} evaluated to undefined`);
+    }
+    return JSON.parse(JSON.stringify(result)) as unknown;
   }
   if (Array.isArray(value)) return Promise.all(value.map((v) => evaluate(v, bindings)));
   if (value !== null && typeof value === "object") {
@@ -143,7 +153,21 @@ export async function runDefinition(
           let result: unknown;
           try {
             if (state.Type === "Task") {
-              result = await integration(state.Resource ?? "", (await evaluate(state.Arguments, base)) as never);
+              const attempts = new Map<number, number>();
+              for (;;) {
+                try {
+                  result = await integration(state.Resource ?? "", (await evaluate(state.Arguments, base)) as never);
+                  break;
+                } catch (e) {
+                  if (!(e instanceof TaskError)) throw e;
+                  const i = (state.Retry ?? []).findIndex(
+                    (r) => r.ErrorEquals.includes("States.ALL") || r.ErrorEquals.includes(e.error),
+                  );
+                  const used = attempts.get(i) ?? 0;
+                  if (i === -1 || used >= ((state.Retry ?? [])[i].MaxAttempts ?? 3)) throw e;
+                  attempts.set(i, used + 1);
+                }
+              }
             } else {
               const items = (await evaluate(state.Items, base)) as unknown[];
               const results: unknown[] = [];
@@ -191,6 +215,8 @@ export async function runDefinition(
     return { status: "SUCCEEDED", output, transitions };
   } catch (e) {
     if (e instanceof Failed) return { status: "FAILED", error: e.failure, transitions };
+    if (e instanceof TaskError)
+      return { status: "FAILED", error: { Error: e.error, Cause: e.errorCause }, transitions };
     throw e;
   }
 }
