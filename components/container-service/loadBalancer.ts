@@ -16,10 +16,14 @@ import { serviceWebAcl } from "./webAcl";
 /** The ALB's TLS policy: TLS 1.3 and 1.2 with forward-secret ciphers only. */
 export const SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
-/** Paths that reach the app, in rule order; anything else is answered 404 by the load balancer. */
+/**
+ * Paths that reach the app, in rule order; anything else is answered 404 by the load balancer. `/ready` rides on
+ * the health rule (one rule, two path values) so operators can check database readiness through the load
+ * balancer (runbooks: after a restore, a rollback, a rotation) while the target group itself checks `/health`.
+ */
 export const ROUTES = [
-  { role: "api", path: "/api/*" },
-  { role: "health", path: "/health" },
+  { role: "api", paths: ["/api/*"] },
+  { role: "health", paths: ["/health", "/ready"] },
 ] as const;
 
 /** Rule priorities on a load balancer of its own; a shared listener's come from `listener.priority`. */
@@ -198,7 +202,7 @@ function listenerRules(
         {
           listenerArn,
           priority: priorities[i],
-          conditions: [...extraConditions, { pathPattern: { values: [route.path] } }],
+          conditions: [...extraConditions, { pathPattern: { values: [...route.paths] } }],
           actions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
           tags: args.childTags(route.role),
         },

@@ -403,7 +403,7 @@ describe("ContainerService with a built image (dev shape)", () => {
       ]);
     expect(rules).toEqual([
       [true, 10, [{ pathPattern: { values: ["/api/*"] } }], [{ type: "forward", targetGroupArn: tgArn }]],
-      [true, 20, [{ pathPattern: { values: ["/health"] } }], [{ type: "forward", targetGroupArn: tgArn }]],
+      [true, 20, [{ pathPattern: { values: ["/health", "/ready"] } }], [{ type: "forward", targetGroupArn: tgArn }]],
     ]);
   });
 
@@ -602,7 +602,7 @@ describe("ContainerService on a shared load balancer listener and an existing cl
     expect(p.one(T.rule, "svc-health").inputs).toMatchObject({
       listenerArn: LISTENER,
       priority: 111,
-      conditions: [{ hostHeader: { values: ["alice.dev.example.com"] } }, { pathPattern: { values: ["/health"] } }],
+      conditions: [{ hostHeader: { values: ["alice.dev.example.com"] } }, { pathPattern: { values: ["/health", "/ready"] } }],
     });
   });
 
