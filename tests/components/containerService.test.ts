@@ -602,7 +602,10 @@ describe("ContainerService on a shared load balancer listener and an existing cl
     expect(p.one(T.rule, "svc-health").inputs).toMatchObject({
       listenerArn: LISTENER,
       priority: 111,
-      conditions: [{ hostHeader: { values: ["alice.dev.example.com"] } }, { pathPattern: { values: ["/health", "/ready"] } }],
+      conditions: [
+        { hostHeader: { values: ["alice.dev.example.com"] } },
+        { pathPattern: { values: ["/health", "/ready"] } },
+      ],
     });
   });
 
