@@ -20,6 +20,7 @@ import { startTestServer, TestServer } from "./support/postgresServer";
 import { createRdsLikeDatabase, RdsLikeDatabase } from "./support/rdsMaster";
 import { connect } from "./support/provisioning";
 import { migrateSchema } from "./support/flyway";
+import { asTenant } from "./support/asTenant";
 
 const LOCATION = path.resolve(__dirname, "..", "..", "migrations", "tenant");
 const TENANTS: TenantSpec[] = [{ id: "alpha" }, { id: "beta" }, { id: "gamma" }, { id: "delta" }];
@@ -52,26 +53,11 @@ function standIn(dir: string): SchemaMigrator {
   };
 }
 
-async function asTenant<T = Record<string, unknown>>(role: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  await app.query("BEGIN");
-  try {
-    await app.query(`SET LOCAL ROLE ${role}`);
-    const rows = (await app.query(sql, params)).rows as T[];
-    await app.query("COMMIT");
-    return rows;
-  } catch (e) {
-    await app.query("ROLLBACK");
-    throw e;
-  }
-}
-
 beforeAll(async () => {
   server = await startTestServer();
   db = await createRdsLikeDatabase(server, "batchrunner");
   master = await connect(db.url);
-  const u = new URL(server.url);
-  u.pathname = `/${db.database}`;
-  root = await connect(u.toString());
+  root = await connect(db.superuserUrl);
   await provisionTenants(
     master,
     renderProvisionerEvent({
@@ -113,9 +99,9 @@ describe("a batch of tenant schemas", () => {
   });
 
   test("V1 → V2 → V3 with data in place: one tenant's data breaks V3, the others are migrated and reported", async () => {
-    await asTenant("tenant_alpha", "INSERT INTO notes (body) VALUES ('alpha keeps this')");
-    await asTenant("tenant_beta", "INSERT INTO notes (body) VALUES ('poison')");
-    await asTenant("tenant_gamma", "INSERT INTO notes (body) VALUES ('gamma keeps this')");
+    await asTenant(app, "tenant_alpha", "INSERT INTO notes (body) VALUES ('alpha keeps this')");
+    await asTenant(app, "tenant_beta", "INSERT INTO notes (body) VALUES ('poison')");
+    await asTenant(app, "tenant_gamma", "INSERT INTO notes (body) VALUES ('gamma keeps this')");
     const dir = location(["V1__baseline.sql", "V2__add_note_title.sql", "afterMigrate.sql"], {
       "V3__forbid_poison.sql": "ALTER TABLE notes ADD CONSTRAINT notes_no_poison CHECK (body <> 'poison');",
     });
@@ -139,11 +125,13 @@ describe("a batch of tenant schemas", () => {
       { schema: "tenant_gamma", versionBefore: "1", versionAfter: "3", error: null },
     ]);
     // The data stayed, the new column is there and empty.
-    expect(await asTenant("tenant_alpha", "SELECT body, title FROM notes")).toEqual([
+    expect(await asTenant(app, "tenant_alpha", "SELECT body, title FROM notes")).toEqual([
       { body: "alpha keeps this", title: null },
     ]);
-    expect(await asTenant("tenant_beta", "SELECT body, title FROM notes")).toEqual([{ body: "poison", title: null }]);
-    expect(await asTenant("tenant_gamma", "SELECT body, title FROM notes")).toEqual([
+    expect(await asTenant(app, "tenant_beta", "SELECT body, title FROM notes")).toEqual([
+      { body: "poison", title: null },
+    ]);
+    expect(await asTenant(app, "tenant_gamma", "SELECT body, title FROM notes")).toEqual([
       { body: "gamma keeps this", title: null },
     ]);
     // delta was in no batch of this run: untouched at V1.
@@ -163,7 +151,7 @@ describe("a batch of tenant schemas", () => {
   });
 
   test("a rerun after the data is fixed finishes the failed tenant and is a no-op for the others", async () => {
-    await asTenant("tenant_beta", "UPDATE notes SET body = 'cured' WHERE body = 'poison'");
+    await asTenant(app, "tenant_beta", "UPDATE notes SET body = 'cured' WHERE body = 'poison'");
     const dir = location(["V1__baseline.sql", "V2__add_note_title.sql", "afterMigrate.sql"], {
       "V3__forbid_poison.sql": "ALTER TABLE notes ADD CONSTRAINT notes_no_poison CHECK (body <> 'poison');",
     });

@@ -100,9 +100,7 @@ beforeAll(async () => {
   server = await startTestServer({ settings: { shared_preload_libraries: "pg_stat_statements" } });
   db = await createRdsLikeDatabase(server, "metering_collector");
   master = await connect(db.url);
-  const u = new URL(server.url);
-  u.pathname = `/${db.database}`;
-  root = await connect(u.toString());
+  root = await connect(db.superuserUrl);
   await provisionTenants(master, await plannedEvent(TENANTS, db.database));
   await root.query("CREATE EXTENSION pg_stat_statements SCHEMA admin");
   for (const role of ["migrator", "app", "metering"]) await root.query(`ALTER ROLE ${role} PASSWORD '${PASSWORD}'`);

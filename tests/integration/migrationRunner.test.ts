@@ -42,9 +42,7 @@ beforeAll(async () => {
   server = await startTestServer();
   db = await createRdsLikeDatabase(server, "runner");
   master = await connect(db.url);
-  const u = new URL(server.url);
-  u.pathname = `/${db.database}`;
-  const root = await connect(u.toString());
+  const root = await connect(db.superuserUrl);
   await provisionTenants(
     master,
     renderProvisionerEvent({

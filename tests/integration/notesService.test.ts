@@ -81,9 +81,7 @@ beforeAll(async () => {
   pg = await startTestServer();
   db = await createRdsLikeDatabase(pg, "notes_service");
   master = await connect(db.url);
-  const u = new URL(pg.url);
-  u.pathname = `/${db.database}`;
-  root = await connect(u.toString());
+  root = await connect(db.superuserUrl);
   const handlerSha256 = createHash("sha256").update("notesService.test").digest("hex");
   await provisionTenants(
     master,

@@ -51,9 +51,7 @@ beforeAll(async () => {
   server = await startTestServer();
   db = await createRdsLikeDatabase(server, "isolation");
   admin = await connect(db.url);
-  const u = new URL(server.url);
-  u.pathname = `/${db.database}`;
-  root = await connect(u.toString());
+  root = await connect(db.superuserUrl);
   event = await plannedEvent(TENANTS, db.database);
   await provisionTenants(admin, event);
   // Passwords exist only here: production logs in with IAM (app, dedicated tenants) or a managed secret.

@@ -93,9 +93,7 @@ beforeAll(async () => {
   server = await startTestServer({ settings: { shared_preload_libraries: "pg_stat_statements" } });
   db = await createRdsLikeDatabase(server, "metering");
   master = await connect(db.url);
-  const u = new URL(server.url);
-  u.pathname = `/${db.database}`;
-  root = await connect(u.toString());
+  root = await connect(db.superuserUrl);
   const [{ shared_preload_libraries: preload }] = (await root.query("SHOW shared_preload_libraries")).rows;
   if (!String(preload).includes("pg_stat_statements")) {
     throw new Error(`this suite needs shared_preload_libraries=pg_stat_statements; the server has "${preload}"`);

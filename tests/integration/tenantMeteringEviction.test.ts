@@ -27,9 +27,7 @@ beforeAll(async () => {
   });
   db = await createRdsLikeDatabase(server, "eviction");
   master = await connect(db.url);
-  const u = new URL(server.url);
-  u.pathname = `/${db.database}`;
-  root = await connect(u.toString());
+  root = await connect(db.superuserUrl);
   const handlerSha256 = createHash("sha256").update("tenantMeteringEviction.test").digest("hex");
   await provisionTenants(
     master,

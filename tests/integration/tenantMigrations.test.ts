@@ -27,6 +27,7 @@ import {
   readMigrations,
   schemaNameProblems,
 } from "./support/flyway";
+import { asTenant } from "./support/asTenant";
 
 const LOCATION = path.resolve(__dirname, "..", "..", "migrations", "tenant");
 const TENANTS: TenantSpec[] = [{ id: "alpha" }, { id: "beta" }, { id: "gamma", tier: "dedicated" }];
@@ -45,20 +46,6 @@ let migrator: Client;
 let app: Client;
 let event: ProvisionerEvent;
 const scratch: string[] = [];
-
-/** As the service does per request: BEGIN; SET LOCAL ROLE tenant_<id>; the queries; then COMMIT. */
-async function asTenant<T = Record<string, unknown>>(role: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  await app.query("BEGIN");
-  try {
-    await app.query(`SET LOCAL ROLE ${role}`);
-    const rows = (await app.query(sql, params)).rows as T[];
-    await app.query("COMMIT");
-    return rows;
-  } catch (e) {
-    await app.query("ROLLBACK");
-    throw e;
-  }
-}
 
 /** A copy of the migrations in a temp dir, with `extra` files added or replaced (null removes a file). */
 function locationWith(extra: Record<string, string | null>): string {
@@ -84,9 +71,7 @@ beforeAll(async () => {
   server = await startTestServer();
   db = await createRdsLikeDatabase(server, "migrations");
   master = await connect(db.url);
-  const u = new URL(server.url);
-  u.pathname = `/${db.database}`;
-  root = await connect(u.toString());
+  root = await connect(db.superuserUrl);
   event = renderProvisionerEvent({
     tenants: TENANTS,
     database: db.database,
@@ -294,17 +279,20 @@ describe("GIVEN alpha, beta and gamma (dedicated) provisioned, WHEN Flyway migra
 
   test("with each tenant's notes in place, the upgrade to V2 keeps every row and adds a NULL title", async () => {
     for (const schema of SCHEMAS) {
-      await asTenant(schema, "INSERT INTO notes (body) VALUES ($1), ($2)", [`${schema} first`, `${schema} second`]);
+      await asTenant(app, schema, "INSERT INTO notes (body) VALUES ($1), ($2)", [
+        `${schema} first`,
+        `${schema} second`,
+      ]);
     }
     for (const schema of SCHEMAS) {
-      const before = await asTenant(schema, "SELECT id, body, created_at FROM notes ORDER BY id");
+      const before = await asTenant(app, schema, "SELECT id, body, created_at FROM notes ORDER BY id");
       const report = await migrateSchema(migrator, { location: LOCATION, schema });
       expect(report).toMatchObject({
         initialVersion: "1",
         finalVersion: "2",
         applied: [{ version: "2", script: "V2__add_note_title.sql" }],
       });
-      const after = await asTenant(schema, "SELECT id, body, created_at, title FROM notes ORDER BY id");
+      const after = await asTenant(app, schema, "SELECT id, body, created_at, title FROM notes ORDER BY id");
       expect(after).toEqual(before.map((r) => ({ ...r, title: null })));
       expect(after.map((r) => r.body)).toEqual([`${schema} first`, `${schema} second`]);
       expect((await historyOf(schema)).map((r) => [r.installed_rank, r.version, r.description, r.success])).toEqual([
@@ -350,18 +338,19 @@ describe("GIVEN alpha, beta and gamma (dedicated) provisioned, WHEN Flyway migra
   test("each tenant inserts, reads and deletes its own notes through SET LOCAL ROLE, unqualified", async () => {
     for (const schema of SCHEMAS) {
       const [created] = await asTenant<{ id: string; title: string }>(
+        app,
         schema,
         "INSERT INTO notes (title, body) VALUES ($1, $2) RETURNING id, title",
         ["hello", "from the service"],
       );
       expect(created.title).toBe("hello");
-      expect(await asTenant(schema, "SELECT body FROM notes WHERE id = $1", [created.id])).toEqual([
+      expect(await asTenant(app, schema, "SELECT body FROM notes WHERE id = $1", [created.id])).toEqual([
         { body: "from the service" },
       ]);
-      expect(await asTenant(schema, "DELETE FROM notes WHERE id = $1 RETURNING id", [created.id])).toEqual([
+      expect(await asTenant(app, schema, "DELETE FROM notes WHERE id = $1 RETURNING id", [created.id])).toEqual([
         { id: created.id },
       ]);
-      expect(await asTenant(schema, "SELECT count(*)::int AS n FROM notes")).toEqual([{ n: 2 }]);
+      expect(await asTenant(app, schema, "SELECT count(*)::int AS n FROM notes")).toEqual([{ n: 2 }]);
     }
   });
 
@@ -371,11 +360,11 @@ describe("GIVEN alpha, beta and gamma (dedicated) provisioned, WHEN Flyway migra
     ["UPDATE", "UPDATE tenant_beta.notes SET body = 'intruder'"],
     ["DELETE", "DELETE FROM tenant_beta.notes"],
   ])("alpha's %s on beta's notes is denied by PostgreSQL", async (_op, sql) => {
-    await expect(asTenant("tenant_alpha", sql)).rejects.toThrow("permission denied for schema tenant_beta");
+    await expect(asTenant(app, "tenant_alpha", sql)).rejects.toThrow("permission denied for schema tenant_beta");
   });
 
   test("the dedicated gamma cannot reach alpha's notes either, nor can app without SET ROLE", async () => {
-    await expect(asTenant("tenant_gamma", "SELECT * FROM tenant_alpha.notes")).rejects.toThrow(
+    await expect(asTenant(app, "tenant_gamma", "SELECT * FROM tenant_alpha.notes")).rejects.toThrow(
       "permission denied for schema tenant_alpha",
     );
     await expect(app.query("SELECT * FROM tenant_alpha.notes")).rejects.toThrow(
@@ -384,31 +373,31 @@ describe("GIVEN alpha, beta and gamma (dedicated) provisioned, WHEN Flyway migra
   });
 
   test("a tenant can neither write nor read its own schema's Flyway history", async () => {
-    await expect(asTenant("tenant_alpha", "DELETE FROM flyway_schema_history WHERE version = '2'")).rejects.toThrow(
-      "permission denied for table flyway_schema_history",
-    );
-    await expect(asTenant("tenant_alpha", "SELECT * FROM flyway_schema_history")).rejects.toThrow(
+    await expect(
+      asTenant(app, "tenant_alpha", "DELETE FROM flyway_schema_history WHERE version = '2'"),
+    ).rejects.toThrow("permission denied for table flyway_schema_history");
+    await expect(asTenant(app, "tenant_alpha", "SELECT * FROM flyway_schema_history")).rejects.toThrow(
       "permission denied for table flyway_schema_history",
     );
   });
 
   test("the tables enforce what the service relies on: bounded body and title, ids from the database only", async () => {
-    await expect(asTenant("tenant_alpha", "INSERT INTO notes (body) VALUES ('')")).rejects.toThrow(
+    await expect(asTenant(app, "tenant_alpha", "INSERT INTO notes (body) VALUES ('')")).rejects.toThrow(
       'new row for relation "notes" violates check constraint "notes_body_length"',
     );
-    await expect(asTenant("tenant_alpha", "INSERT INTO notes (body) VALUES (repeat('x', 10001))")).rejects.toThrow(
+    await expect(asTenant(app, "tenant_alpha", "INSERT INTO notes (body) VALUES (repeat('x', 10001))")).rejects.toThrow(
       'new row for relation "notes" violates check constraint "notes_body_length"',
     );
     await expect(
-      asTenant("tenant_alpha", "INSERT INTO notes (body) VALUES (repeat('x', 10000)) RETURNING id"),
+      asTenant(app, "tenant_alpha", "INSERT INTO notes (body) VALUES (repeat('x', 10000)) RETURNING id"),
     ).resolves.toHaveLength(1);
     await expect(
-      asTenant("tenant_alpha", "INSERT INTO notes (title, body) VALUES (repeat('t', 201), 'x')"),
+      asTenant(app, "tenant_alpha", "INSERT INTO notes (title, body) VALUES (repeat('t', 201), 'x')"),
     ).rejects.toThrow('new row for relation "notes" violates check constraint "notes_title_length"');
-    await expect(asTenant("tenant_alpha", "INSERT INTO notes (id, body) VALUES (1, 'x')")).rejects.toThrow(
+    await expect(asTenant(app, "tenant_alpha", "INSERT INTO notes (id, body) VALUES (1, 'x')")).rejects.toThrow(
       'cannot insert a non-DEFAULT value into column "id"',
     );
-    await asTenant("tenant_alpha", "DELETE FROM notes WHERE char_length(body) = 10000");
+    await asTenant(app, "tenant_alpha", "DELETE FROM notes WHERE char_length(body) = 10000");
   });
 
   test("re-running the migrator applies nothing, leaves the history as it was, and the callback re-takes the history", async () => {
@@ -509,7 +498,7 @@ describe("GIVEN alpha, beta and gamma (dedicated) provisioned, WHEN Flyway migra
     });
     // The schema's default privileges gave the tenant the history table the migrator just created.
     await expect(
-      asTenant("tenant_epsilon", "UPDATE flyway_schema_history SET success = false WHERE false"),
+      asTenant(app, "tenant_epsilon", "UPDATE flyway_schema_history SET success = false WHERE false"),
     ).resolves.toEqual([]);
     expect((await verifyTenants(master, tenants)).filter((r) => !r.ok)).toEqual([
       {
@@ -533,7 +522,7 @@ describe("GIVEN alpha, beta and gamma (dedicated) provisioned, WHEN Flyway migra
       callbacks: ["afterMigrate.sql"],
     });
     await expect(
-      asTenant("tenant_epsilon", "UPDATE flyway_schema_history SET success = false WHERE false"),
+      asTenant(app, "tenant_epsilon", "UPDATE flyway_schema_history SET success = false WHERE false"),
     ).rejects.toThrow("permission denied for table flyway_schema_history");
     expect((await verifyTenants(master, tenants)).filter((r) => !r.ok)).toEqual([]);
   });

@@ -53,9 +53,7 @@ beforeAll(async () => {
   server = await startTestServer();
   db = await createRdsLikeDatabase(server, "provisioner");
   master = await connect(db.url);
-  const u = new URL(server.url);
-  u.pathname = `/${db.database}`;
-  root = await connect(u.toString());
+  root = await connect(db.superuserUrl);
   event = await eventFor(TENANTS);
 });
 

@@ -108,9 +108,7 @@ async function measureSize(server: TestServer, count: number, v1Dir: string): Pr
   const schemas = tenants.map((t) => tenantSchemaName(t.id));
   const db = await createRdsLikeDatabase(server, "bench_fleet");
   const master = new Client({ connectionString: db.url });
-  const rootUrl = new URL(server.url);
-  rootUrl.pathname = `/${db.database}`;
-  const root = new Client({ connectionString: rootUrl.toString() });
+  const root = new Client({ connectionString: db.superuserUrl });
   let migrator: Client | undefined;
   try {
     await master.connect();

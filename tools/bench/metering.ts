@@ -25,7 +25,7 @@ const SECTION = "## Usage collector";
 async function measure(size: number): Promise<{ entries: number; ms: number[]; queries: number; tenants: number }> {
   const server = await startTestServer({ settings: { shared_preload_libraries: "pg_stat_statements" } });
   const db = await createRdsLikeDatabase(server, `metering_${size}`);
-  const root = new Client({ connectionString: new URL(`/${db.database}`, server.url).toString() });
+  const root = new Client({ connectionString: db.superuserUrl });
   const master = new Client({ connectionString: db.url });
   await root.connect();
   await master.connect();

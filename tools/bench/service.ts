@@ -151,9 +151,7 @@ async function run(): Promise<string[]> {
       renderProvisionerEvent({ tenants, database: db.database, mode: "apply", handlerSha256 }),
     );
     await master.end();
-    const rootUrl = new URL(pg.url);
-    rootUrl.pathname = `/${db.database}`;
-    const root = new Client({ connectionString: rootUrl.toString() });
+    const root = new Client({ connectionString: db.superuserUrl });
     await root.connect();
     await root.query(`ALTER ROLE migrator PASSWORD '${PASSWORD}'`);
     await root.query(`ALTER ROLE app PASSWORD '${PASSWORD}'`);

@@ -20,6 +20,8 @@ export interface RdsLikeDatabase {
   readonly database: string;
   readonly masterUser: string;
   readonly password: string;
+  /** Connection URL of the server's superuser in this database: setup and checks no RDS user could do. */
+  readonly superuserUrl: string;
   urlFor(user: string, password: string): string;
   /** Removes the database and every role this database's tests created (a shared DATABASE_URL server keeps its own). */
   drop(): Promise<void>;
@@ -60,16 +62,18 @@ export async function createRdsLikeDatabase(
   } finally {
     await root.end();
   }
-  const urlFor = (user: string, pw: string) => {
-    const u = new URL(server.urlFor(user, pw));
+  const inDatabase = (url: string) => {
+    const u = new URL(url);
     u.pathname = `/${database}`;
     return u.toString();
   };
+  const urlFor = (user: string, pw: string) => inDatabase(server.urlFor(user, pw));
   return {
     url: urlFor(masterUser, password),
     database,
     masterUser,
     password,
+    superuserUrl: inDatabase(server.url),
     urlFor,
     async drop() {
       const c = await superuser(server);
