@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LogGroup } from "@pulumi/aws/cloudwatch/logGroup";
+import { Function as LambdaFunction } from "@pulumi/aws/lambda/function";
 import { SecurityGroup } from "@pulumi/aws/ec2/securityGroup";
 import { Role } from "@pulumi/aws/iam/role";
 import { SecurityGroupEgressRule } from "@pulumi/aws/vpc/securityGroupEgressRule";
 import { SecurityGroupIngressRule } from "@pulumi/aws/vpc/securityGroupIngressRule";
+import { HandlerBundle, lambdaCode } from "./bundle";
 import { policyDocument, Statement } from "./policies";
 
 /**
@@ -134,6 +136,70 @@ export function lambdaLogGroup(
       tags: args.tags,
     },
     { parent },
+  );
+}
+
+export interface VpcLambdaFunctionArgs {
+  readonly functionName: string;
+  readonly description: string;
+  readonly bundle: Promise<HandlerBundle>;
+  readonly roleArn: pulumi.Input<string>;
+  readonly memorySize: number;
+  readonly timeoutSeconds: number;
+  readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  readonly securityGroupId: pulumi.Input<string>;
+  readonly logGroup: LogGroup;
+  /** The database the function connects to: `DB_HOST`, `DB_PORT`, `DB_NAME`. */
+  readonly database: {
+    readonly host: pulumi.Input<string>;
+    readonly port: pulumi.Input<number>;
+    readonly name: string;
+  };
+  /** The function's own variables, after the database's. */
+  readonly environment: Readonly<Record<string, pulumi.Input<string>>>;
+  readonly tags: Record<string, string>;
+  /** Its role's policy: the function is not created before it may do its work. */
+  readonly policy: pulumi.Resource;
+}
+
+/**
+ * `<name>-function`: Node.js 24 on arm64, one execution at a time (every such function of the stack serialises
+ * its work: two runs would interleave tenant changes or read the same period), in the private subnets, logging
+ * JSON to its own log group, and trusting the RDS CA bundle the Lambda runtime ships.
+ */
+export function vpcLambdaFunction(parent: pulumi.Resource, name: string, args: VpcLambdaFunctionArgs): LambdaFunction {
+  return new LambdaFunction(
+    `${name}-function`,
+    {
+      name: args.functionName,
+      description: args.description,
+      runtime: "nodejs24.x",
+      architectures: ["arm64"],
+      handler: "index.handler",
+      ...lambdaCode(args.bundle),
+      role: args.roleArn,
+      memorySize: args.memorySize,
+      timeout: args.timeoutSeconds,
+      reservedConcurrentExecutions: 1,
+      vpcConfig: { subnetIds: args.subnetIds, securityGroupIds: [args.securityGroupId] },
+      environment: {
+        variables: {
+          DB_HOST: args.database.host,
+          DB_PORT: pulumi.output(args.database.port).apply(String),
+          DB_NAME: args.database.name,
+          ...args.environment,
+          NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
+        },
+      },
+      loggingConfig: {
+        logFormat: "JSON",
+        logGroup: args.logGroup.name,
+        applicationLogLevel: "INFO",
+        systemLogLevel: "WARN",
+      },
+      tags: args.tags,
+    },
+    { parent, dependsOn: [args.logGroup, args.policy] },
   );
 }
 

@@ -3,7 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { MetricAlarm } from "@pulumi/aws/cloudwatch/metricAlarm";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { Role } from "@pulumi/aws/iam/role";
-import { Function as LambdaFunction } from "@pulumi/aws/lambda/function";
 import { FunctionEventInvokeConfig } from "@pulumi/aws/lambda/functionEventInvokeConfig";
 import { Schedule } from "@pulumi/aws/scheduler/schedule";
 import { StackContext } from "../shared/context";
@@ -12,13 +11,14 @@ import { logRetentionProblem } from "../shared/logs";
 import { PrivateBucket } from "../shared/privateBucket";
 import { replicateBucket } from "../shared/bucketReplica";
 import { denyInsecureTransport, policyDocument, serviceTrustPolicy } from "../shared/policies";
-import { bundleHandler, lambdaCode } from "../shared/bundle";
+import { bundleHandler } from "../shared/bundle";
 import {
   attachToVpcStatement,
   lambdaLogGroup,
   lambdaRole,
   vpcLambdaNetwork,
   writeOwnLogsStatement,
+  vpcLambdaFunction,
 } from "../shared/vpcLambda";
 import { MonthlyCost } from "./attribution";
 import { MAX_SHARE_METRIC, tenantMetricNamespace } from "./publish";
@@ -237,46 +237,30 @@ export class UsageCollector extends pulumi.ComponentResource {
       child,
     );
 
-    const fn = new LambdaFunction(
-      `${name}-function`,
-      {
-        name: functionName,
-        description: "Collects per-tenant usage: CloudWatch metrics (top N and the rest) and metering records",
-        runtime: "nodejs24.x",
-        architectures: ["arm64"],
-        handler: "index.handler",
-        ...lambdaCode(bundleHandler("tenant-metering", collectorEntry)),
-        role: role.arn,
-        memorySize: COLLECTOR_MEMORY_MB,
-        timeout: COLLECTOR_TIMEOUT_SECONDS,
-        // One run at a time: two runs would read the same period.
-        reservedConcurrentExecutions: 1,
-        vpcConfig: { subnetIds: args.subnetIds, securityGroupIds: [sg.id] },
-        environment: {
-          variables: {
-            DB_HOST: args.database.host,
-            DB_PORT: pulumi.output(args.database.port).apply(String),
-            DB_NAME: args.database.name,
-            DB_USER: args.database.user,
-            STACK_NAME: namePrefix,
-            METRIC_NAMESPACE: namespace,
-            TOP_TENANTS: String(args.topTenants),
-            SERVICE_LOG_GROUP: args.serviceLogGroupName,
-            METERING_BUCKET: bucket.bucket,
-            MONTHLY_COST: JSON.stringify(args.monthlyCost),
-            NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
-          },
-        },
-        loggingConfig: {
-          logFormat: "JSON",
-          logGroup: logGroup.name,
-          applicationLogLevel: "INFO",
-          systemLogLevel: "WARN",
-        },
-        tags: tags("function"),
+    // One run at a time: two runs would read the same period.
+    const fn = vpcLambdaFunction(this, name, {
+      functionName,
+      description: "Collects per-tenant usage: CloudWatch metrics (top N and the rest) and metering records",
+      bundle: bundleHandler("tenant-metering", collectorEntry),
+      roleArn: role.arn,
+      memorySize: COLLECTOR_MEMORY_MB,
+      timeoutSeconds: COLLECTOR_TIMEOUT_SECONDS,
+      subnetIds: args.subnetIds,
+      securityGroupId: sg.id,
+      logGroup,
+      database: args.database,
+      environment: {
+        DB_USER: args.database.user,
+        STACK_NAME: namePrefix,
+        METRIC_NAMESPACE: namespace,
+        TOP_TENANTS: String(args.topTenants),
+        SERVICE_LOG_GROUP: args.serviceLogGroupName,
+        METERING_BUCKET: bucket.bucket,
+        MONTHLY_COST: JSON.stringify(args.monthlyCost),
       },
-      { ...child, dependsOn: [logGroup, policy] },
-    );
+      tags: tags("function"),
+      policy,
+    });
     // A failed run is not retried by Lambda: the next run reads usage since the last successful one, and a
     // retry running late would overlap it.
     new FunctionEventInvokeConfig(

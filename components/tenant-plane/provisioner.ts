@@ -1,6 +1,5 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { Function as LambdaFunction } from "@pulumi/aws/lambda/function";
 import { Invocation } from "@pulumi/aws/lambda/invocation";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { StackContext } from "../shared/context";
@@ -10,13 +9,13 @@ import { ComponentArgsError, nameTags } from "../shared/naming";
 import { logRetentionProblem } from "../shared/logs";
 import { denyInsecureTransport, policyDocument } from "../shared/policies";
 import { TenantSpec, validateTenants } from "../tenant-schemas/model";
-import { lambdaCode } from "../shared/bundle";
 import {
   attachToVpcStatement,
   lambdaLogGroup,
   lambdaRole,
   vpcLambdaNetwork,
   writeOwnLogsStatement,
+  vpcLambdaFunction,
 } from "../shared/vpcLambda";
 import { provisionerBundle, provisionerEvent } from "./bundle";
 
@@ -214,42 +213,23 @@ export class TenantProvisioner extends pulumi.ComponentResource {
     );
 
     const bundle = provisionerBundle();
-    const fn = new LambdaFunction(
-      `${name}-function`,
-      {
-        name: functionName,
-        description: "Applies the stack's tenant model to the database and verifies isolation (invoked by pulumi up)",
-        runtime: "nodejs24.x",
-        architectures: ["arm64"],
-        handler: "index.handler",
-        ...lambdaCode(bundle),
-        role: role.arn,
-        memorySize: MEMORY_MB,
-        timeout: TIMEOUT_SECONDS,
-        // One at a time: two deploys (or a deploy and a purge) never interleave. The handler also takes an
-        // advisory lock, which covers `npm run tenants:apply` from a workstation.
-        reservedConcurrentExecutions: 1,
-        vpcConfig: { subnetIds: args.subnetIds, securityGroupIds: [sg.id] },
-        environment: {
-          variables: {
-            DB_HOST: args.database.host,
-            DB_PORT: pulumi.output(args.database.port).apply(String),
-            DB_NAME: args.database.name,
-            MASTER_SECRET_ARN: args.database.masterSecretArn,
-            EXPORT_BUCKET: bucket.bucket,
-            NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
-          },
-        },
-        loggingConfig: {
-          logFormat: "JSON",
-          logGroup: logGroup.name,
-          applicationLogLevel: "INFO",
-          systemLogLevel: "WARN",
-        },
-        tags: tags("function"),
-      },
-      { ...child, dependsOn: [logGroup, policy] },
-    );
+    // One at a time: two deploys (or a deploy and a purge) never interleave. The handler also takes an advisory
+    // lock, which covers `npm run tenants:apply` from a workstation.
+    const fn = vpcLambdaFunction(this, name, {
+      functionName,
+      description: "Applies the stack's tenant model to the database and verifies isolation (invoked by pulumi up)",
+      bundle,
+      roleArn: role.arn,
+      memorySize: MEMORY_MB,
+      timeoutSeconds: TIMEOUT_SECONDS,
+      subnetIds: args.subnetIds,
+      securityGroupId: sg.id,
+      logGroup,
+      database: args.database,
+      environment: { MASTER_SECRET_ARN: args.database.masterSecretArn, EXPORT_BUCKET: bucket.bucket },
+      tags: tags("function"),
+      policy,
+    });
 
     // Every run applies (in provider mode too: it suspends what the provider's retained resources left behind).
     const input = provisionerEvent({ tenants: args.tenants, database: args.database.name, mode: "apply" }).then((e) =>
