@@ -417,7 +417,7 @@ describe("input validation: clear 4xx JSON", () => {
 describe("pool exhaustion and the database going away", () => {
   test("a full pool answers 503 with Retry-After at once, /ready turns 503, and both recover", async () => {
     // Every pool connection (3) stuck behind a lock, 3 more requests queueing: the pool is exhausted.
-    const locker = await connect(pg.url.replace(/\/[^/]*$/, `/${db.database}`));
+    const locker = await connect(db.superuserUrl);
     await locker.query("BEGIN");
     await locker.query("LOCK TABLE tenant_alpha.notes IN ACCESS EXCLUSIVE MODE");
     const sent = Date.now();
